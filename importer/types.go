@@ -113,11 +113,11 @@ type File struct {
 // Desired is the state the input asks for. Rejected rows are kept apart so that a row
 // with an error is reported as skipped and never mistaken for an absent colleague.
 type Desired struct {
-	Files             []File
-	Colleagues        []Colleague
-	Instances         []Instance
+	Files              []File
+	Colleagues         []Colleague
+	Instances          []Instance
 	RejectedColleagues []Colleague
-	RejectedInstances []Instance
+	RejectedInstances  []Instance
 }
 
 // Catalog is what the portal knows that the input is checked against.
