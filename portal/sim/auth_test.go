@@ -1,0 +1,154 @@
+package sim
+
+import (
+	"net/url"
+	"testing"
+	"time"
+)
+
+func TestTokens(t *testing.T) {
+	e := newEnv(t, Options{})
+	pp := e.ppLogin()
+	if pp.TokenHead != "Bearer" || pp.ExpiresIn != 1800 || pp.Token == "" || pp.RefreshToken == "" {
+		t.Errorf("partner token %+v", pp)
+	}
+	y := e.ycmLogin()
+	if y.TokenType != "bearer" || y.ExpiresIn != 1799 || y.AccessToken == "" || y.RefreshToken == "" || y.JTI == "" {
+		t.Errorf("YCM token %+v", y)
+	}
+	e.do("GET", pathColleagues, pp.Token, nil).ppResult(t, nil)
+	e.do("GET", pathPBXList, y.AccessToken, nil).ycmData(t, nil)
+
+	// A token works only on its own API.
+	e.do("GET", pathColleagues, y.AccessToken, nil).ppErr(t, 401, "INVALID_TOKEN")
+	e.do("GET", pathPBXList, pp.Token, nil).ycmErr(t, 401, 1000036)
+	// Refresh tokens are not access tokens.
+	e.do("GET", pathColleagues, pp.RefreshToken, nil).ppErr(t, 401, "INVALID_TOKEN")
+	e.do("GET", pathColleagues, "", nil).ppErr(t, 401, "INVALID_TOKEN")
+	e.do("GET", pathPBXList, "nonsense", nil).ycmErr(t, 401, 1000036)
+
+	// Refresh gives a new pair and uses the old refresh token up.
+	var pp2 tokPP
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pp.RefreshToken}}
+	e.do("POST", pathPPToken, "", refresh).ppResult(t, &pp2)
+	if pp2.Token == pp.Token || pp2.RefreshToken == pp.RefreshToken {
+		t.Errorf("refresh gave the same tokens: %+v", pp2)
+	}
+	e.do("POST", pathPPToken, "", refresh).ppErr(t, 401, "INVALID_TOKEN")
+
+	r := e.do("POST", pathYCMToken, "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {y.RefreshToken}})
+	var y2 tokYCM
+	strictDecode(t, r.body, &y2)
+	if r.status != 200 || y2.AccessToken == "" || y2.AccessToken == y.AccessToken {
+		t.Errorf("YCM refresh: HTTP %d %s", r.status, r.body)
+	}
+}
+
+func TestTokenFailures(t *testing.T) {
+	e := newEnv(t, Options{})
+	tests := []struct {
+		name string
+		path string
+		body any
+		ct   string
+		want int    // HTTP
+		code string // partner code
+		no   int    // YCM errno
+	}{
+		{"partner bad secret", pathPPToken, url.Values{"client_id": {DemoPartnerID}, "client_secret": {"x"}, "grant_type": {"pp_credentials"}}, "", 401, "AUTHENTICATION_FAILED", 0},
+		{"partner YCM grant", pathPPToken, url.Values{"client_id": {DemoPartnerID}, "client_secret": {DemoPartnerSecret}, "grant_type": {"client_credentials"}}, "", 400, "PARAM_VALIDATION_FAILED", 0},
+		{"partner JSON body", pathPPToken, `{"client_id":"demo-partner"}`, "", 415, "UNSUPPORTED_MEDIA_TYPE", 0},
+		{"partner bad refresh", pathPPToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, "", 401, "INVALID_TOKEN", 0},
+		{"ycm bad id", pathYCMToken, url.Values{"client_id": {"x"}, "client_secret": {DemoYCMSecret}, "grant_type": {"client_credentials"}}, "", 401, "", 1000002},
+		{"ycm partner credentials", pathYCMToken, url.Values{"client_id": {DemoPartnerID}, "client_secret": {DemoPartnerSecret}, "grant_type": {"client_credentials"}}, "", 401, "", 1000002},
+		{"ycm no grant", pathYCMToken, url.Values{"client_id": {DemoYCMID}, "client_secret": {DemoYCMSecret}}, "", 400, "", 1000004},
+		{"ycm JSON body", pathYCMToken, `{}`, "", 415, "", 1000004},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.s.Unblock()
+			r := e.do("POST", tt.path, "", tt.body)
+			if tt.code != "" {
+				r.ppErr(t, tt.want, tt.code)
+			} else {
+				r.ycmErr(t, tt.want, tt.no)
+			}
+		})
+	}
+}
+
+func TestFiveBadLoginsBlockTheIP(t *testing.T) {
+	e := newEnv(t, Options{})
+	bad := func(api int) resp {
+		if api == 0 {
+			return e.do("POST", pathPPToken, "", url.Values{"client_id": {DemoPartnerID}, "client_secret": {"wrong"}, "grant_type": {"pp_credentials"}})
+		}
+		return e.do("POST", pathYCMToken, "", url.Values{"client_id": {DemoYCMID}, "client_secret": {"wrong"}, "grant_type": {"client_credentials"}})
+	}
+	tok := e.ppLogin().Token
+
+	// A success between failures starts the count again.
+	for range 4 {
+		bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED")
+	}
+	e.ppLogin()
+	for i := range 4 { // both APIs count
+		if r := bad(i % 2); r.status != 401 {
+			t.Fatalf("failure %d: HTTP %d %s", i+1, r.status, r.body)
+		}
+	}
+	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
+	bad(1).ycmErr(t, 401, 1000002) // the fifth in a row
+
+	// Now everything from this IP is refused, the token endpoints too.
+	e.do("GET", pathColleagues, tok, nil).ppErr(t, 403, "ACCESS_DENIED")
+	e.do("POST", pathPPToken, "", url.Values{"client_id": {DemoPartnerID}, "client_secret": {DemoPartnerSecret},
+		"grant_type": {"pp_credentials"}}).ppErr(t, 403, "ACCESS_DENIED")
+	e.do("POST", pathYCMToken, "", url.Values{"client_id": {DemoYCMID}, "client_secret": {DemoYCMSecret},
+		"grant_type": {"client_credentials"}}).ycmErr(t, 403, 1000042)
+	e.do("GET", pathPBXList, "x", nil).ycmErr(t, 403, 1000042)
+
+	r := e.do("POST", "/_sim/unblock", "", nil)
+	if r.status != 200 {
+		t.Fatalf("unblock: HTTP %d %s", r.status, r.body)
+	}
+	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
+	// The count starts again after an unblock.
+	bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED")
+	e.ycmLogin()
+}
+
+func TestTokenExpiry(t *testing.T) {
+	e := newEnv(t, Options{TokenTTL: 10 * time.Minute})
+	pp := e.ppLogin()
+	y := e.ycmLogin()
+	if pp.ExpiresIn != 600 || y.ExpiresIn != 599 {
+		t.Errorf("expiresIn %d and expires_in %d for a 10m TTL", pp.ExpiresIn, y.ExpiresIn)
+	}
+	e.s.Advance(10*time.Minute - time.Second)
+	e.do("GET", pathColleagues, pp.Token, nil).ppResult(t, nil)
+	e.do("GET", pathPBXList, y.AccessToken, nil).ycmData(t, nil)
+
+	e.s.Advance(time.Second)
+	e.do("GET", pathColleagues, pp.Token, nil).ppErr(t, 401, "TOKEN_EXPIRED")
+	e.do("GET", pathPBXList, y.AccessToken, nil).ycmErr(t, 401, 1000035)
+
+	// The refresh token lives 15 days.
+	var pp2 tokPP
+	e.do("POST", pathPPToken, "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pp.RefreshToken}}).ppResult(t, &pp2)
+	e.do("GET", pathColleagues, pp2.Token, nil).ppResult(t, nil)
+	e.s.Advance(RefreshTTL)
+	e.do("POST", pathPPToken, "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pp2.RefreshToken}}).ppErr(t, 401, "TOKEN_EXPIRED")
+}
+
+func TestUserAgentRequired(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := e.ppLogin().Token
+	env := e.do("GET", pathColleagues, tok, nil, "User-Agent", "").ppErr(t, 400, "PARAM_VALIDATION_FAILED")
+	var fields []wireFieldError
+	strictDecode(t, env.Result, &fields)
+	if len(fields) != 1 || fields[0].Field != "User-Agent" {
+		t.Errorf("fields %+v", fields)
+	}
+	e.do("GET", pathPBXList, "", nil, "User-Agent", "").ycmErr(t, 400, 1000004)
+}

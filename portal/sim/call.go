@@ -1,0 +1,366 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// call is one API request on its way through the simulator.
+type call struct {
+	s          *Server
+	w          http.ResponseWriter
+	r          *http.Request
+	api        apiKind
+	rt         *route
+	id         string // the {id} of the path, if any
+	ip         string
+	status     int // answered status; 0 when the connection was dropped
+	retryAfter time.Duration
+	dirty      bool // the world changed: save before answering
+	buf        []byte
+}
+
+var callPool = sync.Pool{New: func() any { return &call{buf: make([]byte, 0, 8<<10)} }}
+
+func getCall(s *Server, w http.ResponseWriter, r *http.Request, api apiKind, rt *route, id string) *call {
+	c := callPool.Get().(*call)
+	*c = call{s: s, w: w, r: r, api: api, rt: rt, id: id, buf: c.buf[:0]}
+	return c
+}
+
+func putCall(c *call) {
+	if cap(c.buf) > 1<<20 {
+		c.buf = nil
+	}
+	b := c.buf
+	*c = call{buf: b}
+	callPool.Put(c)
+}
+
+// errKind is an error independent of the API that reports it.
+type errKind uint8
+
+const (
+	eAuthFailed errKind = iota
+	eInvalidToken
+	eTokenExpired
+	eAccessDenied
+	eValidation
+	eExists
+	eNotFound
+	eThrottled
+	eMediaType
+	eTooLarge
+)
+
+type errInfo struct {
+	word   string // Partner Portal code
+	status int    // Partner Portal HTTP status
+	errno  int    // YCM errno
+	msg    string // YCM errmsg
+	ycm    int    // YCM HTTP status
+}
+
+var errTable = [...]errInfo{
+	eAuthFailed:   {"AUTHENTICATION_FAILED", 401, 1000002, "AUTHENTICATION_FAILED", 401},
+	eInvalidToken: {"INVALID_TOKEN", 401, 1000036, "INVALID_TOKEN", 401},
+	eTokenExpired: {"TOKEN_EXPIRED", 401, 1000035, "TOKEN_EXPIRED", 401},
+	eAccessDenied: {"ACCESS_DENIED", 403, 1000042, "ACCESS_DENIED", 403},
+	eValidation:   {"PARAM_VALIDATION_FAILED", 400, 1000004, "INVALID_PARAMETER", 200},
+	eExists:       {"EMAIL_ADDRESS_ALREADY_EXISTS", 409, 1000019, "EMAIL_ADDRESS_ALREADY_EXISTS", 200},
+	eNotFound:     {"DATA_NOT_FOUND", 404, 1000005, "DATA_NOT_FOUND", 200},
+	eThrottled:    {"RATE_LIMIT_EXCEEDED", 429, 1000040, "RATE_LIMIT_EXCEEDED", 429},
+	eMediaType:    {"UNSUPPORTED_MEDIA_TYPE", 415, 1000004, "INVALID_PARAMETER", 415},
+	eTooLarge:     {"PAYLOAD_TOO_LARGE", 413, 1000004, "INVALID_PARAMETER", 413},
+}
+
+// FieldError is one refused parameter, as in the Partner Portal's error result.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// apiError is a refusal, rendered in the envelope of the API that was called.
+type apiError struct {
+	kind   errKind
+	status int // overrides the table's status for both APIs when set
+	msg    string
+	fields []FieldError
+}
+
+func errf(k errKind, format string, args ...any) *apiError {
+	return &apiError{kind: k, msg: fmt.Sprintf(format, args...)}
+}
+
+func fieldErr(field, msg string) *apiError {
+	return &apiError{kind: eValidation, msg: field + ": " + msg, fields: []FieldError{{field, msg}}}
+}
+
+// fieldErrs joins the refused fields into one validation error; nil if none.
+func fieldErrs(fields []FieldError) *apiError {
+	if len(fields) == 0 {
+		return nil
+	}
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return &apiError{kind: eValidation, msg: strings.Join(parts, "; "), fields: fields}
+}
+
+func withStatus(status int, e *apiError) *apiError {
+	e.status = status
+	return e
+}
+
+var (
+	ctJSON = []string{"application/json; charset=utf-8"}
+	ctText = []string{"text/plain; charset=utf-8"}
+)
+
+func (c *call) appendRequestID(b []byte) []byte {
+	b = append(b, `"sim-`...)
+	b = strconv.AppendUint(b, c.s.seq.Add(1), 16)
+	return append(b, '"')
+}
+
+// begin starts a success answer: the envelope up to where the result goes.
+func (c *call) begin() []byte {
+	b := c.buf[:0]
+	if c.api == apiYCM {
+		return append(b, `{"data":`...)
+	}
+	return append(b, `{"code":"success","detailMessage":"","requestId":`...)
+}
+
+// resultKey continues begin for the Partner Portal, whose requestId comes first.
+func (c *call) resultKey(b []byte) []byte {
+	if c.api == apiYCM {
+		return b
+	}
+	b = c.appendRequestID(b)
+	return append(b, `,"result":`...)
+}
+
+// ok ends a success answer begun with begin and sends it.
+func (c *call) ok(b []byte) {
+	if c.api == apiYCM {
+		b = append(b, `,"requestId":`...)
+		b = c.appendRequestID(b)
+		b = append(b, `,"status":"Success","time":`...)
+		b = strconv.AppendInt(b, c.s.Clock().Unix(), 10)
+		b = append(b, '}')
+	} else {
+		b = append(b, `,"status":200}`...)
+	}
+	c.send(http.StatusOK, b)
+}
+
+// okNull answers success with a null result.
+func (c *call) okNull() {
+	c.ok(append(c.resultKey(c.begin()), "null"...))
+}
+
+// fail sends e in the API's error envelope.
+func (c *call) fail(e *apiError) {
+	info := errTable[e.kind]
+	b := c.buf[:0]
+	var status int
+	if c.api == apiYCM {
+		status = info.ycm
+		b = appendIntField(append(b, '{'), "errno", int64(info.errno))
+		b = append(b, ',')
+		b = appendStringField(b, "errmsg", info.msg)
+		b = append(b, ',')
+		b = appendStringField(b, "detail", e.msg)
+		b = append(b, `,"requestId":`...)
+		b = c.appendRequestID(b)
+		b = append(b, `,"status":"Failed","time":`...)
+		b = strconv.AppendInt(b, c.s.Clock().Unix(), 10)
+		b = append(b, '}')
+	} else {
+		status = info.status
+		if e.status != 0 {
+			status = e.status
+		}
+		b = appendStringField(append(b, '{'), "code", info.word)
+		b = append(b, ',')
+		b = appendStringField(b, "detailMessage", e.msg)
+		b = append(b, `,"requestId":`...)
+		b = c.appendRequestID(b)
+		b = append(b, `,"result":`...)
+		if len(e.fields) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i, f := range e.fields {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendStringField(append(b, '{'), "field", f.Field)
+				b = append(b, ',')
+				b = appendStringField(b, "message", f.Message)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(status), 10)
+		b = append(b, '}')
+	}
+	if e.status != 0 {
+		status = e.status
+	}
+	c.send(status, b)
+}
+
+// serverFault answers an injected 500 or 503.
+func (c *call) serverFault() {
+	status := http.StatusInternalServerError
+	if rand.IntN(2) == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	if c.api == apiYCM {
+		c.w.Header()["Content-Type"] = ctText
+		c.status = status
+		c.w.WriteHeader(status)
+		io.WriteString(c.w, http.StatusText(status)+" (simulated fault)\n")
+		return
+	}
+	b := c.buf[:0]
+	b = append(b, `{"code":"SERVER_ERROR","detailMessage":"simulated server fault","requestId":`...)
+	b = c.appendRequestID(b)
+	b = append(b, `,"result":null,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, '}')
+	c.send(status, b)
+}
+
+// send saves the world if it changed, then answers, unless a drop-after-write
+// fault closes the connection instead.
+func (c *call) send(status int, body []byte) {
+	c.buf = body
+	if c.dirty {
+		if err := c.s.save(); err != nil {
+			c.s.log.Error().Err(err).Msg("save simulator state")
+		}
+	}
+	if c.rt.write {
+		if f := c.s.faults.Load(); f.DropAfterWriteRate > 0 && rand.Float64() < f.DropAfterWriteRate {
+			c.drop()
+			return
+		}
+	}
+	h := c.w.Header()
+	h["Content-Type"] = ctJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if c.retryAfter > 0 {
+		h["Retry-After"] = []string{strconv.Itoa(int(math.Ceil(c.retryAfter.Seconds())))}
+	}
+	c.status = status
+	c.w.WriteHeader(status)
+	c.w.Write(body)
+}
+
+// drop closes the connection without an answer.
+func (c *call) drop() {
+	c.status = 0
+	rc := http.NewResponseController(c.w)
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
+	}
+	conn.Close()
+}
+
+// readBody reads the request body, refusing one over maxBody or of another
+// media type than want.
+func (c *call) readBody(want string) ([]byte, *apiError) {
+	ct := c.r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != want {
+		return nil, errf(eMediaType, "Content-Type %q is not %s", ct, want)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errf(eTooLarge, "the request body is over %d bytes", maxBody)
+		}
+		return nil, errf(eValidation, "read the request body: %v", err)
+	}
+	return body, nil
+}
+
+// decodeJSON reads a JSON body into v, refusing unknown fields and trailing data.
+func (c *call) decodeJSON(v any) *apiError {
+	body, e := c.readBody("application/json")
+	if e != nil {
+		return e
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fieldErr("body", "the request body is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("data after the JSON value")
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		return fieldErr(te.Field, fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f, _ := strconv.Unquote(name)
+		return fieldErr(f, "unknown field")
+	}
+	return fieldErr("body", "malformed JSON: "+err.Error())
+}
+
+func jsonType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "slice":
+		return "an array"
+	case kind == "string":
+		return "a string"
+	case kind == "struct", kind == "map":
+		return "an object"
+	}
+	return kind
+}
+
+// queryInt reads an optional positive integer query parameter.
+func queryInt(q url.Values, name string, def, maxV int, fields *[]FieldError) int {
+	v := q.Get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil || n < 1:
+		*fields = append(*fields, FieldError{name, "must be a positive integer"})
+	case maxV > 0 && n > maxV:
+		*fields = append(*fields, FieldError{name, fmt.Sprintf("must be at most %d", maxV)})
+	default:
+		return n
+	}
+	return def
+}

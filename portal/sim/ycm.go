@@ -1,0 +1,190 @@
+package sim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// YCM paging and capacity limits (wire.md).
+const (
+	ycmDefaultPageSize = 10
+	ycmMaxPageSize     = 50
+	minExtensions      = 5
+	maxExtensions      = 500
+)
+
+// listPBXs: GET /dm/open_api/v2/cloud_pbx/instances?pageSize&pageNumber&sort&search.
+// search matches name, SN or URL, ignoring case; sort is accepted and ignored
+// (the order is by cloudPbxId).
+func listPBXs(c *call) {
+	q := c.r.URL.Query()
+	var fields []FieldError
+	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
+	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
+	if e := fieldErrs(fields); e != nil {
+		c.fail(e)
+		return
+	}
+	search := strings.ToLower(q.Get("search"))
+	s := c.s
+	s.mu.RLock()
+	pbxs := s.w.pbxs
+	if search != "" {
+		pbxs = nil
+		for _, p := range s.w.pbxs {
+			if strings.Contains(strings.ToLower(p.Name), search) || strings.Contains(strings.ToLower(p.SN), search) ||
+				strings.Contains(strings.ToLower(p.URL), search) {
+				pbxs = append(pbxs, p)
+			}
+		}
+	}
+	total := len(pbxs)
+	var page []*PBX
+	if pageNumber-1 < (total+pageSize-1)/pageSize {
+		start := (pageNumber - 1) * pageSize
+		page = pbxs[start:min(start+pageSize, total)]
+	}
+	b := c.begin()
+	b = appendIntField(append(b, '{'), "pageSize", int64(pageSize))
+	b = append(b, ',')
+	b = appendIntField(b, "pageNumber", int64(pageNumber))
+	b = append(b, ',')
+	b = appendIntField(b, "total", int64(total))
+	b = append(b, `,"list":[`...)
+	for i, p := range page {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendPBX(b, p)
+	}
+	s.mu.RUnlock()
+	c.ok(append(b, "]}"...))
+}
+
+func (c *call) pbxID() (int64, *apiError) {
+	id, err := strconv.ParseInt(c.id, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fieldErr("cloudPbxId", fmt.Sprintf("%q is not a cloud PBX id", c.id))
+	}
+	return id, nil
+}
+
+// getPBX: GET /dm/open_api/v1/cloud_pbx/instances/{cloudPbxId}.
+func getPBX(c *call) {
+	id, e := c.pbxID()
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	s := c.s
+	s.mu.RLock()
+	p := s.w.pbxByID[id]
+	if p == nil {
+		s.mu.RUnlock()
+		c.fail(errf(eNotFound, "no cloud PBX %d", id))
+		return
+	}
+	b := appendPBX(c.begin(), p)
+	s.mu.RUnlock()
+	c.ok(b)
+}
+
+type resizeRequest struct {
+	ExtensionCapacity      *int    `json:"extensionCapacity"`
+	ConcurrentCallCapacity *int    `json:"concurrentCallCapacity"`
+	RecordingStatus        *string `json:"recordingStatus"`
+	RecordingCapacity      *int    `json:"recordingCapacity"`
+	TranscriptionCapacity  *int    `json:"transcriptionCapacity"`
+}
+
+// resizePBX: PUT /dm/open_api/v1/cloud_pbx/instances/{cloudPbxId}/capacity.
+func resizePBX(c *call) {
+	id, e := c.pbxID()
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	var req resizeRequest
+	if e := c.decodeJSON(&req); e != nil {
+		c.fail(e)
+		return
+	}
+	var fields []FieldError
+	required := func(name string, missing bool) {
+		if missing {
+			fields = append(fields, FieldError{name, "required"})
+		}
+	}
+	required("extensionCapacity", req.ExtensionCapacity == nil)
+	required("concurrentCallCapacity", req.ConcurrentCallCapacity == nil)
+	required("recordingStatus", req.RecordingStatus == nil)
+	required("recordingCapacity", req.RecordingCapacity == nil)
+	if e := fieldErrs(fields); e != nil {
+		c.fail(e)
+		return
+	}
+	ext, calls, rec := *req.ExtensionCapacity, *req.ConcurrentCallCapacity, *req.RecordingCapacity
+	if st := *req.RecordingStatus; st != "Enabled" && st != "Disabled" {
+		fields = append(fields, FieldError{"recordingStatus", fmt.Sprintf("must be Enabled or Disabled, not %q", st)})
+	}
+	if ext < minExtensions || ext > maxExtensions {
+		fields = append(fields, FieldError{"extensionCapacity",
+			fmt.Sprintf("%d is outside %d..%d extensions", ext, minExtensions, maxExtensions)})
+	}
+	if calls < 1 {
+		fields = append(fields, FieldError{"concurrentCallCapacity", fmt.Sprintf("must be at least 1, not %d", calls)})
+	}
+	if t := req.TranscriptionCapacity; t != nil && *t < 0 {
+		fields = append(fields, FieldError{"transcriptionCapacity", "must not be negative"})
+	}
+
+	s := c.s
+	s.mu.Lock()
+	p := s.w.pbxByID[id]
+	if p == nil {
+		s.mu.Unlock()
+		c.fail(errf(eNotFound, "no cloud PBX %d", id))
+		return
+	}
+	if pkg := s.w.pkg(p.PackageID); pkg != nil {
+		if ext < pkg.MinExtensionsPerPBX {
+			fields = append(fields, FieldError{"extensionCapacity", fmt.Sprintf(
+				"%d is below the minimum of %d extensions per PBX of hosting package %q", ext, pkg.MinExtensionsPerPBX, pkg.Name)})
+		}
+		sum := 0
+		for _, q := range s.w.pbxs {
+			if q.PackageID == pkg.ID && q.CloudPbxID != id {
+				sum += q.ExtensionCapacity
+			}
+		}
+		if sum+ext > pkg.ExtensionPool {
+			fields = append(fields, FieldError{"extensionCapacity", fmt.Sprintf(
+				"%d would take hosting package %q to %d extensions, over its pool of %d (%d free for this PBX)",
+				ext, pkg.Name, sum+ext, pkg.ExtensionPool, pkg.ExtensionPool-sum)})
+		}
+	}
+	if ext < p.ExtensionUsed {
+		fields = append(fields, FieldError{"extensionCapacity",
+			fmt.Sprintf("%d is below the %d extensions in use", ext, p.ExtensionUsed)})
+	}
+	if rec < p.RecordingCapacity {
+		fields = append(fields, FieldError{"recordingCapacity",
+			fmt.Sprintf("recording minutes cannot be reduced (from %d to %d)", p.RecordingCapacity, rec)})
+	}
+	if e := fieldErrs(fields); e != nil {
+		s.mu.Unlock()
+		c.fail(e)
+		return
+	}
+	p.ExtensionCapacity = ext
+	p.ConcurrentCallCapacity = calls
+	p.RecordingStatus = *req.RecordingStatus
+	p.RecordingCapacity = rec
+	if req.TranscriptionCapacity != nil {
+		p.TranscriptionCapacity = *req.TranscriptionCapacity
+	}
+	s.mu.Unlock()
+	c.dirty = true
+	c.okNull()
+}
