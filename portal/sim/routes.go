@@ -31,11 +31,11 @@ var (
 	rPartners        = &route{name: "GET " + pathPartners, h: listPartners}
 	rPPUnknown       = &route{name: "partner: unknown path"}
 
-	rYCMToken    = &route{name: "POST " + pathYCMToken, h: ycmToken, public: true}
-	rListPBXs    = &route{name: "GET " + pathPBXList, h: listPBXs}
-	rGetPBX      = &route{name: "GET " + pathPBXInstance + "{cloudPbxId}", h: getPBX}
-	rResizePBX   = &route{name: "PUT " + pathPBXInstance + "{cloudPbxId}/capacity", h: resizePBX, write: true}
-	rYCMUnknown  = &route{name: "ycm: unknown path"}
+	rYCMToken   = &route{name: "POST " + pathYCMToken, h: ycmToken, public: true}
+	rListPBXs   = &route{name: "GET " + pathPBXList, h: listPBXs}
+	rGetPBX     = &route{name: "GET " + pathPBXInstance + "{cloudPbxId}", h: getPBX}
+	rResizePBX  = &route{name: "PUT " + pathPBXInstance + "{cloudPbxId}/capacity", h: resizePBX, write: true}
+	rYCMUnknown = &route{name: "ycm: unknown path"}
 )
 
 // match finds the route of a request and the id in its path.
