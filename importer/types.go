@@ -118,6 +118,7 @@ type Desired struct {
 	Instances          []Instance
 	RejectedColleagues []Colleague
 	RejectedInstances  []Instance
+	Layouts            []Layout // one per table read
 }
 
 // Catalog is what the portal knows that the input is checked against.
@@ -137,4 +138,17 @@ type Partner struct {
 type PBXRef struct {
 	Name string
 	SN   string
+}
+
+// Layout says where a table's columns are, so that later checks can name the cell.
+type Layout struct {
+	File    string
+	Sheet   string               // "" for a CSV
+	Columns map[string]ColumnRef // by canonical header: "Email", "Permissions", "Owner", "PBX", ...
+}
+
+// ColumnRef is one column of a table as written.
+type ColumnRef struct {
+	Letter string // "C"
+	Header string // as written
 }

@@ -1,0 +1,435 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// csvColleague and csvInstance are what gocsv decodes into. The header row handed to
+// gocsv is rewritten to these tags after the real one has been checked.
+type csvColleague struct {
+	Email       string `csv:"email"`
+	FirstName   string `csv:"first_name"`
+	LastName    string `csv:"last_name"`
+	Permissions string `csv:"permissions"`
+	YCMManager  string `csv:"ycm_manager"`
+	Owner       string `csv:"owner"`
+	Remark      string `csv:"remark"`
+	State       string `csv:"state"`
+}
+
+func (c *csvColleague) cells(l *layout) []string {
+	cells := make([]string, l.width)
+	set := func(f field, v string) {
+		if i := l.cols[f].index; i >= 0 {
+			cells[i] = v
+		}
+	}
+	set(fEmail, c.Email)
+	set(fFirstName, c.FirstName)
+	set(fLastName, c.LastName)
+	set(fPermissions, c.Permissions)
+	set(fYCMManager, c.YCMManager)
+	set(fOwner, c.Owner)
+	set(fRemark, c.Remark)
+	set(fState, c.State)
+	return cells
+}
+
+type csvInstance struct {
+	PBX             string `csv:"pbx"`
+	Extensions      string `csv:"extensions"`
+	ConcurrentCalls string `csv:"concurrent_calls"`
+}
+
+func (c *csvInstance) cells(l *layout) []string {
+	cells := make([]string, l.width)
+	set := func(f field, v string) {
+		if i := l.cols[f].index; i >= 0 {
+			cells[i] = v
+		}
+	}
+	set(fPBX, c.PBX)
+	set(fExtensions, c.Extensions)
+	set(fConcurrentCalls, c.ConcurrentCalls)
+	return cells
+}
+
+// textEncoding finds a file's encoding from its first bytes and whether the whole
+// of it is valid UTF-8.
+type textEncoding struct {
+	name string
+	enc  encoding.Encoding // nil: UTF-8
+	bom  int               // bytes of byte-order mark to skip
+}
+
+// utf16Order detects UTF-16 by its byte-order mark, or by NUL bytes in every other place.
+func utf16Order(head []byte) (unicode.Endianness, bool) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return unicode.LittleEndian, true
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return unicode.BigEndian, true
+	}
+	if len(head) < 4 {
+		return unicode.BigEndian, false
+	}
+	n := min(len(head), 512) &^ 1
+	var even, odd int
+	for i := 0; i < n; i += 2 {
+		if head[i] == 0 {
+			even++
+		}
+		if head[i+1] == 0 {
+			odd++
+		}
+	}
+	switch {
+	case odd*10 >= n/2*9 && even == 0:
+		return unicode.LittleEndian, true
+	case even*10 >= n/2*9 && odd == 0:
+		return unicode.BigEndian, true
+	}
+	return unicode.BigEndian, false
+}
+
+func detectEncoding(path string, head []byte) (textEncoding, error) {
+	if order, ok := utf16Order(head); ok {
+		bom := 0
+		if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+			bom = 2
+		}
+		name := "UTF-16LE"
+		if order == unicode.BigEndian {
+			name = "UTF-16BE"
+		}
+		return textEncoding{name: name, enc: unicode.UTF16(order, unicode.IgnoreBOM), bom: bom}, nil
+	}
+	bom := 0
+	if bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
+		bom = 3
+	}
+	valid, err := validUTF8(path)
+	if err != nil {
+		return textEncoding{}, err
+	}
+	if valid {
+		return textEncoding{name: "UTF-8", bom: bom}, nil
+	}
+	return textEncoding{name: "Windows-1252", enc: charmap.Windows1252}, nil
+}
+
+// validUTF8 streams a file and reports whether it is valid UTF-8.
+func validUTF8(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return readerValidUTF8(f)
+}
+
+func readerValidUTF8(r io.Reader) (bool, error) {
+	buf := make([]byte, 64<<10)
+	keep := 0
+	for {
+		n, err := r.Read(buf[keep:])
+		chunk := buf[:keep+n]
+		// Hold back an incomplete rune at the end of the chunk.
+		end := len(chunk)
+		for i := 1; i <= utf8.UTFMax && i <= len(chunk); i++ {
+			if utf8.RuneStart(chunk[len(chunk)-i]) {
+				if !utf8.FullRune(chunk[len(chunk)-i:]) && err == nil {
+					end = len(chunk) - i
+				}
+				break
+			}
+		}
+		if !utf8.Valid(chunk[:end]) {
+			return false, nil
+		}
+		if err == io.EOF {
+			return end == len(chunk), nil
+		}
+		if err != nil {
+			return false, err
+		}
+		keep = copy(buf, chunk[end:])
+	}
+}
+
+// decodeHead decodes the first bytes of a file for sniffing.
+func decodeHead(head []byte) (string, textEncoding) {
+	if order, ok := utf16Order(head); ok {
+		te := textEncoding{name: "UTF-16", enc: unicode.UTF16(order, unicode.IgnoreBOM)}
+		s, _, _ := transform.Bytes(te.enc.NewDecoder(), head[:len(head)&^1])
+		return string(s), te
+	}
+	if utf8.Valid(trimPartialRune(head)) {
+		return string(head), textEncoding{name: "UTF-8"}
+	}
+	s, _, _ := transform.Bytes(charmap.Windows1252.NewDecoder(), head)
+	return string(s), textEncoding{name: "Windows-1252"}
+}
+
+// sniffDelimiter picks , ; or tab: the one that splits the header line (outside
+// quotes) into the most fields.
+func sniffDelimiter(firstLine string) rune {
+	best, bestN := ',', 0
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		n, inQuote := 0, false
+		for _, r := range firstLine {
+			switch {
+			case r == '"':
+				inQuote = !inQuote
+			case r == d && !inQuote:
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = d, n
+		}
+	}
+	return best
+}
+
+// rowReader is the csv.Reader handed to gocsv. It yields the rewritten header, pads or
+// cuts records to the header width, skips blank records and records each record's row
+// number as a spreadsheet program would show it.
+type rowReader struct {
+	r       *csv.Reader
+	header  []string
+	width   int
+	rows    []int // row number of each record returned after the header
+	lastRow int   // spreadsheet row of the previous record
+	lastEnd int   // physical line on which the previous record ended
+	started bool
+	extra   []int // rows with values beyond the header width
+	err     error
+}
+
+// next reads one record and computes its spreadsheet row.
+func (rr *rowReader) next() ([]string, int, error) {
+	rec, err := rr.r.Read()
+	if err != nil {
+		return nil, 0, err
+	}
+	line, _ := rr.r.FieldPos(0)
+	// Blank lines are skipped by encoding/csv but show as rows in a spreadsheet.
+	row := rr.lastRow + 1 + (line - rr.lastEnd - 1)
+	lastLine, _ := rr.r.FieldPos(len(rec) - 1)
+	rr.lastEnd = lastLine + strings.Count(rec[len(rec)-1], "\n")
+	rr.lastRow = row
+	return rec, row, nil
+}
+
+func (rr *rowReader) Read() ([]string, error) {
+	if !rr.started {
+		rr.started = true
+		return rr.header, nil
+	}
+	for {
+		rec, row, err := rr.next()
+		if err != nil {
+			return nil, err
+		}
+		if allBlank(rec) {
+			continue
+		}
+		if len(rec) > rr.width {
+			if !allBlank(rec[rr.width:]) {
+				rr.extra = append(rr.extra, row)
+			}
+			rec = rec[:rr.width]
+		}
+		rr.rows = append(rr.rows, row)
+		return rec, nil
+	}
+}
+
+func (rr *rowReader) ReadAll() ([][]string, error) {
+	var out [][]string
+	for {
+		rec, err := rr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
+
+// readCSVFile reads a CSV file holding one table. want is kindUnknown for an input
+// file (the header decides), kindThreeCX for a sizing source.
+func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+	base := filepath.Base(path)
+	src := Source{File: base}
+	f, err := os.Open(path)
+	if err != nil {
+		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be opened: %v", err), "check that the file is readable")}
+	}
+	defer f.Close()
+	head := make([]byte, sniffLen)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	te, err := detectEncoding(path, head)
+	if err != nil {
+		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
+	}
+	if _, err := f.Seek(int64(te.bom), io.SeekStart); err != nil {
+		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
+	}
+	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
+	if te.enc != nil {
+		r = transform.NewReader(r, te.enc.NewDecoder())
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	// Strip a BOM the decoder left (UTF-16 without skip, or a doubled one).
+	if p, _ := br.Peek(3); bytes.Equal(p, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
+	firstLine, _, _ := strings.Cut(string(first), "\n")
+	delim := sniffDelimiter(firstLine)
+
+	cr := csv.NewReader(br)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = false
+	rr := &rowReader{r: cr}
+
+	// The header is the first non-blank record.
+	var header []string
+	headerRow := 0
+	for {
+		rec, row, err := rr.next()
+		if err == io.EOF {
+			if want == kindThreeCX {
+				return []Problem{fileProblem(path, "the 3CX export has no rows", "export the users from 3CX again")}
+			}
+			return []Problem{fileProblem(path, "the file holds no table: it has no header row", fmt.Sprintf("put the headers in the first row: %s (or %s)", expectedList(kindColleagues), expectedList(kindInstances)))}
+		}
+		if err != nil {
+			return []Problem{csvProblem(path, rr, err)}
+		}
+		if !allBlank(rec) {
+			header, headerRow = rec, row
+			break
+		}
+	}
+	src.Row = headerRow
+	var ps []Problem
+	if te.name == "Windows-1252" {
+		ps = append(ps, Problem{Source: Source{File: base}, Severity: Warning,
+			Message: "the file is not UTF-8; it was read as Windows-1252 (Western European)",
+			Fix:     "if names look wrong, save the file as \"CSV UTF-8\""})
+	}
+	kind := classify(header)
+	switch {
+	case want == kindThreeCX:
+		if kind != kindThreeCX {
+			return append(ps, fileProblem(path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", base), "export the users from the 3CX management console (Users > Export) and pass that file"))
+		}
+		n, cp := countThreeCX(path, rr, header, opts)
+		*users = n
+		return append(ps, cp...)
+	case kind == kindThreeCX:
+		return append(ps, threeCXAsInput(path, Source{File: base}))
+	case kind == kindUnknown:
+		found := make([]string, 0, len(header))
+		for _, h := range header {
+			if h = cleanText(h); h != "" {
+				found = append(found, strQuote(h))
+			}
+		}
+		return append(ps, fileProblem(path, fmt.Sprintf("the header row names neither colleagues (an Email column) nor cloud PBXs (a PBX or Extensions column); found %s", strings.Join(found, ", ")),
+			fmt.Sprintf("put the headers in the first row: %s (or %s)", expectedList(kindColleagues), expectedList(kindInstances))))
+	}
+	l, hp := mapHeaders(kind, header, src)
+	ps = append(ps, hp...)
+	if HasErrors(hp) {
+		return ps
+	}
+	rr.width = len(header)
+	rr.header = make([]string, len(header))
+	for i := range rr.header {
+		rr.header[i] = fmt.Sprintf("-unused-%d", i)
+	}
+	for f := range numFields {
+		if c := l.cols[f]; c.index >= 0 {
+			rr.header[c.index] = fieldSpecs[f].tag
+		}
+	}
+
+	d.addLayout(Source{File: base}, l)
+	t := &tableReader{src: Source{File: base}, l: l, opts: opts, d: d, ps: &ps}
+	var decodeErr error
+	var cellsOf func(i int) []string
+	var count int
+	switch kind {
+	case kindColleagues:
+		var recs []csvColleague
+		decodeErr = gocsv.UnmarshalCSV(rr, &recs)
+		cellsOf, count = func(i int) []string { return recs[i].cells(l) }, len(recs)
+	case kindInstances:
+		var recs []csvInstance
+		decodeErr = gocsv.UnmarshalCSV(rr, &recs)
+		cellsOf, count = func(i int) []string { return recs[i].cells(l) }, len(recs)
+	}
+	if decodeErr != nil && !errors.Is(decodeErr, gocsv.ErrEmptyCSVFile) {
+		ps = append(ps, csvProblem(path, rr, decodeErr))
+		return ps
+	}
+	if count > opts.MaxRows {
+		ps = append(ps, fileProblem(path, fmt.Sprintf("the file has %d rows, more than the limit of %d; none of its rows are used", count, opts.MaxRows), "split the rows over several files, or raise the row limit"))
+		return ps
+	}
+	for i := 0; i < count && i < len(rr.rows); i++ {
+		t.row(rr.rows[i], cellsOf(i), nil)
+	}
+	if len(rr.extra) > 0 {
+		ps = append(ps, Problem{Source: Source{File: base, Row: rr.extra[0]}, Severity: Warning,
+			Message: fmt.Sprintf("%d %s values beyond the last header column; they are ignored", len(rr.extra), plural(len(rr.extra), "row has", "rows have")),
+			Fix:     "give every column a header, or check for a stray delimiter in the row"})
+	}
+	return ps
+}
+
+func csvProblem(path string, rr *rowReader, err error) Problem {
+	p := fileProblem(path, fmt.Sprintf("the CSV text cannot be read: %v; none of its rows are used", err), "open it in a spreadsheet program and save it again as CSV UTF-8, or as .xlsx")
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		p.Source.Row = pe.StartLine
+	}
+	return p
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence cut off at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
+}

@@ -1,0 +1,360 @@
+package importer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// cellMeta answers what a raw value cannot tell: how a spreadsheet cell was typed.
+// A CSV has none.
+type cellMeta interface {
+	// dateCell reports whether the cell is formatted as a date or time, and the
+	// value as an ISO date if so.
+	dateCell(col int, raw string) (iso string, ok bool)
+	// formulaWithoutValue reports whether the empty cell is a formula that was never calculated.
+	formulaWithoutValue(col int) bool
+}
+
+// tableReader turns the data rows of one table into colleagues or instances.
+type tableReader struct {
+	src      Source // File and Sheet
+	l        *layout
+	opts     *Options
+	d        *Desired
+	ps       *[]Problem
+	rowCount int
+	tooMany  bool
+}
+
+// isBlank reports whether s holds only spaces, including non-breaking and zero-width ones.
+func isBlank(s string) bool {
+	for _, r := range s {
+		if !isSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(r rune) bool {
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+		return true
+	}
+	return unicode.IsSpace(r)
+}
+
+// cleanText trims spaces of every kind from both ends.
+func cleanText(s string) string { return strings.TrimFunc(s, isSpace) }
+
+// row reads one data row. cells is padded to the header width.
+func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
+	blank := true
+	for _, c := range cells {
+		if !isBlank(c) {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		if meta != nil {
+			for i := range cells {
+				if meta.formulaWithoutValue(i) {
+					blank = false
+					break
+				}
+			}
+		}
+		if blank {
+			return
+		}
+	}
+	t.rowCount++
+	src := t.src
+	src.Row = rowNum
+	r := &rowCheck{t: t, src: src, cells: cells, meta: meta}
+	for i, c := range cells {
+		if utf8.RuneCountInString(c) > t.opts.MaxCellChars {
+			r.problem(Error, i, c, fmt.Sprintf("the cell holds %d characters, more than the limit of %d", utf8.RuneCountInString(c), t.opts.MaxCellChars), "shorten the text in this cell")
+			cells[i] = ""
+		} else if c == "" && meta != nil && meta.formulaWithoutValue(i) {
+			r.problem(Error, i, c, "the cell holds a formula that has no calculated value", "open the file in a spreadsheet program, let it recalculate, and save it again; or type the value instead of the formula")
+		}
+	}
+	switch t.l.kind {
+	case kindColleagues:
+		c := r.colleague()
+		if r.errors > 0 {
+			t.d.RejectedColleagues = append(t.d.RejectedColleagues, c)
+		} else {
+			t.d.Colleagues = append(t.d.Colleagues, c)
+		}
+	case kindInstances:
+		in := r.instance()
+		if r.errors > 0 {
+			t.d.RejectedInstances = append(t.d.RejectedInstances, in)
+		} else {
+			t.d.Instances = append(t.d.Instances, in)
+		}
+	}
+}
+
+// rowCheck collects the problems of one row.
+type rowCheck struct {
+	t      *tableReader
+	src    Source
+	cells  []string
+	meta   cellMeta
+	errors int
+}
+
+func (r *rowCheck) problem(sev Severity, col int, value, msg, fix string) {
+	p := Problem{Source: r.src, Severity: sev, Message: msg, Fix: fix, Value: shorten(value)}
+	if col >= 0 {
+		p.Column = colLetter(col)
+		if col < len(r.t.l.headers) {
+			p.Header = cleanText(r.t.l.headers[col])
+		}
+	}
+	if sev == Error {
+		r.errors++
+	}
+	*r.t.ps = append(*r.t.ps, p)
+}
+
+// shorten keeps a value readable in a report.
+func shorten(s string) string {
+	const max = 200
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	rs := []rune(s)
+	return string(rs[:max]) + "…"
+}
+
+// get returns the raw value of field f and its column index (-1 when the column is absent).
+func (r *rowCheck) get(f field) (string, int) {
+	c := r.t.l.cols[f]
+	if c.index < 0 || c.index >= len(r.cells) {
+		return "", c.index
+	}
+	return r.cells[c.index], c.index
+}
+
+func (r *rowCheck) colleague() Colleague {
+	c := Colleague{Source: r.src}
+	rawEmail, ei := r.get(fEmail)
+	c.Email = cleanText(rawEmail)
+	if msg, fix := checkEmail(c.Email); msg != "" {
+		r.problem(Error, ei, rawEmail, msg, fix)
+	}
+
+	state, si := r.get(fState)
+	switch strings.ToLower(cleanText(state)) {
+	case "", "present":
+		c.State = Present
+	case "absent":
+		c.State = Absent
+	default:
+		r.problem(Error, si, state, fmt.Sprintf("the state %q is neither present nor absent", cleanText(state)),
+			"write present (the colleague should exist; blank means present) or absent (the colleague should be deleted)")
+	}
+
+	first, fi := r.get(fFirstName)
+	last, li := r.get(fLastName)
+	c.FirstName, c.LastName = cleanText(first), cleanText(last)
+	for _, n := range []struct {
+		v, raw string
+		col    int
+		what   string
+	}{{c.FirstName, first, fi, "first name"}, {c.LastName, last, li, "last name"}} {
+		if k := utf8.RuneCountInString(n.v); k > maxNameChars {
+			r.problem(Error, n.col, n.raw, fmt.Sprintf("the %s has %d characters, more than the portal's limit of %d", n.what, k, maxNameChars), "shorten it")
+		}
+	}
+	if c.FirstName == "" && c.LastName == "" && c.State == Present {
+		col := fi
+		if col < 0 {
+			col = li
+		}
+		r.problem(Error, col, "", "both first name and last name are empty", "give at least a first name or a last name")
+	}
+
+	perms, pi := r.get(fPermissions)
+	c.Permissions = splitList(perms)
+	if len(c.Permissions) == 0 && c.State == Present {
+		r.problem(Error, pi, perms, "no permission given", "list at least one permission, separated by ; or , (an absent colleague needs none)")
+	}
+
+	if v, col := r.get(fYCMManager); col >= 0 {
+		b, ok := parseYesNo(v)
+		if !ok {
+			r.problem(Error, col, v, fmt.Sprintf("%q is not a yes/no value", cleanText(v)), "write yes or no (also accepted: y/n, true/false, 1/0, x; blank means no)")
+		}
+		c.YCMManager = &b
+	}
+	if v, col := r.get(fOwner); col >= 0 {
+		s := cleanText(v)
+		c.Owner = &s
+	}
+	if v, col := r.get(fRemark); col >= 0 {
+		s := cleanText(v)
+		if r.meta != nil && s != "" {
+			if iso, ok := r.meta.dateCell(col, s); ok {
+				s = iso
+			}
+		}
+		c.Remark = &s
+	}
+	return c
+}
+
+const maxNameChars = 63
+
+func (r *rowCheck) instance() Instance {
+	in := Instance{Source: r.src}
+	raw, pi := r.get(fPBX)
+	in.Ref = cleanText(raw)
+	if in.Ref == "" {
+		r.problem(Error, pi, raw, "the PBX is empty", "write the cloud PBX's name or serial number (SN)")
+	}
+	if v, col := r.get(fExtensions); col >= 0 && !isBlank(v) {
+		n, msg := r.integer(col, v)
+		switch {
+		case msg != "":
+			r.problem(Error, col, v, "Extensions "+msg, "write a whole number from 5 to 500")
+		case n < minExtensions || n > maxExtensions:
+			r.problem(Error, col, v, fmt.Sprintf("Extensions %d is outside the range a cloud PBX allows (5 to 500)", n), "write a whole number from 5 to 500")
+		default:
+			in.Extensions = n
+		}
+	}
+	if v, col := r.get(fConcurrentCalls); col >= 0 && !isBlank(v) {
+		n, msg := r.integer(col, v)
+		switch {
+		case msg != "":
+			r.problem(Error, col, v, "Concurrent Calls "+msg, "write a whole number greater than 0")
+		case n < 1:
+			r.problem(Error, col, v, fmt.Sprintf("Concurrent Calls %d is not a positive number", n), "write a whole number greater than 0")
+		default:
+			in.ConcurrentCalls = n
+		}
+	}
+	if in.Ref != "" && in.Extensions == 0 && in.ConcurrentCalls == 0 && r.errors == 0 {
+		r.problem(Warning, -1, "", fmt.Sprintf("PBX %q has neither Extensions nor Concurrent Calls: nothing to change", in.Ref), "fill in Extensions or Concurrent Calls, or delete the row")
+	}
+	return in
+}
+
+const (
+	minExtensions = 5
+	maxExtensions = 500
+)
+
+// integer parses a whole number as typed: digits, optionally followed by a zero fraction.
+func (r *rowCheck) integer(col int, v string) (int, string) {
+	s := cleanText(v)
+	if r.meta != nil {
+		if iso, ok := r.meta.dateCell(col, s); ok {
+			return 0, fmt.Sprintf("is a date (%s), not a number", iso)
+		}
+	}
+	n, ok := parseWhole(s)
+	if !ok {
+		return 0, fmt.Sprintf("%q is not a whole number", s)
+	}
+	return n, ""
+}
+
+// parseWhole accepts "60", "60.0", "+60" and "-5" (the range check reports the sign);
+// it refuses exponents, words and fractions.
+func parseWhole(s string) (int, bool) {
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" || len(intPart) > 9 {
+		return 0, false
+	}
+	for _, c := range intPart {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	if hasDot {
+		for _, c := range frac {
+			if c != '0' {
+				return 0, false
+			}
+		}
+	}
+	n, err := strconv.Atoi(intPart)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// splitList splits a permission cell on ; and , (and line breaks), trimming each name.
+func splitList(s string) []string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ',' || r == '\n' || r == '\r' })
+	var out []string
+	for _, p := range parts {
+		if p = cleanText(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseYesNo(s string) (bool, bool) {
+	switch strings.ToLower(cleanText(s)) {
+	case "", "no", "n", "false", "0", "-":
+		return false, true
+	case "yes", "y", "true", "1", "x", "✓", "✔":
+		return true, true
+	}
+	return false, false
+}
+
+// checkEmail returns what is wrong with a trimmed address, or "".
+func checkEmail(e string) (msg, fix string) {
+	const fixPlain = "write only the address, like name@example.com"
+	switch {
+	case e == "":
+		return "the e-mail address is empty", "every row needs the colleague's e-mail address"
+	case strings.ContainsAny(e, "<>"):
+		if i, j := strings.LastIndex(e, "<"), strings.LastIndex(e, ">"); i >= 0 && j > i {
+			return fmt.Sprintf("%q has a display name; only the address is allowed", e), fmt.Sprintf("write %s", strings.TrimSpace(e[i+1:j]))
+		}
+		return fmt.Sprintf("%q is not an e-mail address (it contains < or >)", e), fixPlain
+	case strings.HasPrefix(strings.ToLower(e), "mailto:"):
+		return fmt.Sprintf("%q starts with mailto:", e), fmt.Sprintf("write %s", e[len("mailto:"):])
+	case strings.IndexFunc(e, isSpace) >= 0:
+		return fmt.Sprintf("%q contains a space", e), "remove the spaces inside the address"
+	case strings.Count(e, "@") == 0:
+		return fmt.Sprintf("%q has no @", e), fixPlain
+	case strings.Count(e, "@") > 1:
+		return fmt.Sprintf("%q has more than one @", e), "write one address per row"
+	}
+	local, domain, _ := strings.Cut(e, "@")
+	switch {
+	case local == "":
+		return fmt.Sprintf("%q has nothing before the @", e), fixPlain
+	case !strings.Contains(domain, "."):
+		return fmt.Sprintf("%q has no dot in the domain after the @", e), "write the full domain, like example.com"
+	case strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
+		return fmt.Sprintf("%q has a misplaced dot in the domain", e), fixPlain
+	case strings.ContainsAny(e, ",;"):
+		return fmt.Sprintf("%q contains a comma or semicolon", e), "write one address per row"
+	}
+	return "", ""
+}

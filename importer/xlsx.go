@@ -1,0 +1,459 @@
+package importer
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/richardlehane/mscfb"
+	"github.com/xuri/excelize/v2"
+)
+
+// xmlInMemoryLimit is how much of a worksheet or shared-string table excelize keeps
+// in memory; larger parts go to temporary files.
+const xmlInMemoryLimit = 16 << 20
+
+// checkZip looks inside a zip file before excelize opens it: the declared uncompressed
+// size (archive/zip refuses entries that inflate past it) and whether it is a workbook.
+// It reports whether any worksheet holds a formula.
+func checkZip(path string, opts *Options) (formulas bool, p *Problem) {
+	base := filepath.Base(path)
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		pr := fileProblem(path, fmt.Sprintf("%s looks like an Excel workbook but is damaged (%v)", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+		return false, &pr
+	}
+	defer zr.Close()
+	var total uint64
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		names[strings.ToLower(f.Name)] = true
+	}
+	if total > uint64(opts.MaxUnzipBytes) {
+		pr := fileProblem(path, fmt.Sprintf("%s would unpack to %s, more than the limit of %s; it is refused as a possible zip bomb", base, byteSize(int64(min(total, 1<<62))), byteSize(opts.MaxUnzipBytes)),
+			"if it is a genuine workbook, delete unused sheets and images, or raise the limit")
+		return false, &pr
+	}
+	switch {
+	case names["xl/workbook.xml"]:
+	case names["xl/workbook.bin"]:
+		pr := fileProblem(path, fmt.Sprintf("%s is an Excel Binary Workbook (.xlsb), which cannot be read", base), "open it in Excel and save it as Excel Workbook (.xlsx)")
+		return false, &pr
+	case names["word/document.xml"]:
+		pr := fileProblem(path, fmt.Sprintf("%s is a Word document, not a spreadsheet", base), "put the table in a spreadsheet and save it as .xlsx or .csv")
+		return false, &pr
+	case names["ppt/presentation.xml"]:
+		pr := fileProblem(path, fmt.Sprintf("%s is a PowerPoint presentation, not a spreadsheet", base), "put the table in a spreadsheet and save it as .xlsx or .csv")
+		return false, &pr
+	case names["content.xml"] && names["mimetype"]:
+		pr := fileProblem(path, fmt.Sprintf("%s is an OpenDocument file (.ods), which cannot be read", base), "open it in LibreOffice and save it as Excel 2007-365 (.xlsx)")
+		return false, &pr
+	default:
+		pr := fileProblem(path, fmt.Sprintf("%s is a zip archive, not an Excel workbook", base), "unpack it and name the .xlsx or .csv file inside, or save the spreadsheet as .xlsx")
+		return false, &pr
+	}
+	for _, f := range zr.File {
+		n := strings.ToLower(f.Name)
+		if !strings.HasPrefix(n, "xl/worksheets/") || !strings.HasSuffix(n, ".xml") {
+			continue
+		}
+		if has, err := partHasFormula(f); err != nil {
+			pr := fileProblem(path, fmt.Sprintf("%s is a damaged workbook: %v", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+			return false, &pr
+		} else if has {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// partHasFormula scans a worksheet part for a formula element without parsing it.
+func partHasFormula(f *zip.File) (bool, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	buf := make([]byte, 64<<10)
+	keep := 0
+	for {
+		n, err := rc.Read(buf[keep:])
+		chunk := buf[:keep+n]
+		if bytes.Contains(chunk, []byte("<f>")) || bytes.Contains(chunk, []byte("<f ")) || bytes.Contains(chunk, []byte(":f>")) || bytes.Contains(chunk, []byte(":f ")) {
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		keep = min(len(chunk), 3)
+		copy(buf, chunk[len(chunk)-keep:])
+	}
+}
+
+// oleProblem says what an OLE compound file is: a legacy .xls or an encrypted workbook.
+func oleProblem(path string) Problem {
+	base := filepath.Base(path)
+	kind := "an Excel 97-2003 workbook (.xls) or a password-protected workbook"
+	fix := "open it in Excel, remove any password (File > Info > Protect Workbook), and save it as Excel Workbook (.xlsx)"
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		if r, err := mscfb.New(f); err == nil {
+			for e, err := r.Next(); err == nil; e, err = r.Next() {
+				switch e.Name {
+				case "EncryptionInfo", "EncryptedPackage":
+					kind = "a password-protected (encrypted) workbook"
+					fix = "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it), and save it again"
+				case "Workbook", "Book":
+					kind = "an Excel 97-2003 workbook (.xls)"
+					fix = "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)"
+				case "WordDocument":
+					kind = "a Word 97-2003 document"
+					fix = "put the table in a spreadsheet and save it as .xlsx or .csv"
+				}
+			}
+		}
+	}
+	return fileProblem(path, fmt.Sprintf("%s is %s, which cannot be read", base, kind), fix)
+}
+
+// readXLSX reads the Colleagues and Instances sheets of a workbook. want limits the
+// tables read (kindThreeCX reads the first sheet as a 3CX export: see readThreeCX).
+func readXLSX(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+	base := filepath.Base(path)
+	formulas, zp := checkZip(path, opts)
+	if zp != nil {
+		return []Problem{*zp}
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{
+		RawCellValue:      true,
+		UnzipSizeLimit:    opts.MaxUnzipBytes,
+		UnzipXMLSizeLimit: min(xmlInMemoryLimit, opts.MaxUnzipBytes),
+	})
+	if err != nil {
+		if f != nil {
+			_ = f.Close()
+		}
+		return []Problem{excelizeOpenProblem(path, err)}
+	}
+	defer f.Close()
+
+	date1904 := false
+	if wp, err := f.GetWorkbookProps(); err == nil && wp.Date1904 != nil {
+		date1904 = *wp.Date1904
+	}
+	sheets := f.GetSheetList()
+	x := &xlsxFile{f: f, path: path, base: base, opts: opts, d: d, date1904: date1904, formulas: formulas}
+	if want == kindThreeCX {
+		n, ps := x.countThreeCX(sheets)
+		*users = n
+		return ps
+	}
+	var ps []Problem
+	found := map[tableKind]string{}
+	for _, s := range sheets {
+		n := normHeader(s)
+		for _, k := range []tableKind{kindColleagues, kindInstances} {
+			for _, a := range sheetAliases[k] {
+				if n == normHeader(a) {
+					if prev, ok := found[k]; ok {
+						ps = append(ps, Problem{Source: Source{File: base, Sheet: s}, Severity: Warning,
+							Message: fmt.Sprintf("sheet %q is ignored: sheet %q is already read as the %s table", s, prev, k),
+							Fix:     "merge the two sheets or rename one"})
+						continue
+					}
+					found[k] = s
+				}
+			}
+		}
+	}
+	if len(found) == 0 {
+		// No sheet named for a table: look at the first sheet's header row.
+		if len(sheets) == 0 {
+			return append(ps, fileProblem(path, "the workbook has no sheets", "add a Colleagues or Instances sheet"))
+		}
+		hdr, err := x.headerOf(sheets[0])
+		if err != nil {
+			return append(ps, fileProblem(path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)"))
+		}
+		switch k := classify(hdr); k {
+		case kindThreeCX:
+			return append(ps, threeCXAsInput(path, Source{File: base, Sheet: sheets[0]}))
+		case kindColleagues, kindInstances:
+			found[k] = sheets[0]
+			ps = append(ps, Problem{Source: Source{File: base, Sheet: sheets[0]}, Severity: Warning,
+				Message: fmt.Sprintf("no sheet is named Colleagues or Instances; sheet %q was read as the %s table from its headers", sheets[0], k),
+				Fix:     fmt.Sprintf("rename the sheet to %s", k)})
+		default:
+			quoted := make([]string, len(sheets))
+			for i, s := range sheets {
+				quoted[i] = strQuote(s)
+			}
+			return append(ps, fileProblem(path, fmt.Sprintf("the workbook has no Colleagues or Instances sheet (its sheets: %s)", strings.Join(quoted, ", ")),
+				"name the sheet of colleagues Colleagues and the sheet of cloud PBX sizes Instances"))
+		}
+	}
+	for _, k := range []tableKind{kindColleagues, kindInstances} {
+		if s, ok := found[k]; ok {
+			ps = append(ps, x.readSheet(s, k)...)
+		}
+	}
+	return ps
+}
+
+func excelizeOpenProblem(path string, err error) Problem {
+	base := filepath.Base(path)
+	switch {
+	case strings.Contains(err.Error(), "unzip size exceeds") || strings.Contains(err.Error(), "unzip size limit"):
+		return fileProblem(path, fmt.Sprintf("%s unpacks to more than the size limit; it is refused as a possible zip bomb", base), "if it is a genuine workbook, delete unused sheets and images, or raise the limit")
+	case errors.Is(err, excelize.ErrWorkbookFileFormat), errors.Is(err, zip.ErrFormat):
+		return fileProblem(path, fmt.Sprintf("%s is not a valid Excel workbook (%v)", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+	}
+	return fileProblem(path, fmt.Sprintf("%s cannot be opened as a workbook: %v", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+}
+
+// xlsxFile is an open workbook being read.
+type xlsxFile struct {
+	f        *excelize.File
+	path     string
+	base     string
+	opts     *Options
+	d        *Desired
+	date1904 bool
+	formulas bool
+	dateFmt  map[int]bool // style index → is a date format
+}
+
+// headerOf returns the first non-blank row of a sheet.
+func (x *xlsxFile) headerOf(sheet string) ([]string, error) {
+	rows, err := x.f.Rows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for i := 0; rows.Next() && i < 100; i++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return nil, err
+		}
+		if !allBlank(cells) {
+			return cells, nil
+		}
+	}
+	return nil, rows.Error()
+}
+
+func allBlank(cells []string) bool {
+	for _, c := range cells {
+		if !isBlank(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// readSheet streams one sheet into the desired state.
+func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
+	var ps []Problem
+	src := Source{File: x.base, Sheet: sheet}
+	rows, err := x.f.Rows(sheet)
+	if err != nil {
+		return []Problem{{Source: src, Severity: Error, Message: fmt.Sprintf("the sheet cannot be read: %v", err), Fix: "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)"}}
+	}
+	defer rows.Close()
+	mark := x.d.mark()
+	var t *tableReader
+	meta := &xlsxMeta{x: x, sheet: sheet}
+	rowNum := 0
+	fail := func(msg, fix string) {
+		p := Problem{Source: src, Severity: Error, Message: msg, Fix: fix}
+		p.Source.Row = rowNum
+		ps = append(ps, p)
+		x.d.rejectSince(mark)
+	}
+	for rows.Next() {
+		rowNum++
+		cells, err := rows.Columns()
+		if err != nil {
+			fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum-1, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+			return ps
+		}
+		if t == nil {
+			if allBlank(cells) {
+				continue
+			}
+			if k := classify(cells); k == kindThreeCX {
+				return append(ps, threeCXAsInput(x.path, src))
+			}
+			l, hp := mapHeaders(kind, cells, Source{File: x.base, Sheet: sheet, Row: rowNum})
+			ps = append(ps, hp...)
+			if HasErrors(hp) {
+				return ps
+			}
+			x.d.addLayout(src, l)
+			t = &tableReader{src: src, l: l, opts: x.opts, d: x.d, ps: &ps}
+			continue
+		}
+		if len(cells) < t.l.width {
+			cells = append(cells, make([]string, t.l.width-len(cells))...)
+		} else if len(cells) > t.l.width {
+			cells = cells[:t.l.width]
+		}
+		meta.row = rowNum
+		t.row(rowNum, cells, meta)
+		if t.rowCount > x.opts.MaxRows {
+			fail(fmt.Sprintf("the sheet has more than %d rows, the limit; none of its rows are used", x.opts.MaxRows), "split the rows over several files, or raise the row limit")
+			return ps
+		}
+	}
+	if err := rows.Error(); err != nil {
+		fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+		return ps
+	}
+	if t == nil {
+		ps = append(ps, Problem{Source: src, Severity: Warning, Message: "the sheet is empty", Fix: fmt.Sprintf("put the headers in the first row: %s", expectedList(kind))})
+	}
+	return ps
+}
+
+// xlsxMeta looks up how a cell is typed, only when a value needs it: the lookups load
+// the whole sheet, once.
+type xlsxMeta struct {
+	x     *xlsxFile
+	sheet string
+	row   int
+}
+
+func (m *xlsxMeta) cell(col int) string {
+	name, _ := excelize.CoordinatesToCellName(col+1, m.row)
+	return name
+}
+
+func (m *xlsxMeta) dateCell(col int, raw string) (string, bool) {
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return "", false
+	}
+	style, err := m.x.f.GetCellStyle(m.sheet, m.cell(col))
+	if err != nil || !m.x.isDateStyle(style) {
+		return "", false
+	}
+	t, err := excelize.ExcelDateToTime(v, m.x.date1904)
+	if err != nil {
+		return "", false
+	}
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02"), true
+	}
+	return t.Format("2006-01-02 15:04:05"), true
+}
+
+func (m *xlsxMeta) formulaWithoutValue(col int) bool {
+	if !m.x.formulas {
+		return false
+	}
+	f, err := m.x.f.GetCellFormula(m.sheet, m.cell(col))
+	return err == nil && f != ""
+}
+
+// isDateStyle reports whether a cell style shows numbers as dates or times.
+func (x *xlsxFile) isDateStyle(idx int) bool {
+	if v, ok := x.dateFmt[idx]; ok {
+		return v
+	}
+	if x.dateFmt == nil {
+		x.dateFmt = map[int]bool{}
+	}
+	is := false
+	if st, err := x.f.GetStyle(idx); err == nil && st != nil {
+		if st.CustomNumFmt != nil {
+			is = isDateFormatCode(*st.CustomNumFmt)
+		} else {
+			is = isBuiltinDateFormat(st.NumFmt)
+		}
+	}
+	x.dateFmt[idx] = is
+	return is
+}
+
+func isBuiltinDateFormat(id int) bool {
+	return (id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) || (id >= 50 && id <= 58)
+}
+
+// isDateFormatCode reports whether a number format code shows a date or time: it has
+// y, d, h or s (or m) outside quotes, escapes and brackets.
+func isDateFormatCode(code string) bool {
+	if strings.EqualFold(code, "general") {
+		return false
+	}
+	inQuote, inBracket, escaped := false, false, false
+	for _, r := range strings.ToLower(code) {
+		switch {
+		case escaped:
+			escaped = false
+		case inQuote:
+			inQuote = r != '"'
+		case inBracket:
+			if r == ']' {
+				inBracket = false
+			}
+		case r == '\\' || r == '_' || r == '*':
+			escaped = true
+		case r == '"':
+			inQuote = true
+		case r == '[':
+			inBracket = true
+		case r == 'y', r == 'd', r == 'h', r == 's', r == 'm':
+			return true
+		}
+	}
+	return false
+}
+
+// countThreeCX counts the user rows of a 3CX export saved as a workbook: its first sheet.
+func (x *xlsxFile) countThreeCX(sheets []string) (int, []Problem) {
+	if len(sheets) == 0 {
+		return 0, []Problem{fileProblem(x.path, "the workbook has no sheets", "export the users from 3CX again")}
+	}
+	rows, err := x.f.Rows(sheets[0])
+	if err != nil {
+		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+	}
+	defer rows.Close()
+	header, users := false, 0
+	for rows.Next() {
+		cells, err := rows.Columns()
+		if err != nil {
+			return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+		}
+		switch {
+		case allBlank(cells):
+		case !header:
+			if classify(cells) != kindThreeCX {
+				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", x.base), "export the users from the 3CX management console (Users > Export) and pass that file")}
+			}
+			header = true
+		default:
+			users++
+			if users > x.opts.MaxRows {
+				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", x.opts.MaxRows), "check that this is the right file, or raise the row limit")}
+			}
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+	}
+	if !header {
+		return 0, []Problem{fileProblem(x.path, "the 3CX export has no rows", "export the users from 3CX again")}
+	}
+	return users, nil
+}
