@@ -1,0 +1,143 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDemoPBXs(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := e.ycmLogin().AccessToken
+	var page wirePBXPage
+	e.do("GET", pathPBXList, tok, nil).ycmData(t, &page)
+	want := []wirePBX{
+		{7701, "PCE-ACME-0001", "Acme HQ", "Enterprise Plan", 50, 10, "Enabled", 500, "Running", "Activated", "acme.example.yeastar.com", "EU", 42},
+		{7702, "PCE-GLBX-0002", "Globex Branch", "Enterprise Plan", 20, 5, "Enabled", 500, "Running", "Activated", "globex.example.yeastar.com", "US", 12},
+		{7703, "PCE-INIT-0003", "Initech Cloud", "Enterprise Plan", 100, 20, "Enabled", 500, "Running", "Activated", "initech.example.yeastar.com", "EU", 97},
+	}
+	if diff := cmp.Diff(wirePBXPage{PageSize: 10, PageNumber: 1, Total: 3, List: want}, page); diff != "" {
+		t.Errorf("PBX list (-want +got):\n%s", diff)
+	}
+	var one wirePBX
+	e.do("GET", pathPBXInstance+"7702", tok, nil).ycmData(t, &one)
+	if diff := cmp.Diff(want[1], one); diff != "" {
+		t.Errorf("one PBX (-want +got):\n%s", diff)
+	}
+	env := e.do("GET", pathPBXInstance+"99", tok, nil).ycmErr(t, 200, 1000005)
+	if env.Errmsg != "DATA_NOT_FOUND" || !strings.Contains(env.Detail, "99") {
+		t.Errorf("not found: %+v", env)
+	}
+	e.do("GET", pathPBXInstance+"x", tok, nil).ycmErr(t, 200, 1000004)
+}
+
+func TestPBXPaging(t *testing.T) {
+	e := newEnv(t, Options{})
+	for i := range 117 { // 120 with the demo's
+		if _, err := e.s.AddPBX(PBX{Name: fmt.Sprintf("Extra %03d", i), ExtensionCapacity: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := e.ycmLogin().AccessToken
+	tests := []struct {
+		query             string
+		pageSize, pageNo  int
+		total, n          int
+		firstID           int64
+		firstName, lastSN string
+	}{
+		{"", 10, 1, 120, 10, 7701, "Acme HQ", "PCE-SIM-7710"},
+		{"?pageSize=50", 50, 1, 120, 50, 7701, "Acme HQ", "PCE-SIM-7750"},
+		{"?pageSize=50&pageNumber=3", 50, 3, 120, 20, 7801, "Extra 097", "PCE-SIM-7820"},
+		{"?pageSize=50&pageNumber=4", 50, 4, 120, 0, 0, "", ""},
+		{"?search=acme", 10, 1, 1, 1, 7701, "Acme HQ", "PCE-ACME-0001"},
+		{"?search=XTRA%2001&sort=name", 10, 1, 10, 10, 7714, "Extra 010", "PCE-SIM-7723"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			var p wirePBXPage
+			e.do("GET", pathPBXList+tt.query, tok, nil).ycmData(t, &p)
+			var first wirePBX
+			last := ""
+			if len(p.List) > 0 {
+				first, last = p.List[0], p.List[len(p.List)-1].SN
+			}
+			got := []any{p.PageSize, p.PageNumber, p.Total, len(p.List), first.CloudPbxID, first.Name, last}
+			want := []any{tt.pageSize, tt.pageNo, tt.total, tt.n, tt.firstID, tt.firstName, tt.lastSN}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("pageSize pageNumber total len firstID firstName lastSN (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, q := range []string{"?pageSize=51", "?pageSize=0", "?pageNumber=0", "?pageNumber=-1"} {
+		t.Run(q, func(t *testing.T) {
+			e.do("GET", pathPBXList+q, tok, nil).ycmErr(t, 200, 1000004)
+		})
+	}
+}
+
+func TestResizeRules(t *testing.T) {
+	e := newEnv(t, Options{})
+	st := e.s.State()
+	st.Packages[0].MinExtensionsPerPBX = 15
+	if err := e.s.LoadState(st); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.ycmLogin().AccessToken
+	// Acme HQ: 50 ext (42 used), 10 calls, 500 minutes; the package holds 170 of 400.
+	tests := []struct {
+		name   string
+		pbx    int64
+		body   string
+		detail string // "" for success
+	}{
+		{"grow", 7701, `{"extensionCapacity":60,"concurrentCallCapacity":12,"recordingStatus":"Enabled","recordingCapacity":600}`, ""},
+		{"shrink to use", 7702, `{"extensionCapacity":15,"concurrentCallCapacity":1,"recordingStatus":"Disabled","recordingCapacity":500,"transcriptionCapacity":30}`, ""},
+		{"over 500", 7703, `{"extensionCapacity":501,"concurrentCallCapacity":20,"recordingStatus":"Enabled","recordingCapacity":500}`, "outside 5..500"},
+		{"under 5", 7702, `{"extensionCapacity":4,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500}`, "outside 5..500"},
+		{"package minimum", 7702, `{"extensionCapacity":14,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500}`, "below the minimum of 15 extensions per PBX"},
+		{"in use", 7703, `{"extensionCapacity":96,"concurrentCallCapacity":20,"recordingStatus":"Enabled","recordingCapacity":500}`, "below the 97 extensions in use"},
+		{"pool", 7703, `{"extensionCapacity":326,"concurrentCallCapacity":20,"recordingStatus":"Enabled","recordingCapacity":500}`, "over its pool of 400 (325 free for this PBX)"},
+		{"pool exactly", 7703, `{"extensionCapacity":325,"concurrentCallCapacity":20,"recordingStatus":"Enabled","recordingCapacity":500}`, ""},
+		{"no calls", 7701, `{"extensionCapacity":60,"concurrentCallCapacity":0,"recordingStatus":"Enabled","recordingCapacity":600}`, "concurrentCallCapacity: must be at least 1"},
+		{"fewer minutes", 7701, `{"extensionCapacity":60,"concurrentCallCapacity":12,"recordingStatus":"Enabled","recordingCapacity":599}`, "cannot be reduced (from 600 to 599)"},
+		{"recording status", 7701, `{"extensionCapacity":60,"concurrentCallCapacity":12,"recordingStatus":"On","recordingCapacity":600}`, "recordingStatus: must be Enabled or Disabled"},
+		{"missing field", 7701, `{"extensionCapacity":60,"concurrentCallCapacity":12,"recordingStatus":"Enabled"}`, "recordingCapacity: required"},
+		{"unknown PBX", 99, `{"extensionCapacity":60,"concurrentCallCapacity":12,"recordingStatus":"Enabled","recordingCapacity":600}`, "no cloud PBX 99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.s.PBXs()
+			r := e.do("PUT", fmt.Sprintf("%s%d/capacity", pathPBXInstance, tt.pbx), tok, tt.body)
+			if tt.detail == "" {
+				r.ycmData(t, nil)
+				if string(r.ycm(t).Data) != "null" {
+					t.Errorf("data %s, want null", r.ycm(t).Data)
+				}
+				return
+			}
+			errno := 1000004
+			if tt.pbx == 99 {
+				errno = 1000005
+			}
+			env := r.ycmErr(t, 200, errno)
+			if !strings.Contains(env.Detail, tt.detail) {
+				t.Errorf("detail %q does not say %q", env.Detail, tt.detail)
+			}
+			if diff := cmp.Diff(before, e.s.PBXs()); diff != "" {
+				t.Errorf("a refused resize changed the PBXs:\n%s", diff)
+			}
+		})
+	}
+	var got []string
+	for _, p := range e.s.PBXs() {
+		got = append(got, fmt.Sprintf("%d %d %s %d %d", p.ExtensionCapacity, p.ConcurrentCallCapacity,
+			p.RecordingStatus, p.RecordingCapacity, p.TranscriptionCapacity))
+	}
+	want := []string{"60 12 Enabled 600 0", "15 1 Disabled 500 30", "325 20 Enabled 500 0"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PBXs after the resizes (-want +got):\n%s", diff)
+	}
+}
