@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,7 +66,9 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 func (f *Faults) UnmarshalJSON(b []byte) error {
 	j := faultsJSON{duration(f.Latency), duration(f.Jitter), f.ErrorRate,
 		f.DropBeforeWriteRate, f.DropAfterWriteRate, f.ThrottleRate, f.ThrottleBurst}
-	if err := json.Unmarshal(b, &j); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
 		return err
 	}
 	*f = Faults{time.Duration(j.Latency), time.Duration(j.Jitter), j.ErrorRate,

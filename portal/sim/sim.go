@@ -88,6 +88,8 @@ type Server struct {
 	blocked map[string]bool
 
 	saveMu sync.Mutex
+
+	onEnter func() // tests: called when an API request is counted in flight
 }
 
 // New returns a simulator holding the demo world, or the state at opts.StatePath
@@ -153,8 +155,12 @@ func (s *Server) Clock() time.Time {
 
 // Advance moves the simulated clock forward by d; a negative d is ignored.
 func (s *Server) Advance(d time.Duration) {
-	if d > 0 {
-		s.offset.Add(int64(d))
+	if d <= 0 {
+		return
+	}
+	s.offset.Add(int64(d))
+	if err := s.save(); err != nil {
+		s.log.Error().Err(err).Msg("save simulator state")
 	}
 }
 
@@ -372,6 +378,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer putCall(c)
 	s.stats.enter()
 	defer func() { s.stats.leave(rt.name, c.status) }()
+	if s.onEnter != nil {
+		s.onEnter()
+	}
 
 	f := s.faults.Load()
 	if d := f.delay(); d > 0 {
