@@ -1,0 +1,47 @@
+# ycm-onboard: `make test` is the test command the README and CI run.
+GO       ?= go
+PKGS     := ./...
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+.PHONY: all build test check fmt vet tidy-check bench fuzz samples demo clean
+
+all: check build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ycm-onboard ./cmd/ycm-onboard
+
+# The default suite: race detector on, short fuzz runs of the importer.
+test:
+	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime 10s ./importer/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadXLSX$$' -fuzztime 10s ./importer/
+
+# Before every commit: formatting, tidy modules, vet, race tests.
+check: fmt tidy-check vet
+	$(GO) test -race -count=1 $(PKGS)
+
+fmt:
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+tidy-check:
+	@cp go.mod /tmp/ycm-go.mod.bak; cp go.sum /tmp/ycm-go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! cmp -s go.mod /tmp/ycm-go.mod.bak || ! cmp -s go.sum /tmp/ycm-go.sum.bak; then \
+		echo "go mod tidy changed go.mod or go.sum: commit the tidy result"; exit 1; fi
+
+# Benchmarks and soaks: not in the default suite. Numbers go to BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -tags bench $(PKGS)
+
+samples:
+	$(GO) run ./samples/gen
+
+demo:
+	$(GO) run ./cmd/ycm-onboard apply samples/onboarding.xlsx
+
+clean:
+	rm -rf bin ycm-onboard-*.xlsx

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// app is what every command shares: streams, environment, clock, logger.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	log            zerolog.Logger
+	stdinTTY       bool // stdin is a terminal: apply may ask before writing
+	stderrTTY      bool
+	logLevel       string
+	logFormat      string
+}
+
+// Main runs the command line and returns the exit code. Tests call it directly.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now,
+		stdinTTY: isTerminal(stdin), stderrTTY: isTerminal(stderr)}
+	portal.Version = version
+
+	ctx, stop := signalContext()
+	defer stop()
+
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "ycm-onboard: "+ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "ycm-onboard: "+err.Error())
+	return exitUsage
+}
+
+// signalContext is cancelled by the first SIGINT or SIGTERM; a second one exits at once.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { // the one goroutine outside the worker pool: it ends with done
+		select {
+		case <-ch:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-ch:
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
+	}
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ycm-onboard",
+		Short: "Onboard colleagues into the Yeastar Partner Portal and resize cloud PBXs, in bulk, from a spreadsheet",
+		Long: `ycm-onboard reads a spreadsheet of colleagues, their permissions and the target size of
+each cloud PBX, compares it with the Yeastar Partner Portal and Yeastar Central Management,
+applies the differences with bounded concurrency, and writes an Excel report of every row.
+
+Without --portal, --partner-url or --ycm-url it runs against a built-in simulator
+holding a demo world, so you can try it without an account.`,
+		Version:           version,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: auto (readable on a terminal, JSON otherwise), console, json")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitf(exitUsage, err.Error()+" (see --help)")
+	})
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand())
+	return root
+}
+
+func (a *app) setupLogging() error {
+	lvl, err := zerolog.ParseLevel(a.logLevel)
+	if err != nil || a.logLevel == "" {
+		return exitf(exitUsage, fmt.Sprintf("--log-level %q: use debug, info, warn or error", a.logLevel))
+	}
+	var w io.Writer = a.stderr
+	switch a.logFormat {
+	case "console":
+		w = zerolog.ConsoleWriter{Out: a.stderr, TimeFormat: time.TimeOnly, NoColor: !a.stderrTTY}
+	case "json":
+	case "auto", "":
+		if a.stderrTTY {
+			w = zerolog.ConsoleWriter{Out: a.stderr, TimeFormat: time.TimeOnly}
+		}
+	default:
+		return exitf(exitUsage, fmt.Sprintf("--log-format %q: use auto, console or json", a.logFormat))
+	}
+	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	return nil
+}

@@ -1,0 +1,21 @@
+package main
+
+// Exit codes: scripts and schedulers rely on them; the README lists them.
+const (
+	exitOK          = 0   // success, or nothing to do
+	exitPartial     = 1   // some actions failed, or some rows were skipped for errors
+	exitUsage       = 2   // usage error, unreadable input, validate found errors, --strict refused
+	exitGuard       = 3   // a safety guard refused the plan; nothing was written
+	exitFatal       = 4   // fatal portal error: authentication, IP blocked, unreachable
+	exitInterrupted = 130 // interrupted by a signal
+)
+
+// exitError carries an exit code and a message for the person at the terminal.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func exitf(code int, msg string) error { return &exitError{code: code, msg: msg} }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+)
+
+// Credentials come from these environment variables, never from flags or files.
+const (
+	envPartnerID     = "YCM_PARTNER_CLIENT_ID"
+	envPartnerSecret = "YCM_PARTNER_CLIENT_SECRET"
+	envYCMID         = "YCM_CLIENT_ID"
+	envYCMSecret     = "YCM_CLIENT_SECRET"
+)
+
+type portalFlags struct {
+	portal     string
+	partnerURL string
+	ycmURL     string
+	rate       float64
+	timeout    time.Duration
+}
+
+// conn is the two clients of a run and what to say about them.
+type conn struct {
+	partner    *portal.PartnerClient
+	ycm        *portal.YCMClient
+	partnerURL string
+	ycmURL     string
+	embedded   bool
+	close      func()
+}
+
+// clients joins both APIs into what reconcile.Apply needs.
+type clients struct {
+	*portal.PartnerClient
+	ycm *portal.YCMClient
+}
+
+func (c clients) Resize(ctx context.Context, id int64, cp portal.Capacity) error {
+	return c.ycm.Resize(ctx, id, cp)
+}
+
+// connect returns clients for the configured portal, or for an embedded simulator
+// holding the demo world when none is configured.
+func (a *app) connect(pf portalFlags) (*conn, error) {
+	partnerURL, ycmURL := pf.partnerURL, pf.ycmURL
+	if pf.portal != "" {
+		if partnerURL == "" {
+			partnerURL = pf.portal
+		}
+		if ycmURL == "" {
+			ycmURL = pf.portal
+		}
+	}
+	c := &conn{close: func() {}}
+	pid, psec := a.getenv(envPartnerID), a.getenv(envPartnerSecret)
+	yid, ysec := a.getenv(envYCMID), a.getenv(envYCMSecret)
+	switch {
+	case partnerURL == "" && ycmURL == "":
+		addr, stop, err := startEmbedded()
+		if err != nil {
+			return nil, exitf(exitFatal, "cannot start the built-in simulator: "+err.Error())
+		}
+		fmt.Fprintf(a.stderr, "ycm-onboard: no portal configured: using the built-in simulator with the demo world at %s (set --portal, or --partner-url and --ycm-url, for a real one)\n", addr)
+		partnerURL, ycmURL = addr, addr
+		c.embedded, c.close = true, stop
+		pid, psec, yid, ysec = sim.DemoPartnerID, sim.DemoPartnerSecret, sim.DemoYCMID, sim.DemoYCMSecret
+	case partnerURL == "" || ycmURL == "":
+		return nil, exitf(exitUsage, "set both --partner-url and --ycm-url, or --portal for a simulator serving both")
+	}
+	var missing []string
+	for _, kv := range [][2]string{{envPartnerID, pid}, {envPartnerSecret, psec}, {envYCMID, yid}, {envYCMSecret, ysec}} {
+		if kv[1] == "" {
+			missing = append(missing, kv[0])
+		}
+	}
+	if len(missing) > 0 {
+		return nil, exitf(exitUsage, "credentials missing: set "+strings.Join(missing, ", ")+
+			" in the environment (Partner Portal: System > API; YCM: the API client of your account)")
+	}
+	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log}
+	pc := base
+	pc.BaseURL, pc.ClientID, pc.ClientSecret = partnerURL, pid, psec
+	yc := base
+	yc.BaseURL, yc.ClientID, yc.ClientSecret = ycmURL, yid, ysec
+	var err error
+	if c.partner, err = portal.NewPartner(pc); err != nil {
+		c.close()
+		return nil, exitf(exitUsage, err.Error())
+	}
+	if c.ycm, err = portal.NewYCM(yc); err != nil {
+		c.close()
+		return nil, exitf(exitUsage, err.Error())
+	}
+	c.partnerURL, c.ycmURL = redactURL(partnerURL), redactURL(ycmURL)
+	return c, nil
+}
+
+// redactURL drops user information and the query from a URL shown to people.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
+// startEmbedded serves a demo-world simulator on a loopback port.
+func startEmbedded() (addr string, stop func(), err error) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ln) })
+	return "http://" + ln.Addr().String(), func() {
+		_ = srv.Close()
+		wg.Wait()
+	}, nil
+}
+
+// readPortal reads everything the plan is made from, the four lists at once.
+func (a *app) readPortal(ctx context.Context, c *conn) (reconcile.Actual, error) {
+	act := reconcile.Actual{Now: a.now()}
+	p := pool.New().WithErrors().WithContext(ctx).WithCancelOnError().WithFirstError()
+	p.Go(func(ctx context.Context) error {
+		for col, err := range c.partner.Colleagues(ctx) {
+			if err != nil {
+				return err
+			}
+			act.Colleagues = append(act.Colleagues, col)
+		}
+		return nil
+	})
+	p.Go(func(ctx context.Context) error {
+		for pbx, err := range c.ycm.PBXs(ctx) {
+			if err != nil {
+				return err
+			}
+			act.PBXs = append(act.PBXs, pbx)
+		}
+		return nil
+	})
+	p.Go(func(ctx context.Context) (err error) {
+		act.Permissions, err = c.partner.Permissions(ctx)
+		return err
+	})
+	p.Go(func(ctx context.Context) (err error) {
+		act.Partners, err = c.partner.Partners(ctx)
+		return err
+	})
+	if err := p.Wait(); err != nil {
+		return act, portalFailure("read the portal", err)
+	}
+	return act, nil
+}
+
+// portalFailure turns a portal error into an exit: fatal ones exit 4.
+func portalFailure(what string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return exitf(exitInterrupted, "interrupted")
+	}
+	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, reconcile.Explain(err)))
+}
+
+// catalog is what the importer checks rows against.
+func catalog(a reconcile.Actual) importer.Catalog {
+	var c importer.Catalog
+	for _, p := range a.Permissions {
+		c.Permissions = append(c.Permissions, p.Name)
+	}
+	for _, p := range a.Partners {
+		c.Partners = append(c.Partners, importer.Partner{ID: p.ID, Email: p.Email})
+	}
+	for _, p := range a.PBXs {
+		c.PBXs = append(c.PBXs, importer.PBXRef{Name: p.Name, SN: p.SN})
+	}
+	return c
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+)
+
+// printPlan lists every action that changes something, or is blocked or skipped,
+// then the stable summary line.
+func printPlan(w io.Writer, p reconcile.Plan) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, a := range p.Actions {
+		if a.Kind == reconcile.Noop {
+			continue
+		}
+		where := "portal"
+		if a.Source != nil {
+			where = a.Source.String()
+		}
+		label := a.Label
+		if a.Object == reconcile.InstanceObject && a.Key != "" && !strings.EqualFold(a.Key, a.Label) {
+			label = fmt.Sprintf("%s (%s)", a.Label, a.Key)
+		}
+		var detail []string
+		for _, c := range a.Changes {
+			detail = append(detail, c.String())
+		}
+		if a.Reason != "" && a.Kind != reconcile.Skip {
+			detail = append(detail, a.Reason)
+		}
+		if a.Derivation != "" {
+			detail = append(detail, a.Derivation)
+		}
+		mark, kind := a.Kind.Symbol(), a.Kind.String()
+		if a.Blocked != "" {
+			mark, kind = "!", "blocked "+kind
+			if a.Kind == reconcile.Skip {
+				kind = "skip"
+			}
+			detail = append(detail, a.Blocked)
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, kind, label, where, strings.Join(detail, "; "))
+	}
+	tw.Flush()
+	c := p.Counts()
+	if c.Skipped > 0 || c.Blocked > 0 {
+		fmt.Fprintf(w, "%d rows skipped for errors, %d changes blocked.\n", c.Skipped, c.Blocked)
+	}
+	fmt.Fprintln(w, c.Line())
+}
+
+// printProblems lists the input's problems, errors first.
+func printProblems(w io.Writer, ps []importer.Problem) {
+	for _, sev := range []importer.Severity{importer.Error, importer.Warning} {
+		for _, p := range ps {
+			if p.Severity == sev {
+				fmt.Fprintln(w, p.String())
+			}
+		}
+	}
+}
+
+func countProblems(ps []importer.Problem) (errs, warns int) {
+	for _, p := range ps {
+		if p.Severity == importer.Error {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
+}

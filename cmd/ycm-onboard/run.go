@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/report"
+)
+
+// inputFlags say how to read the input.
+type inputFlags struct {
+	threeCX  []string
+	pbx      []string
+	headroom string
+}
+
+func (f *inputFlags) add(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.threeCX, "3cx", nil, "a 3CX user export to size a PBX from (with --pbx)")
+	fs.StringArrayVar(&f.pbx, "pbx", nil, "the PBX (name or SN) the matching --3cx export sizes")
+	fs.StringVar(&f.headroom, "headroom", "10%", "extensions added on top of a 3CX export's users")
+}
+
+func (f *inputFlags) options() (importer.Options, error) {
+	var o importer.Options
+	if len(f.threeCX) != len(f.pbx) {
+		return o, exitf(exitUsage, "each --3cx FILE needs its --pbx NAME")
+	}
+	h, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f.headroom), "%"), 64)
+	if err != nil || h < 0 || h > 1000 {
+		return o, exitf(exitUsage, fmt.Sprintf("--headroom %q: give a percentage such as 10%%", f.headroom))
+	}
+	for i := range f.threeCX {
+		o.ThreeCX = append(o.ThreeCX, importer.ThreeCXSizing{Path: f.threeCX[i], PBX: f.pbx[i], HeadroomPercent: h})
+	}
+	return o, nil
+}
+
+// runFlags are plan's and apply's.
+type runFlags struct {
+	in          inputFlags
+	portal      portalFlags
+	diff        reconcile.Options
+	report      string
+	reportDir   string
+	concurrency int
+	yes         bool
+	strict      bool
+	jsonOut     bool
+}
+
+func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
+	f.in.add(fs)
+	fs.StringVar(&f.portal.portal, "portal", "", "base URL serving both APIs (a simulator)")
+	fs.StringVar(&f.portal.partnerURL, "partner-url", "", "Partner Portal API base URL, e.g. https://openapi.partner.yeastar.com")
+	fs.StringVar(&f.portal.ycmURL, "ycm-url", "", "YCM API base URL")
+	fs.Float64Var(&f.portal.rate, "rate", 0, "requests per second per API at most (0: as fast as the portal allows)")
+	fs.DurationVar(&f.portal.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.StringVar(&f.report, "report", "", "report workbook path (default ycm-onboard-<mode>-<UTC time>.xlsx)")
+	fs.StringVar(&f.reportDir, "report-dir", ".", "directory for the report when --report is not given")
+	fs.BoolVar(&f.strict, "strict", false, "refuse to run when any row has an error")
+	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout")
+	d := reconcile.DefaultOptions()
+	fs.BoolVar(&f.diff.Prune, "prune", false, "delete portal colleagues the sheet lacks")
+	fs.BoolVar(&f.diff.NoReinvite, "no-reinvite", false, "do not re-invite colleagues whose activation link expired")
+	fs.BoolVar(&f.diff.AllowShrink, "allow-shrink", false, "allow lowering a PBX's extension capacity")
+	fs.IntVar(&f.diff.MaxDelete, "max-delete", d.MaxDelete, "refuse a plan deleting more colleagues than this")
+	fs.Float64Var(&f.diff.MaxDeletePercent, "max-delete-percent", d.MaxDeletePercent,
+		"refuse a plan deleting more than this percentage of the portal's colleagues (once it holds 50 or more)")
+	if apply {
+		fs.IntVar(&f.concurrency, "concurrency", 4, fmt.Sprintf("changes in flight at once (1..%d)", reconcile.MaxConcurrency))
+		fs.BoolVarP(&f.yes, "yes", "y", false, "apply without asking")
+	}
+}
+
+func (a *app) planCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "plan FILE...",
+		Short: "Show what apply would change, and write the report; change nothing",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd.Context(), "plan", args, f)
+		},
+	}
+	f.add(cmd.Flags(), false)
+	return cmd
+}
+
+func (a *app) applyCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "apply FILE...",
+		Short: "Plan, then apply the changes to the portal, then write the report",
+		Long: `Plan, then apply the changes to the portal, then write the report.
+
+On a terminal apply shows the plan and asks before changing anything (--yes skips
+the question); off a terminal it never asks.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd.Context(), "apply", args, f)
+		},
+	}
+	f.add(cmd.Flags(), true)
+	return cmd
+}
+
+// run is plan and apply: read, connect, diff, (apply), report.
+func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) error {
+	if mode == "apply" && (f.concurrency < 1 || f.concurrency > reconcile.MaxConcurrency) {
+		return exitf(exitUsage, fmt.Sprintf("--concurrency %d: give 1 to %d", f.concurrency, reconcile.MaxConcurrency))
+	}
+	opts, err := f.in.options()
+	if err != nil {
+		return err
+	}
+	started := a.now()
+	desired, problems := importer.Read(files, opts)
+	if unreadable(problems, desired) {
+		printProblems(a.stderr, problems)
+		return exitf(exitUsage, "no input could be read")
+	}
+
+	c, err := a.connect(f.portal)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+
+	rep := report.Run{Version: version, Mode: mode, Files: desired.Files, PartnerURL: c.partnerURL,
+		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
+	finish := func(code int, msg string) error {
+		rep.Finished, rep.ExitCode, rep.Now = a.now(), code, a.now()
+		path, werr := a.writeReport(f, mode, rep)
+		if werr != nil {
+			fmt.Fprintln(a.stderr, "ycm-onboard: "+werr.Error())
+			if code == exitOK {
+				code = exitPartial
+			}
+		}
+		if f.jsonOut {
+			_ = json.NewEncoder(a.stdout).Encode(report.Summarize(rep, path))
+		}
+		if code == exitOK {
+			return nil
+		}
+		return exitf(code, msg)
+	}
+
+	actual, err := a.readPortal(ctx, c)
+	if err != nil {
+		rep.Problems = problems
+		var ee *exitError
+		errors.As(err, &ee)
+		rep.Fatal = ee.msg
+		rep.Interrupted = ee.code == exitInterrupted
+		return finish(ee.code, ee.msg)
+	}
+	problems = append(problems, importer.Check(desired, catalog(actual))...)
+	rep.Problems = problems
+	plan := reconcile.Diff(desired, actual, f.diff)
+	rep.Plan = plan
+	printProblems(a.stderr, problems)
+	printPlan(a.stdout, plan)
+
+	rowErrors := importer.HasErrors(problems)
+	if f.strict && rowErrors {
+		return finish(exitUsage, "--strict: the input has errors, nothing was changed; fix them (see above and the report's Problems sheet) and run again")
+	}
+	if len(plan.Tripped) > 0 {
+		rep.Tripped = plan.Tripped
+		for _, t := range plan.Tripped {
+			fmt.Fprintln(a.stderr, "ycm-onboard: guard tripped: "+t)
+		}
+		return finish(exitGuard, "a safety guard refused the plan: nothing was changed")
+	}
+	partial := func() int {
+		if rowErrors || plan.Counts().Skipped > 0 {
+			return exitPartial
+		}
+		return exitOK
+	}
+	if mode == "plan" {
+		return finish(partial(), "some rows were skipped for errors")
+	}
+
+	if plan.HasChanges() && a.stdinTTY && !f.yes {
+		ok, err := a.confirm(plan)
+		if err != nil || !ok {
+			return finish(exitOK, "")
+		}
+	}
+	results, ferr := reconcile.Apply(ctx, plan, clients{c.partner, c.ycm}, reconcile.ApplyOptions{
+		Concurrency: f.concurrency, Now: a.now,
+		OnResult: func(i int, act reconcile.Action, r reconcile.Result) {
+			ev := a.log.Debug()
+			if r.Outcome == reconcile.Failed {
+				ev = a.log.Warn().Str("error", r.Message)
+			}
+			ev.Str("action", act.Kind.String()).Str("object", act.Label).Str("outcome", r.Outcome.String()).
+				Int("attempts", r.Attempts).Msg("done")
+		},
+	})
+	rep.Results = results
+	tally := reconcile.TallyResults(results)
+	fmt.Fprintln(a.stdout, tally.Line())
+	switch {
+	case ctx.Err() != nil:
+		rep.Interrupted = true
+		return finish(exitInterrupted, "interrupted: the rest was not run; run again to finish")
+	case ferr != nil:
+		rep.Fatal = reconcile.Explain(ferr)
+		return finish(exitFatal, "stopped: "+rep.Fatal)
+	case tally.Failed > 0 || tally.NotRun > 0:
+		return finish(exitPartial, fmt.Sprintf("%d changes failed: see the report", tally.Failed))
+	}
+	return finish(partial(), "some rows were skipped for errors")
+}
+
+// unreadable reports whether nothing could be read: every file failed as a whole.
+func unreadable(ps []importer.Problem, d *importer.Desired) bool {
+	if len(d.Colleagues)+len(d.Instances)+len(d.RejectedColleagues)+len(d.RejectedInstances) > 0 {
+		return false
+	}
+	for _, p := range ps {
+		if p.Severity == importer.Error && p.Source.Row == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func guardSettings(o reconcile.Options) []string {
+	g := []string{fmt.Sprintf("max-delete %d", o.MaxDelete), fmt.Sprintf("max-delete-percent %g%%", o.MaxDeletePercent)}
+	if o.Prune {
+		g = append(g, "prune")
+	}
+	if o.AllowShrink {
+		g = append(g, "allow-shrink")
+	}
+	if o.NoReinvite {
+		g = append(g, "no-reinvite")
+	}
+	return g
+}
+
+func (a *app) confirm(p reconcile.Plan) (bool, error) {
+	fmt.Fprint(a.stderr, "Apply these changes to the portal? Type yes to go on: ")
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	if strings.EqualFold(strings.TrimSpace(line), "yes") {
+		return true, nil
+	}
+	fmt.Fprintln(a.stderr, "Nothing was changed.")
+	return false, nil
+}
+
+func (a *app) writeReport(f runFlags, mode string, r report.Run) (string, error) {
+	path := f.report
+	if path == "" {
+		path = filepath.Join(f.reportDir, report.DefaultName(mode, r.Started))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("cannot write the report: %w", err)
+	}
+	if err := report.Write(path, r); err != nil {
+		return "", fmt.Errorf("cannot write the report %s: %w", path, err)
+	}
+	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+path)
+	return path, nil
+}

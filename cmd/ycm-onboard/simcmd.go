@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+)
+
+func (a *app) simCommand() *cobra.Command {
+	var (
+		addr  string
+		opts  sim.Options
+		ready func(addr string) // tests learn the address here
+	)
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve the Partner Portal and YCM simulator (demo world) on one address",
+		Long: `Serve the Partner Portal and YCM simulator on one address, holding the demo world.
+
+Demo credentials: partner client demo-partner / demo-secret, YCM client demo-ycm /
+demo-secret. Point a run at it with --portal http://ADDR. The admin API under /_sim/
+reads and advances the clock, lists the activation e-mails sent, sets faults and
+shows request statistics (see docs/wire.md).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Logger = a.log
+			s, err := sim.New(opts)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return exitf(exitUsage, fmt.Sprintf("cannot listen on %s: %v", addr, err))
+			}
+			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+			a.log.Info().Str("addr", "http://"+ln.Addr().String()).Msg("simulator serving the Partner Portal and YCM APIs")
+			if ready != nil {
+				ready(ln.Addr().String())
+			}
+			ctx := cmd.Context()
+			stop := context.AfterFunc(ctx, func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(sctx)
+			})
+			defer stop()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return exitf(exitFatal, err.Error())
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.DurationVar(&opts.TokenTTL, "token-ttl", 30*time.Minute, "access token lifetime")
+	fs.StringVar(&opts.StatePath, "state", "", "keep the world in this JSON file across restarts")
+	fs.DurationVar(&opts.Faults.Latency, "latency", 0, "latency added to every API request")
+	fs.DurationVar(&opts.Faults.Jitter, "jitter", 0, "random latency added on top, up to this")
+	fs.Float64Var(&opts.Faults.ErrorRate, "error-rate", 0, "fraction of requests answered 5xx")
+	fs.Float64Var(&opts.Faults.DropBeforeWriteRate, "drop-before-write-rate", 0, "fraction of writes whose connection drops before they take effect")
+	fs.Float64Var(&opts.Faults.DropAfterWriteRate, "drop-after-write-rate", 0, "fraction of writes whose connection drops after they take effect")
+	fs.Float64Var(&opts.Faults.ThrottleRate, "throttle-rate", 0, "requests per second per API before answering 429 (0: no limit)")
+	fs.IntVar(&opts.Faults.ThrottleBurst, "throttle-burst", 10, "throttle bucket size")
+	return cmd
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+)
+
+func (a *app) validateCommand() *cobra.Command {
+	var (
+		in      inputFlags
+		pf      portalFlags
+		format  string
+		offline bool
+	)
+	cmd := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Read and check the input; print every problem; exit 2 if any is an error",
+		Long: `Read and check the input; print every problem with its file, sheet, row and column.
+
+Permission, owner and PBX names are checked against the portal when one is reachable
+(the built-in simulator when none is configured); --offline checks the files alone.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" {
+				return exitf(exitUsage, fmt.Sprintf("--format %q: use table or json", format))
+			}
+			opts, err := in.options()
+			if err != nil {
+				return err
+			}
+			desired, problems := importer.Read(args, opts)
+			if !offline && !unreadable(problems, desired) {
+				c, err := a.connect(pf)
+				if err != nil {
+					return err
+				}
+				defer c.close()
+				actual, err := a.readPortal(cmd.Context(), c)
+				if err != nil {
+					a.log.Warn().Err(err).Msg("the portal could not be read: checked the files alone")
+				} else {
+					problems = append(problems, importer.Check(desired, catalog(actual))...)
+				}
+			}
+			errs, warns := countProblems(problems)
+			if format == "json" {
+				writeProblemsJSON(a.stdout, problems)
+			} else {
+				writeProblemsTable(a.stdout, problems)
+				fmt.Fprintf(a.stdout, "%d errors, %d warnings in %d colleagues and %d PBXs.\n", errs, warns,
+					len(desired.Colleagues)+len(desired.RejectedColleagues), len(desired.Instances)+len(desired.RejectedInstances))
+			}
+			if errs > 0 {
+				return exitf(exitUsage, "")
+			}
+			return nil
+		},
+	}
+	in.add(cmd.Flags())
+	cmd.Flags().StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
+	cmd.Flags().StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL")
+	cmd.Flags().StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
+	cmd.Flags().StringVar(&format, "format", "table", "output: table or json")
+	cmd.Flags().BoolVar(&offline, "offline", false, "check the files alone, without the portal")
+	return cmd
+}
+
+func writeProblemsTable(w io.Writer, ps []importer.Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEVERITY\tWHERE\tCOLUMN\tVALUE\tPROBLEM\tFIX")
+	for _, sev := range []importer.Severity{importer.Error, importer.Warning} {
+		for _, p := range ps {
+			if p.Severity != sev {
+				continue
+			}
+			col := p.Column
+			if p.Header != "" {
+				col += " " + p.Header
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%q\t%s\t%s\n", p.Severity, p.Source, col, p.Value, p.Message, p.Fix)
+		}
+	}
+	tw.Flush()
+}
+
+func writeProblemsJSON(w io.Writer, ps []importer.Problem) {
+	type jp struct {
+		File     string `json:"file"`
+		Sheet    string `json:"sheet,omitempty"`
+		Row      int    `json:"row,omitempty"`
+		Column   string `json:"column,omitempty"`
+		Header   string `json:"header,omitempty"`
+		Value    string `json:"value,omitempty"`
+		Severity string `json:"severity"`
+		Problem  string `json:"problem"`
+		Fix      string `json:"fix,omitempty"`
+	}
+	out := make([]jp, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, jp{p.Source.File, p.Source.Sheet, p.Source.Row, p.Column, p.Header, p.Value,
+			p.Severity.String(), p.Message, p.Fix})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}

@@ -1,0 +1,393 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Version goes into the User-Agent; cmd sets it from the build.
+var Version = "dev"
+
+// Config is what both clients need. Zero values take the defaults noted.
+type Config struct {
+	BaseURL      string
+	ClientID     string
+	ClientSecret string
+	HTTPClient   *http.Client  // default: a client with keep-alive sized for the workers
+	Rate         float64       // requests per second at most; 0: no limit until the portal throttles
+	Burst        int           // default 1 when Rate is set
+	MaxAttempts  int           // per call, default 6
+	BaseDelay    time.Duration // first back-off, default 250ms
+	MaxDelay     time.Duration // back-off and Retry-After cap, default 30s
+	CallTimeout  time.Duration // per attempt, default 30s
+	RetryBudget  float64       // retries allowed in a burst of failures, default 50
+	Logger       zerolog.Logger
+	Now          func() time.Time // default time.Now
+	Sleep        func(ctx context.Context, d time.Duration) error
+}
+
+const maxErrorBody = 64 << 10 // error bodies are read no further than this
+const maxBody = 32 << 20      // nor success bodies
+
+func (c *Config) defaults() {
+	if c.HTTPClient == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		c.HTTPClient = &http.Client{Transport: t}
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 6
+	}
+	if c.BaseDelay <= 0 {
+		c.BaseDelay = 250 * time.Millisecond
+	}
+	if c.MaxDelay <= 0 {
+		c.MaxDelay = 30 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 30 * time.Second
+	}
+	if c.RetryBudget <= 0 {
+		c.RetryBudget = 50
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// dialect is what differs between the two APIs: how to log in and how to read an answer.
+type dialect interface {
+	name() string
+	login(ctx context.Context, c *conn, refresh string) (token, error)
+	// decode reads an answer's body into out, or returns the portal's error.
+	decode(status int, h http.Header, body []byte, out any) error
+}
+
+// conn is one API's connection: base URL, token, limiter, retries.
+type conn struct {
+	cfg    Config
+	base   *url.URL
+	d      dialect
+	tokens *tokenSource
+	lim    *adaptiveLimiter
+	budget *retryBudget
+	calls  atomic.Int64
+}
+
+func newConn(cfg Config, d dialect) (*conn, error) {
+	cfg.defaults()
+	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%s URL %q is not an absolute http(s) URL", d.name(), cfg.BaseURL)
+	}
+	c := &conn{cfg: cfg, base: u, d: d}
+	c.tokens = newTokenSource(c)
+	c.lim = newAdaptiveLimiter(cfg.Rate, cfg.Burst, cfg.Now)
+	c.budget = newRetryBudget(cfg.RetryBudget)
+	return c, nil
+}
+
+// CallStats counts what happened to the calls made with a context carrying it.
+type CallStats struct {
+	Attempts  atomic.Int64 // HTTP requests sent (logins excluded)
+	Throttled atomic.Int64 // answers that said slow down
+	Recovered atomic.Int64 // writes found done after their answer was lost
+}
+
+type statsKey struct{}
+
+// WithCallStats returns a context whose calls are counted in s.
+func WithCallStats(ctx context.Context, s *CallStats) context.Context {
+	return context.WithValue(ctx, statsKey{}, s)
+}
+
+func callStats(ctx context.Context) *CallStats {
+	s, _ := ctx.Value(statsKey{}).(*CallStats)
+	return s
+}
+
+// request is one API call.
+type request struct {
+	op     string // for errors: "create colleague"
+	method string
+	path   string
+	query  url.Values
+	body   any // JSON-encoded when not nil
+	// write marks calls that change the portal: an attempt whose answer was lost
+	// may have taken effect, which the caller resolves.
+	write bool
+	// settle, for a write whose answer was lost, reads the portal to tell whether the
+	// write took effect; true ends the call as done.
+	settle func(ctx context.Context) (bool, error)
+}
+
+// outcome tells a write's caller whether an earlier attempt may have taken effect.
+type outcome struct {
+	ambiguous bool // an attempt of this call may have reached the portal without an answer
+	settled   bool // settle found the write done after a lost answer
+}
+
+// do runs the call with retries and decodes the answer into out.
+func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
+	var oc outcome
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return oc, fmt.Errorf("%s: encode request: %w", r.op, err)
+		}
+	}
+	st := callStats(ctx)
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return oc, err
+		}
+		if err := c.lim.Wait(ctx); err != nil {
+			return oc, err
+		}
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			return oc, withOp(err, r.op)
+		}
+		if st != nil {
+			st.Attempts.Add(1)
+		}
+		c.calls.Add(1)
+		err = c.once(ctx, r, body, tok.access, out)
+		if err == nil {
+			c.budget.success()
+			c.lim.success()
+			return oc, nil
+		}
+		var pe *Error
+		if !errors.As(err, &pe) {
+			return oc, err
+		}
+		pe.Op = r.op
+		if r.write && (pe.Kind == KindNetwork || pe.Kind == KindServer) {
+			oc.ambiguous = true
+		}
+		if pe.Kind == KindAuth && tokenRejected(pe) && !refreshed {
+			// The token expired under us: refresh once (shared with other workers), retry.
+			refreshed = true
+			c.tokens.invalidate(tok.access)
+			attempt--
+			continue
+		}
+		if pe.Kind == KindThrottled {
+			c.lim.throttled(pe.RetryAfter)
+			if st != nil {
+				st.Throttled.Add(1)
+			}
+		}
+		if !retryable(err) || attempt >= c.cfg.MaxAttempts {
+			return oc, err
+		}
+		if !c.budget.spend() {
+			c.cfg.Logger.Warn().Str("api", c.d.name()).Str("op", r.op).Msg("retry budget spent: the portal is failing, giving up on this call")
+			return oc, err
+		}
+		wait := c.backoff(attempt, pe.RetryAfter)
+		c.cfg.Logger.Debug().Str("api", c.d.name()).Str("op", r.op).Int("attempt", attempt).
+			Str("kind", pe.Kind.String()).Dur("wait", wait).Msg("retrying")
+		if err := c.cfg.Sleep(ctx, wait); err != nil {
+			return oc, err
+		}
+		if oc.ambiguous && r.settle != nil {
+			done, serr := r.settle(ctx)
+			if serr != nil {
+				c.cfg.Logger.Debug().Str("api", c.d.name()).Str("op", r.op).Str("error", serr.Error()).Msg("could not tell whether a lost write took effect")
+			}
+			if done {
+				oc.settled = true
+				return oc, nil
+			}
+		}
+	}
+}
+
+// backoff is exponential with full jitter, capped; a Retry-After (capped) is a floor.
+func (c *conn) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	ceiling := c.cfg.BaseDelay << min(attempt-1, 20)
+	if ceiling > c.cfg.MaxDelay || ceiling <= 0 {
+		ceiling = c.cfg.MaxDelay
+	}
+	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
+	if retryAfter > 0 {
+		ra := min(retryAfter, c.cfg.MaxDelay)
+		// a little jitter above the floor so waiting workers do not return together
+		d = ra + time.Duration(rand.Int64N(int64(ra/4)+1))
+	}
+	return d
+}
+
+func tokenRejected(e *Error) bool {
+	switch e.Code {
+	case "TOKEN_EXPIRED", "INVALID_TOKEN":
+		return true
+	}
+	return e.Errno == 1000035 || e.Errno == 1000036
+}
+
+// once sends one HTTP request.
+func (c *conn) once(ctx context.Context, r request, body []byte, access string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
+	u := *c.base
+	u.Path += r.path
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.op, err)
+	}
+	req.Header.Set("User-Agent", userAgent())
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	return c.send(req, out)
+}
+
+func userAgent() string { return "ycm-onboard/" + Version }
+
+// send performs req and decodes the answer through the dialect.
+func (c *conn) send(req *http.Request, out any) error {
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, context.Canceled) {
+			return ctxErr
+		}
+		return &Error{Kind: KindNetwork, API: c.d.name(), Err: scrubURLError(err)}
+	}
+	defer resp.Body.Close()
+	limit := int64(maxBody)
+	if resp.StatusCode >= 300 {
+		limit = maxErrorBody
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return &Error{Kind: KindNetwork, API: c.d.name(), HTTPStatus: resp.StatusCode, Err: scrubURLError(err)}
+	}
+	err = c.d.decode(resp.StatusCode, resp.Header, data, out)
+	if pe := (*Error)(nil); errors.As(err, &pe) {
+		pe.API = c.d.name()
+		if pe.Kind == KindThrottled && pe.RetryAfter == 0 {
+			pe.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+		}
+	}
+	return err
+}
+
+// scrubURLError drops the URL from a *url.Error: the YCM token never travels in URLs,
+// but the message reads better without it and stays safe if one ever does.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("timed out: %w", err)
+	}
+	return err
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func withOp(err error, op string) error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		cp := *pe
+		cp.Op = op
+		return &cp
+	}
+	return err
+}
+
+// statusKind maps an HTTP status to a kind when the body says nothing better.
+func statusKind(status int) Kind {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return KindThrottled
+	case status == http.StatusUnauthorized:
+		return KindAuth
+	case status == http.StatusForbidden:
+		return KindIPBlocked
+	case status == http.StatusNotFound:
+		return KindNotFound
+	case status == http.StatusConflict:
+		return KindExists
+	case status >= 500:
+		return KindServer
+	case status >= 400:
+		return KindValidation
+	}
+	return KindUnknown
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

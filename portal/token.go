@@ -1,0 +1,112 @@
+package portal
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// token is an access token and what renews it. Never logged, never in an error.
+type token struct {
+	access  string
+	refresh string
+	expiry  time.Time
+}
+
+// refreshMargin: a token this close to expiry is renewed before use.
+const refreshMargin = 60 * time.Second
+
+// tokenSource hands out a valid token, renewing it once for all workers.
+// A refused login is remembered and never retried: five in a row block the IP.
+type tokenSource struct {
+	c    *conn
+	sem  chan struct{} // held by the one worker renewing the token
+	mu   sync.Mutex
+	tok  token
+	dead error // a refused login: every later call fails with it
+}
+
+func newTokenSource(c *conn) *tokenSource {
+	return &tokenSource{c: c, sem: make(chan struct{}, 1)}
+}
+
+func (ts *tokenSource) current() (token, error, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.dead != nil {
+		return token{}, ts.dead, true
+	}
+	if ts.tok.access != "" && ts.c.cfg.Now().Add(refreshMargin).Before(ts.tok.expiry) {
+		return ts.tok, nil, true
+	}
+	return token{}, nil, false
+}
+
+func (ts *tokenSource) get(ctx context.Context) (token, error) {
+	if t, err, ok := ts.current(); ok {
+		return t, err
+	}
+	select {
+	case ts.sem <- struct{}{}:
+	case <-ctx.Done():
+		return token{}, ctx.Err()
+	}
+	defer func() { <-ts.sem }()
+	// Another worker may have renewed it while this one waited.
+	if t, err, ok := ts.current(); ok {
+		return t, err
+	}
+	ts.mu.Lock()
+	refresh := ts.tok.refresh
+	ts.mu.Unlock()
+
+	t, err := ts.c.login(ctx, refresh)
+	if err != nil && refresh != "" && KindOf(err) == KindAuth {
+		// The refresh token was refused: log in afresh, once.
+		t, err = ts.c.login(ctx, "")
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if err != nil {
+		if Fatal(err) {
+			ts.dead = err
+		}
+		return token{}, err
+	}
+	ts.tok = t
+	return t, nil
+}
+
+// invalidate drops the token the portal refused, unless a newer one replaced it.
+func (ts *tokenSource) invalidate(access string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.tok.access == access {
+		ts.tok.access = ""
+	}
+}
+
+// login asks for a token, retrying only what cannot be a refused login.
+func (c *conn) login(ctx context.Context, refresh string) (token, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := c.d.login(ctx, c, refresh)
+		if err == nil {
+			c.cfg.Logger.Debug().Str("api", c.d.name()).Bool("refresh", refresh != "").
+				Time("expires", t.expiry).Msg("token issued")
+			return t, nil
+		}
+		if !retryable(err) || attempt >= c.cfg.MaxAttempts || !c.budget.spend() {
+			return token{}, withOp(err, "log in")
+		}
+		if KindOf(err) == KindThrottled {
+			c.lim.throttled(0)
+		}
+		var ra time.Duration
+		if pe, ok := err.(*Error); ok {
+			ra = pe.RetryAfter
+		}
+		if err := c.cfg.Sleep(ctx, c.backoff(attempt, ra)); err != nil {
+			return token{}, err
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// Portal is what Apply needs from the portal clients.
+type Portal interface {
+	CreateColleague(ctx context.Context, n portal.NewColleague) (id int64, recovered bool, err error)
+	EditColleague(ctx context.Context, id int64, e portal.ColleagueEdit) error
+	DeleteColleagues(ctx context.Context, ids ...int64) error
+	Resize(ctx context.Context, id int64, c portal.Capacity) error
+}
+
+// ApplyOptions steer Apply.
+type ApplyOptions struct {
+	Concurrency int           // workers, default 4, at most 64
+	Grace       time.Duration // after ctx is cancelled, in-flight calls get this long; default 10s
+	Now         func() time.Time
+	// OnResult is called after each action finishes (from the worker's goroutine).
+	OnResult func(i int, a Action, r Result)
+}
+
+// MaxConcurrency bounds --concurrency.
+const MaxConcurrency = 64
+
+// Apply runs the plan's actions with bounded concurrency and returns one result per
+// action, in plan order. Cancelling ctx stops new work; calls in flight get opts.Grace
+// to finish. A fatal error (credentials, IP blocked) stops new work the same way and
+// is returned; the rest are marked not run.
+func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	opts.Concurrency = min(opts.Concurrency, MaxConcurrency)
+	if opts.Grace <= 0 {
+		opts.Grace = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	results := make([]Result, len(p.Actions))
+	for i, a := range p.Actions {
+		results[i] = initial(a)
+	}
+	if len(p.Tripped) > 0 {
+		return results, nil
+	}
+
+	// Calls outlive a cancelled ctx by the grace period, so none is cut off mid-write.
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(opts.Grace, cancelCalls) })
+	defer stopAfter()
+
+	var fatal atomic.Pointer[error]
+	stopped := func() bool { return ctx.Err() != nil || fatal.Load() != nil }
+
+	// Shrinks run before grows so the hosting package's pool has room.
+	phases := [][]int{nil, nil}
+	for i, a := range p.Actions {
+		if !a.Runs() {
+			continue
+		}
+		ph := 0
+		if a.Kind == Resize && !a.Shrink() {
+			ph = 1
+		}
+		phases[ph] = append(phases[ph], i)
+	}
+	for _, idxs := range phases {
+		if len(idxs) == 0 || stopped() {
+			continue
+		}
+		wp := pool.New().WithMaxGoroutines(opts.Concurrency)
+		for _, i := range idxs {
+			wp.Go(func() {
+				if stopped() {
+					return // stays "not run"
+				}
+				r := run(callCtx, pt, p.Actions[i], opts.Now)
+				results[i] = r
+				if r.Class == ClassFatal && ctx.Err() == nil {
+					err := r.Err
+					fatal.CompareAndSwap(nil, &err)
+				}
+				if opts.OnResult != nil {
+					opts.OnResult(i, p.Actions[i], r)
+				}
+			})
+		}
+		wp.Wait()
+	}
+	if e := fatal.Load(); e != nil {
+		return results, *e
+	}
+	return results, nil
+}
+
+// initial is an action's result before anything runs.
+func initial(a Action) Result {
+	r := Result{Outcome: NotRun, Activation: a.Activation, ColleagueID: a.ColleagueID, InvitedAt: a.InvitedAt}
+	switch {
+	case a.Kind == Skip:
+		r.Outcome, r.Message = Skipped, a.Blocked
+	case a.Blocked != "":
+		r.Outcome, r.Message = Blocked, a.Blocked
+	case a.Kind == Noop:
+		r.Outcome = Unchanged
+	}
+	return r
+}
+
+func edit(w portal.NewColleague) portal.ColleagueEdit {
+	return portal.ColleagueEdit{FirstName: w.FirstName, LastName: w.LastName, PermissionIDs: w.PermissionIDs,
+		YCMManager: w.YCMManager, Remark: w.Remark}
+}
+
+// run applies one action.
+func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result {
+	var st portal.CallStats
+	ctx = portal.WithCallStats(ctx, &st)
+	start := now()
+	r := initial(a)
+	var err error
+	switch a.Kind {
+	case Create:
+		var id int64
+		id, r.Recovered, err = pt.CreateColleague(ctx, a.Want)
+		if err == nil {
+			r.ColleagueID, r.Activation, r.InvitedAt = id, ActivationPending, start
+		}
+	case Update:
+		err = pt.EditColleague(ctx, a.ColleagueID, edit(a.Want))
+	case Delete:
+		err = pt.DeleteColleagues(ctx, a.ColleagueID)
+		if err == nil {
+			r.Activation = ActivationNone
+		}
+	case Reinvite:
+		if err = pt.DeleteColleagues(ctx, a.ColleagueID); err != nil {
+			break
+		}
+		var id int64
+		id, r.Recovered, err = pt.CreateColleague(ctx, a.Want)
+		if err != nil {
+			err = fmt.Errorf("the expired invitation was deleted but the new one was not sent (run again to send it): %w", err)
+			r.Activation = ActivationNone
+			break
+		}
+		r.ColleagueID, r.Activation, r.InvitedAt = id, ActivationReinvited, start
+	case Resize:
+		err = pt.Resize(ctx, a.PBXID, a.After)
+	}
+	r.Attempts = int(st.Attempts.Load())
+	r.Duration = now().Sub(start)
+	if r.Recovered {
+		r.Message = "the portal's answer was lost; the colleague was found created, so no second e-mail was sent"
+	}
+	if err != nil {
+		r.Outcome, r.Err, r.Class = Failed, err, Classify(err)
+		r.Message = Explain(err)
+		if r.Class == ClassFatal && errors.Is(err, context.Canceled) {
+			r.Outcome = NotRun
+		}
+		return r
+	}
+	r.Outcome = Applied
+	return r
+}
+
+// Classify sorts an error: fatal stops the run, row-terminal fails the row only.
+func Classify(err error) Class {
+	if err == nil {
+		return ClassNone
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ClassFatal
+	}
+	switch portal.KindOf(err) {
+	case portal.KindAuth, portal.KindIPBlocked:
+		return ClassFatal
+	case portal.KindThrottled, portal.KindServer, portal.KindNetwork:
+		return ClassRetryable
+	}
+	return ClassRowTerminal
+}
+
+// Explain says what went wrong and what to do, for the report and the terminal.
+func Explain(err error) string {
+	msg := err.Error()
+	switch portal.KindOf(err) {
+	case portal.KindAuth:
+		return msg + ". Check the client ID and secret (System > API in the portal); the run stopped"
+	case portal.KindIPBlocked:
+		return msg + ". This machine's IP is blocked or not allowed: ask a YCM administrator to remove the block; do not retry"
+	case portal.KindExists:
+		return msg + ". Someone added this colleague since the plan was made: run plan again"
+	case portal.KindNotFound:
+		return msg + ". It was removed since the plan was made: run plan again"
+	case portal.KindValidation:
+		return msg + ". Fix the row and run again"
+	case portal.KindThrottled, portal.KindServer, portal.KindNetwork:
+		return msg + ". The portal kept failing after retries: run again later; finished rows are not repeated"
+	}
+	return msg
+}

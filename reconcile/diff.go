@@ -1,0 +1,442 @@
+package reconcile
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// Actual is the portal's state, as read before planning.
+type Actual struct {
+	Colleagues  []portal.Colleague
+	PBXs        []portal.PBX
+	Permissions []portal.Permission
+	Partners    []portal.Partner
+	Now         time.Time
+}
+
+// Options steer Diff and the guards.
+type Options struct {
+	Prune            bool    // delete portal colleagues the sheet lacks
+	NoReinvite       bool    // leave expired invitations alone
+	AllowShrink      bool    // allow lowering a PBX's extension capacity
+	MaxDelete        int     // deletes allowed in one run (re-invites not counted)
+	MaxDeletePercent float64 // of the portal's colleagues, once it holds 50 or more
+}
+
+// DefaultOptions are the guards' defaults.
+func DefaultOptions() Options { return Options{MaxDelete: 5, MaxDeletePercent: 10} }
+
+// Diff compares the desired state with the portal's and returns the plan. It is pure:
+// the same inputs give the same plan.
+func Diff(d *importer.Desired, a Actual, opts Options) Plan {
+	idx := newIndex(a)
+	p := Plan{Made: a.Now, Fingerprint: Fingerprint(a)}
+	seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
+	for _, c := range d.RejectedColleagues {
+		seen[strings.ToLower(c.Email)] = true
+		src := c.Source
+		p.Actions = append(p.Actions, Action{Kind: Skip, Object: ColleagueObject, Key: strings.ToLower(c.Email),
+			Label: c.Email, Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "the row has errors"})
+	}
+	for _, c := range d.Colleagues {
+		seen[strings.ToLower(c.Email)] = true
+		p.Actions = append(p.Actions, idx.colleague(c, a.Now, opts))
+	}
+	if opts.Prune {
+		for _, pc := range a.Colleagues {
+			if seen[strings.ToLower(pc.Email)] {
+				continue
+			}
+			act := idx.existing(pc, a.Now)
+			act.Kind = Delete
+			act.Reason = "not in the sheet (--prune)"
+			p.Actions = append(p.Actions, act)
+		}
+	}
+	p.Actions = append(p.Actions, idx.instances(d, opts)...)
+	sortActions(p.Actions)
+	p.Tripped = Guards(p, len(a.Colleagues), opts)
+	return p
+}
+
+// sortActions puts colleague rows in source order (portal-only ones after, by e-mail),
+// then PBXs with shrinks before grows, so capacity is freed before it is used.
+func sortActions(as []Action) {
+	rank := func(a Action) int {
+		switch {
+		case a.Object == ColleagueObject:
+			return 0
+		case a.Shrink():
+			return 1
+		default:
+			return 2
+		}
+	}
+	slices.SortStableFunc(as, func(x, y Action) int {
+		if c := cmp.Compare(rank(x), rank(y)); c != 0 {
+			return c
+		}
+		if (x.Source == nil) != (y.Source == nil) {
+			if x.Source == nil {
+				return 1
+			}
+			return -1
+		}
+		if x.Source != nil {
+			if c := cmp.Compare(x.Source.File, y.Source.File); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(x.Source.Sheet, y.Source.Sheet); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(x.Source.Row, y.Source.Row); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(x.Key, y.Key)
+	})
+}
+
+type index struct {
+	colleagues map[string]portal.Colleague // by lower-case e-mail
+	permByName map[string]portal.Permission
+	permByID   map[int64]portal.Permission
+	permOrder  map[int64]int
+	partners   []portal.Partner
+	pbxBySN    map[string]portal.PBX
+	pbxByName  map[string][]portal.PBX
+}
+
+func newIndex(a Actual) *index {
+	ix := &index{
+		colleagues: make(map[string]portal.Colleague, len(a.Colleagues)),
+		permByName: map[string]portal.Permission{},
+		permByID:   map[int64]portal.Permission{},
+		permOrder:  map[int64]int{},
+		partners:   a.Partners,
+		pbxBySN:    map[string]portal.PBX{},
+		pbxByName:  map[string][]portal.PBX{},
+	}
+	for _, c := range a.Colleagues {
+		ix.colleagues[strings.ToLower(c.Email)] = c
+	}
+	for i, p := range a.Permissions {
+		ix.permByName[strings.ToLower(p.Name)] = p
+		ix.permByID[p.ID] = p
+		ix.permOrder[p.ID] = i
+	}
+	for _, p := range a.PBXs {
+		ix.pbxBySN[strings.ToLower(p.SN)] = p
+		n := strings.ToLower(p.Name)
+		ix.pbxByName[n] = append(ix.pbxByName[n], p)
+	}
+	return ix
+}
+
+func fullName(first, last string) string { return strings.TrimSpace(first + " " + last) }
+
+func activation(c portal.Colleague, now time.Time) Activation {
+	switch c.Status {
+	case portal.StatusActive:
+		return ActivationActive
+	case portal.StatusFrozen:
+		return ActivationFrozen
+	case portal.StatusUnActive:
+		if !c.CreatedAt.IsZero() && !now.Before(c.CreatedAt.Add(InviteValidity)) {
+			return ActivationExpired
+		}
+		return ActivationPending
+	}
+	return ActivationNone
+}
+
+// existing is the action skeleton for a colleague the portal has.
+func (ix *index) existing(c portal.Colleague, now time.Time) Action {
+	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email,
+		Name: fullName(c.FirstName, c.LastName), ColleagueID: c.ID, Activation: activation(c, now),
+		InvitedAt: c.CreatedAt, Frozen: c.Status == portal.StatusFrozen,
+		Want: portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
+			PermissionIDs: c.PermissionIDs, YCMManager: c.YCMManager, Remark: c.Remark, OwnerID: c.OwnerID}}
+}
+
+// resolvePermissions maps names to IDs in the portal's order; unknown names are returned.
+func (ix *index) resolvePermissions(names []string) (ids []int64, unknown []string) {
+	have := map[int64]bool{}
+	for _, n := range names {
+		p, ok := ix.permByName[strings.ToLower(strings.TrimSpace(n))]
+		if !ok {
+			unknown = append(unknown, n)
+			continue
+		}
+		if !have[p.ID] {
+			have[p.ID] = true
+			ids = append(ids, p.ID)
+		}
+	}
+	ix.sortPerms(ids)
+	return ids, unknown
+}
+
+func (ix *index) sortPerms(ids []int64) {
+	slices.SortFunc(ids, func(a, b int64) int {
+		oa, oka := ix.permOrder[a]
+		ob, okb := ix.permOrder[b]
+		if oka && okb {
+			return cmp.Compare(oa, ob)
+		}
+		return cmp.Compare(a, b)
+	})
+}
+
+func (ix *index) permNames(ids []int64) string {
+	sorted := slices.Clone(ids)
+	ix.sortPerms(sorted)
+	names := make([]string, 0, len(sorted))
+	for _, id := range sorted {
+		if p, ok := ix.permByID[id]; ok {
+			names = append(names, p.Name)
+		} else {
+			names = append(names, "#"+strconv.FormatInt(id, 10))
+		}
+	}
+	if len(names) == 0 {
+		return "(none)"
+	}
+	return strings.Join(names, "; ")
+}
+
+// resolveOwner maps an Owner cell (partner e-mail or ID, "" for own) to an owner ID.
+func (ix *index) resolveOwner(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
+	}
+	for _, p := range ix.partners {
+		if strings.EqualFold(p.Email, s) || strconv.FormatInt(p.ID, 10) == s {
+			return p.ID, true
+		}
+	}
+	return 0, false
+}
+
+func (ix *index) ownerLabel(id int64) string {
+	if id == 0 {
+		return "(own)"
+	}
+	for _, p := range ix.partners {
+		if p.ID == id {
+			return p.Email
+		}
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}
+
+func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Action {
+	src := c.Source
+	key := strings.ToLower(c.Email)
+	pc, exists := ix.colleagues[key]
+
+	if c.State == importer.Absent {
+		if !exists {
+			return Action{Kind: Noop, Object: ColleagueObject, Key: key, Label: c.Email,
+				Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "absent, as asked"}
+		}
+		a := ix.existing(pc, now)
+		a.Kind, a.Source, a.Label, a.Reason = Delete, &src, c.Email, "State absent"
+		return a
+	}
+
+	ids, unknown := ix.resolvePermissions(c.Permissions)
+	want := portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, PermissionIDs: ids}
+	var a Action
+	if exists {
+		a = ix.existing(pc, now)
+		want.Email = pc.Email // the portal's spelling is the login
+		want.YCMManager, want.Remark, want.OwnerID = pc.YCMManager, pc.Remark, pc.OwnerID
+	} else {
+		a = Action{Object: ColleagueObject, Key: key}
+	}
+	a.Source, a.Label, a.Name = &src, c.Email, fullName(c.FirstName, c.LastName)
+	if c.YCMManager != nil {
+		want.YCMManager = *c.YCMManager
+	}
+	if c.Remark != nil {
+		want.Remark = *c.Remark
+	}
+	ownerOK := true
+	if c.Owner != nil {
+		want.OwnerID, ownerOK = ix.resolveOwner(*c.Owner)
+	}
+	a.Want = want
+
+	switch {
+	case len(unknown) > 0:
+		a.Kind = Skip
+		a.Blocked = fmt.Sprintf("unknown permission %s: use the names the portal lists", strings.Join(unknown, ", "))
+		return a
+	case !ownerOK:
+		a.Kind = Skip
+		a.Blocked = fmt.Sprintf("owner %q is not a subordinate partner of this account", *c.Owner)
+		return a
+	}
+
+	if !exists {
+		a.Kind = Create
+		a.Changes = []Change{{Field: "permissions", Old: "", New: ix.permNames(want.PermissionIDs)}}
+		if want.YCMManager {
+			a.Changes = append(a.Changes, Change{Field: "YCM manager", Old: "", New: "yes"})
+		}
+		if want.OwnerID != 0 {
+			a.Changes = append(a.Changes, Change{Field: "owner", Old: "", New: ix.ownerLabel(want.OwnerID)})
+		}
+		return a
+	}
+
+	var ch []Change
+	add := func(field, old, new string) {
+		if old != new {
+			ch = append(ch, Change{Field: field, Old: old, New: new})
+		}
+	}
+	add("first name", orNone(pc.FirstName), orNone(want.FirstName))
+	add("last name", orNone(pc.LastName), orNone(want.LastName))
+	add("permissions", ix.permNames(pc.PermissionIDs), ix.permNames(want.PermissionIDs))
+	add("YCM manager", yesNo(pc.YCMManager), yesNo(want.YCMManager))
+	add("remark", orNone(pc.Remark), orNone(want.Remark))
+	ownerChange := pc.OwnerID != want.OwnerID
+	if ownerChange {
+		add("owner", ix.ownerLabel(pc.OwnerID), ix.ownerLabel(want.OwnerID))
+	}
+	a.Changes = ch
+
+	if a.Activation == ActivationExpired && !opts.NoReinvite {
+		a.Kind = Reinvite
+		a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
+			Ago(now.Sub(pc.CreatedAt.Add(InviteValidity))))
+		return a
+	}
+	switch {
+	case len(ch) == 0:
+		a.Kind = Noop
+	case ownerChange:
+		a.Kind = Update
+		a.Blocked = "the owner of a colleague cannot be changed through the API: set State absent, run, then add the colleague again under the new owner"
+	default:
+		a.Kind = Update
+	}
+	return a
+}
+
+func (ix *index) instances(d *importer.Desired, opts Options) []Action {
+	var out []Action
+	for _, in := range d.RejectedInstances {
+		src := in.Source
+		out = append(out, Action{Kind: Skip, Object: InstanceObject, Key: strings.ToLower(in.Ref), Label: in.Ref,
+			Source: &src, Reason: "the row has errors", ExtensionsUsed: -1})
+	}
+	for _, in := range d.Instances {
+		out = append(out, ix.instance(in, opts))
+	}
+	return out
+}
+
+func (ix *index) findPBX(ref string) (portal.PBX, string) {
+	r := strings.ToLower(strings.TrimSpace(ref))
+	if p, ok := ix.pbxBySN[r]; ok {
+		return p, ""
+	}
+	switch ps := ix.pbxByName[r]; len(ps) {
+	case 0:
+		return portal.PBX{}, fmt.Sprintf("no cloud PBX is named or has the SN %q: check the name in YCM, or use the SN", ref)
+	case 1:
+		return ps[0], ""
+	default:
+		sns := make([]string, len(ps))
+		for i, p := range ps {
+			sns[i] = p.SN
+		}
+		return portal.PBX{}, fmt.Sprintf("%d cloud PBXs are named %q (%s): use the SN instead", len(ps), ref, strings.Join(sns, ", "))
+	}
+}
+
+func (ix *index) instance(in importer.Instance, opts Options) Action {
+	src := in.Source
+	a := Action{Object: InstanceObject, Key: strings.ToLower(in.Ref), Label: in.Ref, Source: &src,
+		Derivation: in.Derivation, ExtensionsUsed: -1}
+	p, problem := ix.findPBX(in.Ref)
+	if problem != "" {
+		a.Kind, a.Blocked = Skip, problem
+		return a
+	}
+	a.Key, a.Label, a.PBXID, a.ExtensionsUsed = p.SN, p.Name, p.ID, p.ExtensionsUsed
+	a.Before = portal.Capacity{Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls,
+		RecordingStatus: p.RecordingStatus, RecordingMinutes: p.RecordingMinutes}
+	a.After = a.Before
+	if in.Extensions > 0 {
+		a.After.Extensions = in.Extensions
+	}
+	if in.ConcurrentCalls > 0 {
+		a.After.ConcurrentCalls = in.ConcurrentCalls
+	}
+	if a.After == a.Before {
+		a.Kind = Noop
+		return a
+	}
+	a.Kind = Resize
+	if a.After.Extensions != a.Before.Extensions {
+		a.Changes = append(a.Changes, Change{Field: "extensions",
+			Old: strconv.Itoa(a.Before.Extensions), New: strconv.Itoa(a.After.Extensions)})
+	}
+	if a.After.ConcurrentCalls != a.Before.ConcurrentCalls {
+		a.Changes = append(a.Changes, Change{Field: "concurrent calls",
+			Old: strconv.Itoa(a.Before.ConcurrentCalls), New: strconv.Itoa(a.After.ConcurrentCalls)})
+	}
+	switch {
+	case a.ExtensionsUsed >= 0 && a.After.Extensions < a.ExtensionsUsed:
+		a.Blocked = fmt.Sprintf("%d extensions are in use: a PBX cannot shrink below that", a.ExtensionsUsed)
+	case a.Shrink() && !opts.AllowShrink:
+		a.Blocked = fmt.Sprintf("lowers extensions from %d to %d: pass --allow-shrink to allow it",
+			a.Before.Extensions, a.After.Extensions)
+	}
+	return a
+}
+
+// Fingerprint identifies a portal state: any change to a colleague or PBX changes it.
+func Fingerprint(a Actual) string {
+	h := sha256.New()
+	cs := slices.Clone(a.Colleagues)
+	slices.SortFunc(cs, func(x, y portal.Colleague) int { return cmp.Compare(x.ID, y.ID) })
+	for _, c := range cs {
+		fmt.Fprintf(h, "c%d|%s|%s|%s|%s|%v|%t|%s|%d\n", c.ID, strings.ToLower(c.Email), c.FirstName, c.LastName,
+			c.Status, c.PermissionIDs, c.YCMManager, c.Remark, c.OwnerID)
+	}
+	ps := slices.Clone(a.PBXs)
+	slices.SortFunc(ps, func(x, y portal.PBX) int { return cmp.Compare(x.ID, y.ID) })
+	for _, p := range ps {
+		fmt.Fprintf(h, "p%d|%s|%d|%d|%s|%d\n", p.ID, p.SN, p.Extensions, p.ConcurrentCalls, p.RecordingStatus, p.RecordingMinutes)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
