@@ -98,7 +98,7 @@ func (y *YCMClient) PBXs(ctx context.Context) iter.Seq2[PBX, error] {
 	fetch := func(n int) (page, error) {
 		var pg page
 		_, err := y.c.do(ctx, request{op: "list cloud PBXs", method: http.MethodGet,
-			path: "/dm/open_api/v2/cloud_pbx/instances",
+			path:  "/dm/open_api/v2/cloud_pbx/instances",
 			query: url.Values{"pageSize": {strconv.Itoa(pbxPageSize)}, "pageNumber": {strconv.Itoa(n)}}}, &pg)
 		return pg, err
 	}
