@@ -1,0 +1,190 @@
+package importer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSheetAndHeaderAliases(t *testing.T) {
+	path := writeXLSX(t, "aliases.xlsx",
+		sheet{"staff", [][]any{
+			{"E_mail Address", "given name", "SURNAME", "Role", "YCM"},
+			{"a@example.com", "Ann", "Lee", "Sales", "1"},
+		}},
+		sheet{"PBXs", [][]any{
+			{"pbx name", "Target Extensions", "Concurrent-Call Capacity"},
+			{"HQ", 30, 4},
+		}},
+	)
+	d, ps := Read([]string{path}, Options{})
+	if len(ps) > 0 {
+		t.Fatalf("unexpected problems:\n%s", problemsText(ps))
+	}
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Source.Sheet != "staff" || d.Colleagues[0].YCMManager == nil || !*d.Colleagues[0].YCMManager {
+		t.Errorf("Colleagues = %+v", d.Colleagues)
+	}
+	if d.Colleagues[0].Owner != nil || d.Colleagues[0].Remark != nil {
+		t.Errorf("absent columns must give nil: %+v", d.Colleagues[0])
+	}
+	if len(d.Instances) != 1 || d.Instances[0].Extensions != 30 || d.Instances[0].ConcurrentCalls != 4 {
+		t.Errorf("Instances = %+v", d.Instances)
+	}
+	if len(d.Layouts) != 2 || d.Layouts[0].Columns["Email"].Header != "E_mail Address" {
+		t.Errorf("Layouts = %+v", d.Layouts)
+	}
+}
+
+func TestHeaderProblems(t *testing.T) {
+	t.Run("unknown columns warn", func(t *testing.T) {
+		path := writeXLSX(t, "u.xlsx", sheet{"Colleagues", [][]any{
+			{"Email", "First Name", "Last Name", "Permissions", "Phone", "Department"},
+			{"a@example.com", "A", "B", "Sales", "123", "IT"},
+		}})
+		d, ps := Read([]string{path}, Options{})
+		p, ok := findProblem(ps, "unknown columns ignored: Phone (E), Department (F)")
+		if !ok || p.Severity != Warning || p.Source.Row != 1 {
+			t.Errorf("got:\n%s", problemsText(ps))
+		}
+		if len(d.Colleagues) != 1 {
+			t.Errorf("warning must not block: %+v", d)
+		}
+	})
+	t.Run("missing required column", func(t *testing.T) {
+		path := writeXLSX(t, "m.xlsx", sheet{"Colleagues", [][]any{
+			{"Mail", "First Name", "Permissions"},
+			{"a@example.com", "A", "Sales"},
+		}})
+		d, ps := Read([]string{path}, Options{})
+		p, ok := findProblem(ps, "missing required column Last Name", `found "Mail", "First Name", "Permissions"`)
+		if !ok || p.Severity != Error {
+			t.Errorf("got:\n%s", problemsText(ps))
+		}
+		_ = d
+	})
+	t.Run("instances need a size column", func(t *testing.T) {
+		path := writeXLSX(t, "m.xlsx", sheet{"Instances", [][]any{{"PBX", "Owner"}, {"HQ", "x"}}})
+		_, ps := Read([]string{path}, Options{})
+		if _, ok := findProblem(ps, "Extensions or Concurrent Calls"); !ok {
+			t.Errorf("got:\n%s", problemsText(ps))
+		}
+	})
+	t.Run("no known sheet", func(t *testing.T) {
+		path := writeXLSX(t, "n.xlsx", sheet{"Budget", [][]any{{"Item", "Cost"}, {"x", 1}}})
+		_, ps := Read([]string{path}, Options{})
+		p, ok := findProblem(ps, `no Colleagues or Instances sheet (its sheets: "Budget")`)
+		if !ok || p.Source.Row != 0 {
+			t.Errorf("got:\n%s", problemsText(ps))
+		}
+	})
+	t.Run("unnamed sheet read by its headers", func(t *testing.T) {
+		path := writeXLSX(t, "s.xlsx", sheet{"Sheet1", [][]any{{"Email", "First Name", "Last Name", "Permissions"}, {"a@example.com", "A", "B", "Sales"}}})
+		d, ps := Read([]string{path}, Options{})
+		if _, ok := findProblem(ps, "was read as the Colleagues table"); !ok || HasErrors(ps) || len(d.Colleagues) != 1 {
+			t.Errorf("got %+v\n%s", d, problemsText(ps))
+		}
+	})
+	t.Run("doubled column", func(t *testing.T) {
+		path := writeXLSX(t, "d.xlsx", sheet{"Colleagues", [][]any{
+			{"Email", "First Name", "Last Name", "Permissions", "E-mail"},
+			{"a@example.com", "A", "B", "Sales", "b@example.com"},
+		}})
+		d, ps := Read([]string{path}, Options{})
+		if _, ok := findProblem(ps, `column E "E-mail" also means Email`); !ok || len(d.Colleagues) != 1 || d.Colleagues[0].Email != "a@example.com" {
+			t.Errorf("got %+v\n%s", d.Colleagues, problemsText(ps))
+		}
+	})
+	t.Run("title rows and blank rows", func(t *testing.T) {
+		path := writeXLSX(t, "b.xlsx", sheet{"Colleagues", [][]any{
+			nil,
+			{"Email", "First Name", "Last Name", "Permissions"},
+			{" ", "\u00a0", nil, ""},
+			nil,
+			{"a@example.com", "A", "B", "Sales"},
+		}})
+		d, ps := Read([]string{path}, Options{})
+		if len(ps) > 0 || len(d.Colleagues) != 1 || d.Colleagues[0].Source.Row != 5 {
+			t.Errorf("got %+v\n%s", d.Colleagues, problemsText(ps))
+		}
+	})
+}
+
+func TestDuplicates(t *testing.T) {
+	a := writeXLSX(t, "a.xlsx",
+		sheet{"Colleagues", [][]any{
+			{"Email", "First Name", "Last Name", "Permissions"},
+			{"Ann@Example.com", "Ann", "Lee", "Sales"},
+			{"bob@example.com", "Bob", "Ray", "Sales"},
+			{"ann@example.com", "Ann", "Lee", "Support"},
+		}},
+		sheet{"Instances", [][]any{{"PBX", "Extensions"}, {"HQ", 50}}},
+	)
+	b := writeFile(t, "b.csv", []byte("Email,First Name,Last Name,Permissions\nBOB@example.com,Bob,Ray,Sales\n"))
+	c := writeFile(t, "c.csv", []byte("PBX,Extensions\nhq,60\nBranch,20\n"))
+	d, ps := Read([]string{a, b, c}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{2, "A", Error, "also in a.xlsx sheet Colleagues row 4"},
+		{4, "A", Error, "also in a.xlsx sheet Colleagues row 2"},
+		{3, "A", Error, "also in b.csv row 2"},
+		{2, "A", Error, "also in a.xlsx sheet Colleagues row 3"},
+		{2, "A", Error, "here and in c.csv row 2"},
+		{2, "A", Error, "here and in a.xlsx sheet Instances row 2"},
+	})
+	if len(d.Colleagues) != 0 || len(d.RejectedColleagues) != 4 {
+		t.Errorf("colleagues %d accepted, %d rejected", len(d.Colleagues), len(d.RejectedColleagues))
+	}
+	if len(d.Instances) != 1 || d.Instances[0].Ref != "Branch" || len(d.RejectedInstances) != 2 {
+		t.Errorf("instances %+v rejected %+v", d.Instances, d.RejectedInstances)
+	}
+	if len(d.Files) != 3 {
+		t.Errorf("Files = %+v", d.Files)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	cat := Catalog{
+		Permissions: []string{"Sales", "Technical Support", "Billing"},
+		Partners:    []Partner{{ID: 1001, Email: "sub@partner.example"}},
+		PBXs:        []PBXRef{{Name: "HQ", SN: "SN-1"}, {Name: "Branch", SN: "SN-2"}, {Name: "Branch", SN: "SN-3"}},
+	}
+	path := writeXLSX(t, "c.xlsx",
+		sheet{"Colleagues", [][]any{
+			{"Email", "First Name", "Last Name", "Permissions", "Owner"},
+			{"a@example.com", "A", "B", "sales; technical support", "SUB@partner.example"},
+			{"b@example.com", "A", "B", "Technical Suport", "1001"},
+			{"c@example.com", "A", "B", "Sales, Admin", ""},
+			{"d@example.com", "A", "B", "Sales", "nobody@x.example"},
+		}},
+		sheet{"Instances", [][]any{{"PBX", "Extensions"}, {"hq", 50}, {"sn-3", 50}, {"Branch", 50}, {"Brnch Office", 50}}},
+	)
+	d, ps := Read([]string{path}, Options{ThreeCX: nil})
+	if len(ps) > 0 {
+		t.Fatalf("Read: %s", problemsText(ps))
+	}
+	ps = Check(d, cat)
+	checkProblems(t, ps, []wantProblem{
+		{3, "D", Error, `did you mean "Technical Support"?`},
+		{4, "D", Error, `no permission "Admin"`},
+		{5, "E", Error, `owner "nobody@x.example" is neither`},
+		{4, "A", Error, `2 cloud PBXs are named "Branch" (SN SN-2, SN-3)`},
+		{5, "A", Error, `no cloud PBX is named "Brnch Office"`},
+	})
+	var got []string
+	for _, c := range d.Colleagues {
+		got = append(got, c.Email)
+	}
+	for _, in := range d.Instances {
+		got = append(got, in.Ref)
+	}
+	if diff := cmp.Diff([]string{"a@example.com", "hq", "sn-3"}, got); diff != "" {
+		t.Errorf("accepted (-want +got):\n%s", diff)
+	}
+	if len(d.RejectedColleagues) != 3 || len(d.RejectedInstances) != 2 {
+		t.Errorf("rejected %d colleagues, %d instances", len(d.RejectedColleagues), len(d.RejectedInstances))
+	}
+	p, _ := findProblem(ps, "Technical Suport")
+	if !strings.Contains(p.Fix, "Technical Support") || p.Value != "Technical Suport" || p.Header != "Permissions" {
+		t.Errorf("near miss problem = %+v", p)
+	}
+}
