@@ -1,0 +1,259 @@
+// Package report turns a plan and its results into an Excel workbook: a Summary sheet,
+// one row per colleague and per PBX, and every input problem. It never calls the portal.
+package report
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+)
+
+// Run is everything a report shows about one run of the tool.
+type Run struct {
+	Version            string
+	Mode               string          // "plan" or "apply"
+	Files              []importer.File // inputs with SHA-256
+	PartnerURL, YCMURL string          // userinfo, query and fragment are dropped anyway
+	Started, Finished  time.Time
+	Concurrency        int
+	Guards             []string // guard settings, e.g. "max-delete 5"
+	Tripped            []string // guards that tripped (plan.Tripped)
+	ExitCode           int
+	Interrupted        bool   // the run was interrupted: the rest was not run
+	Fatal              string // a fatal portal error that stopped the run, "" if none
+	Plan               reconcile.Plan
+	Results            []reconcile.Result // index-aligned with Plan.Actions; nil in plan mode
+	Problems           []importer.Problem
+	Now                time.Time // for Hours Left
+
+	// PoolLeft is the number of extensions left in each PBX's hosting pool, by SN.
+	// A PBX missing from it shows a blank Pool Left.
+	PoolLeft map[string]int
+}
+
+// DefaultName is the report's file name for a run in mode started at t.
+func DefaultName(mode string, t time.Time) string {
+	return "ycm-onboard-" + mode + "-" + t.UTC().Format("20060102T150405Z") + ".xlsx"
+}
+
+// Write writes the workbook to path. It writes a temporary file in the same directory
+// and renames it, so a crash never leaves half a workbook under the final name.
+func Write(path string, r Run) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err = WriteTo(tmp, r); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteTo writes the workbook to w.
+func WriteTo(w io.Writer, r Run) error {
+	f := excelize.NewFile()
+	defer func() { _ = f.Close() }()
+	b, err := newBook(f, r)
+	if err != nil {
+		return err
+	}
+	if err := b.write(); err != nil {
+		return err
+	}
+	if _, err := f.WriteTo(w); err != nil {
+		return fmt.Errorf("save workbook: %w", err)
+	}
+	return nil
+}
+
+// OutcomeOf is the outcome the report shows for action i.
+func OutcomeOf(r Run, i int) reconcile.Outcome {
+	a := r.Plan.Actions[i]
+	switch {
+	case a.Kind == reconcile.Skip:
+		return reconcile.Skipped
+	case a.Kind == reconcile.Noop:
+		return reconcile.Unchanged
+	case a.Blocked != "":
+		return reconcile.Blocked
+	}
+	if r.Results == nil {
+		if r.Mode == "apply" {
+			if len(r.Plan.Tripped) > 0 || len(r.Tripped) > 0 {
+				return reconcile.Blocked
+			}
+			return reconcile.NotRun
+		}
+		return reconcile.Planned
+	}
+	if i >= len(r.Results) {
+		return reconcile.NotRun
+	}
+	o := r.Results[i].Outcome
+	if o == reconcile.Planned { // apply mode, nothing recorded: the run never reached it
+		return reconcile.NotRun
+	}
+	return o
+}
+
+// result is the action's result, zero in plan mode.
+func (r *Run) result(i int) reconcile.Result {
+	if i < len(r.Results) {
+		return r.Results[i]
+	}
+	return reconcile.Result{}
+}
+
+func (r *Run) tripped() []string {
+	if len(r.Tripped) > 0 {
+		return r.Tripped
+	}
+	return r.Plan.Tripped
+}
+
+// message is what the report says about action i: what went wrong and what to do.
+func (r *Run) message(i int, o reconcile.Outcome, probs map[importer.Source][]importer.Problem) string {
+	a := r.Plan.Actions[i]
+	res := r.result(i)
+	switch o {
+	case reconcile.Skipped:
+		if a.Source != nil {
+			if ps := probs[*a.Source]; len(ps) > 0 {
+				lines := make([]string, len(ps))
+				for j, p := range ps {
+					lines[j] = problemLine(p)
+				}
+				return strings.Join(lines, "\n")
+			}
+		}
+		return firstOf(res.Message, a.Reason, "The input row has errors; see the Problems sheet.")
+	case reconcile.Blocked:
+		if a.Blocked != "" {
+			return a.Blocked
+		}
+		if t := r.tripped(); len(t) > 0 {
+			return "Not applied: guard tripped (" + strings.Join(t, "; ") + "). Review the plan, then raise the guard or fix the input."
+		}
+		return firstOf(res.Message, "Blocked by a guard.")
+	case reconcile.Failed:
+		msg := res.Message
+		if msg == "" && res.Err != nil {
+			msg = res.Err.Error()
+		}
+		return firstOf(msg, "Failed; run again, and contact support if it keeps failing.")
+	case reconcile.NotRun:
+		return firstOf(res.Message, "The run stopped before this action; run apply again to finish it.")
+	}
+	return firstOf(res.Message, a.Reason)
+}
+
+func problemLine(p importer.Problem) string {
+	var b strings.Builder
+	if p.Column != "" {
+		b.WriteString("Column ")
+		b.WriteString(p.Column)
+		if p.Header != "" {
+			b.WriteString(" (" + p.Header + ")")
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	if p.Fix != "" {
+		b.WriteString("; ")
+		b.WriteString(p.Fix)
+	}
+	return b.String()
+}
+
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// sourceText is where a row came from, e.g. "onboarding.xlsx Colleagues!7".
+func sourceText(s *importer.Source) string {
+	switch {
+	case s == nil:
+		return "portal"
+	case s.Sheet == "" && s.Row == 0:
+		return s.File
+	case s.Sheet == "":
+		return fmt.Sprintf("%s row %d", s.File, s.Row)
+	case s.Row == 0:
+		return s.File + " " + s.Sheet
+	default:
+		return fmt.Sprintf("%s %s!%d", s.File, s.Sheet, s.Row)
+	}
+}
+
+// cleanURL drops userinfo, query and fragment so that no secret reaches the report.
+func cleanURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not shown: not a valid URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
+}
+
+// activation is the activation the report shows for action i, with when the
+// invitation was sent. A pending invitation past its expiry shows as Expired.
+func (r *Run) activation(i int, o reconcile.Outcome) (reconcile.Activation, time.Time) {
+	a := r.Plan.Actions[i]
+	act, inv := a.Activation, a.InvitedAt
+	if a.Kind == reconcile.Delete && o == reconcile.Applied {
+		return reconcile.ActivationNone, time.Time{} // gone from the portal
+	}
+	if o == reconcile.Applied {
+		res := r.result(i)
+		if res.Activation != reconcile.ActivationNone {
+			act = res.Activation
+		}
+		if !res.InvitedAt.IsZero() {
+			inv = res.InvitedAt
+		}
+	}
+	if a.Frozen && (o != reconcile.Applied || r.result(i).Activation == reconcile.ActivationNone) {
+		act = reconcile.ActivationFrozen
+	}
+	if (act == reconcile.ActivationPending || act == reconcile.ActivationReinvited) &&
+		!inv.IsZero() && !r.Now.IsZero() && !r.Now.Before(inv.Add(reconcile.InviteValidity)) {
+		act = reconcile.ActivationExpired
+	}
+	return act, inv
+}
