@@ -241,12 +241,13 @@ func (r Result) ExpiresAt() time.Time {
 // Tally counts results for the apply summary line.
 type Tally struct{ Succeeded, Failed, Skipped, NotRun int }
 
-// TallyResults counts what an apply did. Unchanged rows count as succeeded.
+// TallyResults counts what an apply did to the changes of the plan; unchanged rows are
+// the plan line's.
 func TallyResults(rs []Result) Tally {
 	var t Tally
 	for _, r := range rs {
 		switch r.Outcome {
-		case Applied, Unchanged:
+		case Applied:
 			t.Succeeded++
 		case Failed:
 			t.Failed++

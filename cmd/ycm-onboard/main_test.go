@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"ycm-onboard": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the command line end to end against a simulator over real HTTP on
+// 127.0.0.1, one fresh simulator per script ($PORTAL), with the demo credentials set.
+func TestScripts(t *testing.T) {
+	samples, err := filepath.Abs("../../samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			s, err := sim.New(sim.Options{})
+			if err != nil {
+				return err
+			}
+			ts := httptest.NewServer(s)
+			env.Defer(ts.Close)
+			env.Values["sim"] = s
+			env.Setenv("PORTAL", ts.URL)
+			env.Setenv("SAMPLES", samples)
+			env.Setenv(envPartnerID, sim.DemoPartnerID)
+			env.Setenv(envPartnerSecret, sim.DemoPartnerSecret)
+			env.Setenv(envYCMID, sim.DemoYCMID)
+			env.Setenv(envYCMSecret, sim.DemoYCMSecret)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sim-outbox":  cmdSimOutbox,
+			"sim-advance": cmdSimAdvance,
+			"sim-faults":  cmdSimFaults,
+			"sim-state":   cmdSimState,
+			"xlsx-dump":   cmdXLSXDump,
+		},
+	})
+}
+
+func simOf(ts *testscript.TestScript) *sim.Server { return ts.Value("sim").(*sim.Server) }
+
+// sim-outbox N: the simulator has sent exactly N activation e-mails; with a second
+// argument, exactly N to that address.
+func cmdSimOutbox(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: sim-outbox N [EMAIL]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	n := 0
+	for _, e := range simOf(ts).Outbox() {
+		if len(args) == 1 || strings.EqualFold(e.To, args[1]) {
+			n++
+		}
+	}
+	if (n == want) == neg {
+		ts.Fatalf("outbox holds %d e-mails, want %d", n, want)
+	}
+}
+
+// sim-advance DURATION moves the simulator's clock.
+func cmdSimAdvance(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sim-advance DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	simOf(ts).Advance(d)
+}
+
+// sim-faults JSON sets the fault knobs.
+func cmdSimFaults(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sim-faults JSON")
+	}
+	req, _ := http.NewRequest(http.MethodPost, ts.Getenv("PORTAL")+"/_sim/faults", strings.NewReader(args[0]))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ts.Fatalf("set faults: HTTP %d", resp.StatusCode)
+	}
+}
+
+// sim-state prints the simulator's colleagues (e-mail, status, permissions) and PBXs.
+func cmdSimState(ts *testscript.TestScript, neg bool, args []string) {
+	s := simOf(ts)
+	var b bytes.Buffer
+	for _, c := range s.Colleagues() {
+		fmt.Fprintf(&b, "colleague %s %s %v rm=%d owner=%d\n", c.YeastarID, c.UserStatus, c.ResourceIDs, c.IsRmUser, c.OwnerID)
+	}
+	for _, p := range s.PBXs() {
+		fmt.Fprintf(&b, "pbx %s ext=%d calls=%d\n", p.SN, p.ExtensionCapacity, p.ConcurrentCallCapacity)
+	}
+	ts.Stdout().Write(b.Bytes())
+}
+
+// xlsx-dump FILE SHEET prints a sheet's rows, cells separated by " | ".
+func cmdXLSXDump(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: xlsx-dump FILE SHEET")
+	}
+	f, err := excelize.OpenFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	rows, err := f.GetRows(args[1])
+	ts.Check(err)
+	for _, r := range rows {
+		fmt.Fprintln(ts.Stdout(), strings.Join(r, " | "))
+	}
+}
