@@ -27,6 +27,17 @@ type ApplyOptions struct {
 	Now         func() time.Time
 	// OnResult is called after each action finishes (from the worker's goroutine).
 	OnResult func(i int, a Action, r Result)
+	// Canary applies the first Canary changes alone and stops if more than
+	// CanaryMaxFail (a fraction, default 0.2) of them failed.
+	Canary        int
+	CanaryMaxFail float64
+}
+
+// CanaryError says the canary batch failed too often; the rest was not run.
+type CanaryError struct{ Failed, Ran int }
+
+func (e *CanaryError) Error() string {
+	return fmt.Sprintf("canary: %d of the first %d changes failed: the rest was not run; fix the cause and run again", e.Failed, e.Ran)
 }
 
 // MaxConcurrency bounds --concurrency.
@@ -65,44 +76,75 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 	stopped := func() bool { return ctx.Err() != nil || fatal.Load() != nil }
 
 	// Shrinks run before grows so the hosting package's pool has room.
-	phases := [][]int{nil, nil}
-	for i, a := range p.Actions {
-		if !a.Runs() {
-			continue
+	var order []int
+	for _, grow := range []bool{false, true} {
+		for i, a := range p.Actions {
+			if a.Runs() && (a.Kind == Resize && !a.Shrink()) == grow {
+				order = append(order, i)
+			}
 		}
-		ph := 0
-		if a.Kind == Resize && !a.Shrink() {
-			ph = 1
-		}
-		phases[ph] = append(phases[ph], i)
 	}
-	for _, idxs := range phases {
-		if len(idxs) == 0 || stopped() {
-			continue
+	runGroup := func(idxs []int) {
+		// A group never mixes shrinks and grows: split where the phase changes.
+		for len(idxs) > 0 && !stopped() {
+			n := 1
+			for n < len(idxs) && phase(p.Actions[idxs[n]]) == phase(p.Actions[idxs[0]]) {
+				n++
+			}
+			wp := pool.New().WithMaxGoroutines(opts.Concurrency)
+			for _, i := range idxs[:n] {
+				wp.Go(func() {
+					if stopped() {
+						return // stays "not run"
+					}
+					r := run(callCtx, pt, p.Actions[i], opts.Now)
+					results[i] = r
+					if r.Class == ClassFatal && ctx.Err() == nil {
+						err := r.Err
+						fatal.CompareAndSwap(nil, &err)
+					}
+					if opts.OnResult != nil {
+						opts.OnResult(i, p.Actions[i], r)
+					}
+				})
+			}
+			wp.Wait()
+			idxs = idxs[n:]
 		}
-		wp := pool.New().WithMaxGoroutines(opts.Concurrency)
-		for _, i := range idxs {
-			wp.Go(func() {
-				if stopped() {
-					return // stays "not run"
-				}
-				r := run(callCtx, pt, p.Actions[i], opts.Now)
-				results[i] = r
-				if r.Class == ClassFatal && ctx.Err() == nil {
-					err := r.Err
-					fatal.CompareAndSwap(nil, &err)
-				}
-				if opts.OnResult != nil {
-					opts.OnResult(i, p.Actions[i], r)
-				}
-			})
-		}
-		wp.Wait()
 	}
+	if opts.Canary > 0 && opts.Canary < len(order) {
+		batch := order[:opts.Canary]
+		runGroup(batch)
+		failed := 0
+		for _, i := range batch {
+			if results[i].Outcome == Failed {
+				failed++
+			}
+		}
+		maxFail := opts.CanaryMaxFail
+		if maxFail <= 0 {
+			maxFail = 0.2
+		}
+		if float64(failed) > maxFail*float64(len(batch)) {
+			if e := fatal.Load(); e != nil {
+				return results, *e
+			}
+			return results, &CanaryError{Failed: failed, Ran: len(batch)}
+		}
+		order = order[opts.Canary:]
+	}
+	runGroup(order)
 	if e := fatal.Load(); e != nil {
 		return results, *e
 	}
 	return results, nil
+}
+
+func phase(a Action) int {
+	if a.Kind == Resize && !a.Shrink() {
+		return 1
+	}
+	return 0
 }
 
 // initial is an action's result before anything runs.
@@ -168,8 +210,8 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 	if err != nil {
 		r.Outcome, r.Err, r.Class = Failed, err, Classify(err)
 		r.Message = Explain(err)
-		if r.Class == ClassFatal && errors.Is(err, context.Canceled) {
-			r.Outcome = NotRun
+		if errors.Is(err, context.Canceled) {
+			r.Message = "interrupted before the portal answered, so whether it took effect is unknown: run again (the next plan reads the portal first)"
 		}
 		return r
 	}

@@ -30,6 +30,7 @@ type Options struct {
 	AllowShrink      bool    // allow lowering a PBX's extension capacity
 	MaxDelete        int     // deletes allowed in one run (re-invites not counted)
 	MaxDeletePercent float64 // of the portal's colleagues, once it holds 50 or more
+	ExtensionPool    int     // the hosting package's extensions across its PBXs; 0: unknown, not checked
 }
 
 // DefaultOptions are the guards' defaults.
@@ -64,6 +65,9 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	}
 	p.Actions = append(p.Actions, idx.instances(d, opts)...)
 	sortActions(p.Actions)
+	if opts.ExtensionPool > 0 {
+		checkPool(p.Actions, a.PBXs, opts.ExtensionPool)
+	}
 	p.Tripped = Guards(p, len(a.Colleagues), opts)
 	return p
 }
@@ -161,7 +165,7 @@ func activation(c portal.Colleague, now time.Time) Activation {
 
 // existing is the action skeleton for a colleague the portal has.
 func (ix *index) existing(c portal.Colleague, now time.Time) Action {
-	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email,
+	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email, Was: colleagueState(c),
 		Name: fullName(c.FirstName, c.LastName), ColleagueID: c.ID, Activation: activation(c, now),
 		InvitedAt: c.CreatedAt, Frozen: c.Status == portal.StatusFrozen,
 		Want: portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
@@ -391,7 +395,7 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 		a.Kind, a.Blocked = Skip, problem
 		return a
 	}
-	a.Key, a.Label, a.PBXID, a.ExtensionsUsed = p.SN, p.Name, p.ID, p.ExtensionsUsed
+	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, pbxState(p)
 	a.Before = portal.Capacity{Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls,
 		RecordingStatus: p.RecordingStatus, RecordingMinutes: p.RecordingMinutes}
 	a.After = a.Before
@@ -430,13 +434,46 @@ func Fingerprint(a Actual) string {
 	cs := slices.Clone(a.Colleagues)
 	slices.SortFunc(cs, func(x, y portal.Colleague) int { return cmp.Compare(x.ID, y.ID) })
 	for _, c := range cs {
-		fmt.Fprintf(h, "c%d|%s|%s|%s|%s|%v|%t|%s|%d\n", c.ID, strings.ToLower(c.Email), c.FirstName, c.LastName,
-			c.Status, c.PermissionIDs, c.YCMManager, c.Remark, c.OwnerID)
+		fmt.Fprintln(h, colleagueState(c))
 	}
 	ps := slices.Clone(a.PBXs)
 	slices.SortFunc(ps, func(x, y portal.PBX) int { return cmp.Compare(x.ID, y.ID) })
 	for _, p := range ps {
-		fmt.Fprintf(h, "p%d|%s|%d|%d|%s|%d\n", p.ID, p.SN, p.Extensions, p.ConcurrentCalls, p.RecordingStatus, p.RecordingMinutes)
+		fmt.Fprintln(h, pbxState(p))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// colleagueState and pbxState are what a saved plan compares to tell it is stale.
+func colleagueState(c portal.Colleague) string {
+	ids := slices.Clone(c.PermissionIDs)
+	slices.Sort(ids)
+	return fmt.Sprintf("c%d|%s|%s|%s|%s|%v|%t|%s|%d", c.ID, strings.ToLower(c.Email), c.FirstName, c.LastName,
+		c.Status, ids, c.YCMManager, c.Remark, c.OwnerID)
+}
+
+func pbxState(p portal.PBX) string {
+	return fmt.Sprintf("p%d|%s|%d|%d|%s|%d", p.ID, p.SN, p.Extensions, p.ConcurrentCalls, p.RecordingStatus, p.RecordingMinutes)
+}
+
+// checkPool walks the resizes in plan order (shrinks first) against the hosting
+// package's pool and blocks each grow that cannot fit, so none fails halfway.
+func checkPool(as []Action, pbxs []portal.PBX, pool int) {
+	used := 0
+	for _, p := range pbxs {
+		used += p.Extensions
+	}
+	for i := range as {
+		a := &as[i]
+		if a.Kind != Resize || a.Blocked != "" {
+			continue
+		}
+		delta := a.After.Extensions - a.Before.Extensions
+		if delta > 0 && used+delta > pool {
+			a.Blocked = fmt.Sprintf("capacity: the hosting package has %d of its %d extensions free, this grow needs %d",
+				max(pool-used, 0), pool, delta)
+			continue
+		}
+		used += delta
+	}
 }

@@ -1,0 +1,237 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// fakePortal records calls; fail decides per e-mail or PBX id what a call returns.
+type fakePortal struct {
+	mu       sync.Mutex
+	calls    []string
+	inFlight atomic.Int64
+	peak     atomic.Int64
+	gate     chan struct{} // when set, every call waits for a token
+	fail     func(key string) error
+	nextID   atomic.Int64
+}
+
+func (f *fakePortal) enter(key string) error {
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		p := f.peak.Load()
+		if n <= p || f.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	if f.gate != nil {
+		<-f.gate
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, key)
+	f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail(key)
+	}
+	return nil
+}
+
+func (f *fakePortal) CreateColleague(ctx context.Context, n portal.NewColleague) (int64, bool, error) {
+	if err := f.enter("create " + n.Email); err != nil {
+		return 0, false, err
+	}
+	return 1000 + f.nextID.Add(1), false, nil
+}
+
+func (f *fakePortal) EditColleague(ctx context.Context, id int64, e portal.ColleagueEdit) error {
+	return f.enter(fmt.Sprintf("edit %d", id))
+}
+
+func (f *fakePortal) DeleteColleagues(ctx context.Context, ids ...int64) error {
+	return f.enter(fmt.Sprintf("delete %v", ids))
+}
+
+func (f *fakePortal) Resize(ctx context.Context, id int64, c portal.Capacity) error {
+	return f.enter(fmt.Sprintf("resize %d", id))
+}
+
+func creates(n int) Plan {
+	var p Plan
+	for i := range n {
+		e := fmt.Sprintf("c%03d@demo.example", i)
+		p.Actions = append(p.Actions, Action{Kind: Create, Key: e, Label: e, Want: portal.NewColleague{Email: e}})
+	}
+	return p
+}
+
+func TestApplyResultsInPlanOrder(t *testing.T) {
+	p := creates(50)
+	p.Actions = append(p.Actions, Action{Kind: Noop, Key: "same"}, Action{Kind: Skip, Key: "bad", Blocked: "row error"},
+		Action{Kind: Update, Key: "blocked", Blocked: "owner change"})
+	f := &fakePortal{fail: func(key string) error {
+		if key == "create c007@demo.example" {
+			return &portal.Error{Kind: portal.KindValidation, Message: "bad name"}
+		}
+		return nil
+	}}
+	rs, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != len(p.Actions) {
+		t.Fatalf("%d results for %d actions", len(rs), len(p.Actions))
+	}
+	for i := range 50 {
+		want := Applied
+		if i == 7 {
+			want = Failed
+		}
+		if rs[i].Outcome != want {
+			t.Errorf("result %d: %v, want %v", i, rs[i].Outcome, want)
+		}
+	}
+	if rs[7].Class != ClassRowTerminal || rs[7].Message == "" {
+		t.Errorf("failed row: class %v message %q", rs[7].Class, rs[7].Message)
+	}
+	if rs[0].Activation != ActivationPending || rs[0].ColleagueID == 0 || rs[0].InvitedAt.IsZero() {
+		t.Errorf("created row: %+v", rs[0])
+	}
+	if got := [3]Outcome{rs[50].Outcome, rs[51].Outcome, rs[52].Outcome}; got != [3]Outcome{Unchanged, Skipped, Blocked} {
+		t.Errorf("non-running rows: %v", got)
+	}
+	if n := len(f.calls); n != 50 {
+		t.Errorf("%d calls, want 50: blocked and skipped rows must not call the portal", n)
+	}
+	if tl := TallyResults(rs); tl != (Tally{Succeeded: 49, Failed: 1, Skipped: 2}) {
+		t.Errorf("tally %+v", tl)
+	}
+}
+
+func TestApplyNeverExceedsConcurrency(t *testing.T) {
+	for _, c := range []int{1, 3, 16} {
+		f := &fakePortal{gate: make(chan struct{})}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = Apply(t.Context(), creates(100), f, ApplyOptions{Concurrency: c})
+		}()
+		// Hold every call until the pool is full, then let them all through.
+		for f.inFlight.Load() < int64(c) {
+			runtime.Gosched()
+		}
+		for range 100 {
+			f.gate <- struct{}{}
+		}
+		<-done
+		if p := f.peak.Load(); p != int64(c) {
+			t.Errorf("concurrency %d: peak %d in flight, want exactly %d", c, p, c)
+		}
+	}
+}
+
+func TestApplyStopsOnFatal(t *testing.T) {
+	f := &fakePortal{fail: func(key string) error {
+		if key == "create c010@demo.example" {
+			return &portal.Error{Kind: portal.KindAuth, Code: "INVALID_TOKEN"}
+		}
+		return nil
+	}}
+	rs, err := Apply(t.Context(), creates(200), f, ApplyOptions{Concurrency: 1})
+	if !errors.Is(err, portal.ErrAuth) {
+		t.Fatalf("err = %v, want the fatal authentication error", err)
+	}
+	if rs[10].Outcome != Failed || rs[10].Class != ClassFatal {
+		t.Errorf("fatal row: %+v", rs[10])
+	}
+	for i := 11; i < 200; i++ {
+		if rs[i].Outcome != NotRun {
+			t.Fatalf("row %d after the fatal error: %v, want not run", i, rs[i].Outcome)
+		}
+	}
+	if len(f.calls) != 11 {
+		t.Errorf("%d calls, want 11", len(f.calls))
+	}
+}
+
+func TestApplyCanary(t *testing.T) {
+	failEven := func(key string) error {
+		var n int
+		fmt.Sscanf(key, "create c%03d@", &n)
+		if n < 10 && n%2 == 0 {
+			return &portal.Error{Kind: portal.KindValidation}
+		}
+		return nil
+	}
+	f := &fakePortal{fail: failEven}
+	rs, err := Apply(t.Context(), creates(100), f, ApplyOptions{Concurrency: 4, Canary: 10})
+	var ce *CanaryError
+	if !errors.As(err, &ce) || ce.Failed != 5 || ce.Ran != 10 {
+		t.Fatalf("err = %v, want the canary to stop the run", err)
+	}
+	if len(f.calls) != 10 || rs[10].Outcome != NotRun || rs[99].Outcome != NotRun {
+		t.Errorf("%d calls; rows after the canary: %v %v", len(f.calls), rs[10].Outcome, rs[99].Outcome)
+	}
+	// Under the threshold the rest runs.
+	f2 := &fakePortal{fail: func(key string) error {
+		if key == "create c003@demo.example" {
+			return &portal.Error{Kind: portal.KindValidation}
+		}
+		return nil
+	}}
+	if _, err := Apply(t.Context(), creates(100), f2, ApplyOptions{Concurrency: 4, Canary: 10}); err != nil || len(f2.calls) != 100 {
+		t.Errorf("err %v, %d calls; want the whole plan run", err, len(f2.calls))
+	}
+}
+
+func TestApplyCancelledStopsNewWork(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var started atomic.Int64
+	f := &fakePortal{}
+	f.fail = func(key string) error {
+		if started.Add(1) == 5 {
+			cancel()
+		}
+		return nil
+	}
+	rs, err := Apply(ctx, creates(100), f, ApplyOptions{Concurrency: 2, Grace: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := TallyResults(rs)
+	if tl.Succeeded < 5 || tl.Succeeded > 7 || tl.NotRun != 100-tl.Succeeded {
+		t.Errorf("tally after cancel: %+v", tl)
+	}
+}
+
+func TestApplyShrinksBeforeGrows(t *testing.T) {
+	p := Plan{Actions: []Action{
+		{Kind: Resize, Object: InstanceObject, PBXID: 1, Before: portal.Capacity{Extensions: 10}, After: portal.Capacity{Extensions: 20}},
+		{Kind: Resize, Object: InstanceObject, PBXID: 2, Before: portal.Capacity{Extensions: 20}, After: portal.Capacity{Extensions: 10}},
+	}}
+	f := &fakePortal{}
+	if _, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 2 || f.calls[0] != "resize 2" {
+		t.Errorf("calls %v, want the shrink first", f.calls)
+	}
+}
+
+func TestApplyTrippedPlanWritesNothing(t *testing.T) {
+	p := creates(3)
+	p.Tripped = []string{"too many deletes"}
+	f := &fakePortal{}
+	rs, _ := Apply(t.Context(), p, f, ApplyOptions{})
+	if len(f.calls) != 0 || rs[0].Outcome != NotRun {
+		t.Errorf("%d calls, outcome %v", len(f.calls), rs[0].Outcome)
+	}
+}

@@ -1,0 +1,272 @@
+package reconcile
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func demoActual() Actual {
+	return Actual{
+		Now: now,
+		Permissions: []portal.Permission{{ID: 101, Name: "Dashboard"}, {ID: 102, Name: "Customers"},
+			{ID: 103, Name: "Orders"}, {ID: 105, Name: "Billing"}, {ID: 109, Name: "YCM"}},
+		Partners: []portal.Partner{{ID: 2001, Email: "reseller-north@demo.example"}},
+		Colleagues: []portal.Colleague{
+			{ID: 1, Email: "ops.lead@demo.example", FirstName: "Olivia", LastName: "Lead", Status: portal.StatusActive,
+				PermissionIDs: []int64{101, 102, 103, 109}, YCMManager: true, CreatedAt: now.Add(-900 * time.Hour)},
+			{ID: 2, Email: "finance@demo.example", FirstName: "Fiona", LastName: "Nance", Status: portal.StatusActive,
+				PermissionIDs: []int64{101, 105}, CreatedAt: now.Add(-900 * time.Hour)},
+			{ID: 3, Email: "new.hire@demo.example", FirstName: "Noah", LastName: "Hire", Status: portal.StatusUnActive,
+				PermissionIDs: []int64{101}, CreatedAt: now.Add(-2 * time.Hour)},
+			{ID: 4, Email: "stale.invite@demo.example", FirstName: "Sam", LastName: "Stale", Status: portal.StatusUnActive,
+				PermissionIDs: []int64{101, 102}, CreatedAt: now.Add(-72 * time.Hour)},
+			{ID: 5, Email: "former.staff@demo.example", FirstName: "Frank", LastName: "Former", Status: portal.StatusFrozen,
+				PermissionIDs: []int64{101}, CreatedAt: now.Add(-2000 * time.Hour)},
+		},
+		PBXs: []portal.PBX{
+			{ID: 7701, SN: "PCE-ACME-0001", Name: "Acme HQ", Extensions: 50, ConcurrentCalls: 10, RecordingStatus: "Enabled", RecordingMinutes: 500, ExtensionsUsed: 42},
+			{ID: 7702, SN: "PCE-GLBX-0002", Name: "Globex Branch", Extensions: 20, ConcurrentCalls: 5, RecordingStatus: "Enabled", RecordingMinutes: 500, ExtensionsUsed: 12},
+			{ID: 7703, SN: "PCE-TWIN-0003", Name: "Twin", Extensions: 20, ConcurrentCalls: 5, ExtensionsUsed: -1},
+			{ID: 7704, SN: "PCE-TWIN-0004", Name: "twin", Extensions: 20, ConcurrentCalls: 5, ExtensionsUsed: -1},
+		},
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func row(n int) importer.Source { return importer.Source{File: "s.xlsx", Sheet: "Colleagues", Row: n} }
+
+func col(n int, email, first, last string, perms ...string) importer.Colleague {
+	return importer.Colleague{Source: row(n), Email: email, FirstName: first, LastName: last, Permissions: perms}
+}
+
+type got struct {
+	Kind    string
+	Key     string
+	Changes []string
+	Blocked string
+}
+
+func summarize(p Plan) []got {
+	var out []got
+	for _, a := range p.Actions {
+		g := got{Kind: a.Kind.String(), Key: a.Key, Blocked: a.Blocked}
+		for _, c := range a.Changes {
+			g.Changes = append(g.Changes, c.String())
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func TestDiffColleagues(t *testing.T) {
+	absent := col(9, "finance@demo.example", "", "")
+	absent.State = importer.Absent
+	goneAlready := col(10, "nobody@demo.example", "", "")
+	goneAlready.State = importer.Absent
+	owned := col(11, "maya@demo.example", "Maya", "", "Customers")
+	owned.Owner = ptr("REseller-north@demo.example")
+	tests := []struct {
+		name     string
+		rows     []importer.Colleague
+		rejected []importer.Colleague
+		opts     Options
+		want     []got
+	}{
+		{
+			name: "unchanged, matched case-insensitively, permissions in any order and case",
+			rows: []importer.Colleague{col(2, "OPS.Lead@Demo.Example", "Olivia", "Lead", "ycm", "Orders", "customers", "Dashboard")},
+			want: []got{{Kind: "no-op", Key: "ops.lead@demo.example"}},
+		},
+		{
+			name: "create",
+			rows: []importer.Colleague{col(2, "New@demo.example", "New", "", "Dashboard", "Orders")},
+			want: []got{{Kind: "create", Key: "new@demo.example", Changes: []string{"permissions: Dashboard; Orders"}}},
+		},
+		{
+			name: "create for a subordinate partner, named by e-mail in any case",
+			rows: []importer.Colleague{owned},
+			want: []got{{Kind: "create", Key: "maya@demo.example", Changes: []string{"permissions: Customers", "owner: reseller-north@demo.example"}}},
+		},
+		{
+			name: "update names and permissions; a missing optional column leaves the portal value",
+			rows: []importer.Colleague{col(2, "finance@demo.example", "Fi", "Nance", "Dashboard", "Billing", "Orders")},
+			want: []got{{Kind: "update", Key: "finance@demo.example", Changes: []string{
+				"first name: Fiona → Fi", "permissions: Dashboard; Billing → Dashboard; Orders; Billing"}}},
+		},
+		{
+			name: "an explicit YCM manager and remark are compared",
+			rows: []importer.Colleague{func() importer.Colleague {
+				c := col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")
+				c.YCMManager, c.Remark = ptr(false), ptr("night shift")
+				return c
+			}()},
+			want: []got{{Kind: "update", Key: "ops.lead@demo.example", Changes: []string{
+				"YCM manager: yes → no", "remark: (empty) → night shift"}}},
+		},
+		{
+			name: "expired invitation re-invited; a pending one left alone",
+			rows: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard", "Customers"),
+				col(3, "new.hire@demo.example", "Noah", "Hire", "Dashboard")},
+			want: []got{{Kind: "re-invite", Key: "stale.invite@demo.example"}, {Kind: "no-op", Key: "new.hire@demo.example"}},
+		},
+		{
+			name: "no re-invite when turned off",
+			rows: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard", "Customers")},
+			opts: Options{NoReinvite: true},
+			want: []got{{Kind: "no-op", Key: "stale.invite@demo.example"}},
+		},
+		{
+			name: "State absent deletes; absent and already gone is a no-op",
+			rows: []importer.Colleague{absent, goneAlready},
+			opts: Options{MaxDelete: 5},
+			want: []got{{Kind: "delete", Key: "finance@demo.example"}, {Kind: "no-op", Key: "nobody@demo.example"}},
+		},
+		{
+			name: "unknown permission skips the row",
+			rows: []importer.Colleague{col(2, "x@demo.example", "X", "", "Dashbord")},
+			want: []got{{Kind: "skip", Key: "x@demo.example", Blocked: "unknown permission Dashbord: use the names the portal lists"}},
+		},
+		{
+			name:     "prune deletes what the sheet lacks, never a rejected row",
+			rows:     []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")},
+			rejected: []importer.Colleague{col(3, "Finance@demo.example", "", "")},
+			opts:     Options{Prune: true, MaxDelete: 10},
+			want: []got{{Kind: "no-op", Key: "ops.lead@demo.example"}, {Kind: "skip", Key: "finance@demo.example"},
+				{Kind: "delete", Key: "former.staff@demo.example"}, {Kind: "delete", Key: "new.hire@demo.example"},
+				{Kind: "delete", Key: "stale.invite@demo.example"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &importer.Desired{Colleagues: tt.rows, RejectedColleagues: tt.rejected}
+			p := Diff(d, demoActual(), tt.opts)
+			if diff := cmp.Diff(tt.want, summarize(p)); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffInstances(t *testing.T) {
+	inst := func(ref string, ext, calls int) importer.Instance {
+		return importer.Instance{Source: importer.Source{File: "s.xlsx", Sheet: "Instances", Row: 2}, Ref: ref, Extensions: ext, ConcurrentCalls: calls}
+	}
+	tests := []struct {
+		name string
+		in   importer.Instance
+		opts Options
+		want got
+	}{
+		{"by name, grow", inst("acme hq", 60, 0), Options{}, got{Kind: "resize", Key: "PCE-ACME-0001", Changes: []string{"extensions: 50 → 60"}}},
+		{"by SN, unchanged", inst("pce-glbx-0002", 20, 5), Options{}, got{Kind: "no-op", Key: "PCE-GLBX-0002"}},
+		{"calls only", inst("Acme HQ", 0, 12), Options{}, got{Kind: "resize", Key: "PCE-ACME-0001", Changes: []string{"concurrent calls: 10 → 12"}}},
+		{"shrink needs the flag", inst("Acme HQ", 45, 0), Options{}, got{Kind: "resize", Key: "PCE-ACME-0001",
+			Changes: []string{"extensions: 50 → 45"}, Blocked: "lowers extensions from 50 to 45: pass --allow-shrink to allow it"}},
+		{"shrink allowed", inst("Acme HQ", 45, 0), Options{AllowShrink: true}, got{Kind: "resize", Key: "PCE-ACME-0001", Changes: []string{"extensions: 50 → 45"}}},
+		{"never below use", inst("Acme HQ", 40, 0), Options{AllowShrink: true}, got{Kind: "resize", Key: "PCE-ACME-0001",
+			Changes: []string{"extensions: 50 → 40"}, Blocked: "42 extensions are in use: a PBX cannot shrink below that"}},
+		{"ambiguous name", inst("TWIN", 30, 0), Options{}, got{Kind: "skip", Key: "twin",
+			Blocked: `2 cloud PBXs are named "TWIN" (PCE-TWIN-0003, PCE-TWIN-0004): use the SN instead`}},
+		{"unknown", inst("Nowhere", 30, 0), Options{}, got{Kind: "skip", Key: "nowhere",
+			Blocked: `no cloud PBX is named or has the SN "Nowhere": check the name in YCM, or use the SN`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Diff(&importer.Desired{Instances: []importer.Instance{tt.in}}, demoActual(), tt.opts)
+			if diff := cmp.Diff([]got{tt.want}, summarize(p)); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffIsDeterministic(t *testing.T) {
+	d := &importer.Desired{Colleagues: []importer.Colleague{
+		col(3, "b@demo.example", "B", "", "Dashboard"), col(2, "a@demo.example", "A", "", "Orders")}}
+	first := Diff(d, demoActual(), Options{Prune: true, MaxDelete: 10})
+	for range 20 {
+		again := Diff(d, demoActual(), Options{Prune: true, MaxDelete: 10})
+		if diff := cmp.Diff(summarize(first), summarize(again)); diff != "" || again.Fingerprint != first.Fingerprint {
+			t.Fatalf("plans differ:\n%s", diff)
+		}
+	}
+	if first.Actions[0].Key != "a@demo.example" {
+		t.Errorf("first action %s, want the row that comes first in the sheet", first.Actions[0].Key)
+	}
+}
+
+func TestFingerprintSeesChanges(t *testing.T) {
+	a := demoActual()
+	before := Fingerprint(a)
+	a.Colleagues[1].PermissionIDs = []int64{101}
+	if Fingerprint(a) == before {
+		t.Error("fingerprint unchanged after a permission change")
+	}
+}
+
+func TestGuards(t *testing.T) {
+	del := func(n int) Plan {
+		var p Plan
+		for range n {
+			p.Actions = append(p.Actions, Action{Kind: Delete})
+		}
+		p.Actions = append(p.Actions, Action{Kind: Reinvite}, Action{Kind: Delete, Blocked: "x"})
+		return p
+	}
+	tests := []struct {
+		name    string
+		deletes int
+		portal  int
+		opts    Options
+		want    string
+	}{
+		{"at the limit", 5, 10, DefaultOptions(), ""},
+		{"over the count", 6, 10, DefaultOptions(), "the plan deletes 6 colleagues, more than --max-delete 5"},
+		{"percent ignored under 50 colleagues", 5, 49, Options{MaxDelete: 100, MaxDeletePercent: 1}, ""},
+		{"percent from 50 colleagues", 6, 50, Options{MaxDelete: 100, MaxDeletePercent: 10},
+			"the plan deletes 6 of the portal's 50 colleagues, more than --max-delete-percent 10% (5)"},
+		{"percent at the limit", 10, 100, Options{MaxDelete: 100, MaxDeletePercent: 10}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := strings.Join(Guards(del(tt.deletes), tt.portal, tt.opts), "; ")
+			if got != tt.want {
+				t.Errorf("tripped %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPoolShrinksFirstAndBlocksWhatCannotFit(t *testing.T) {
+	a := demoActual() // 50 + 20 + 20 + 20 = 110 extensions in use of the pool
+	ins := []importer.Instance{
+		{Source: importer.Source{Row: 2}, Ref: "PCE-ACME-0001", Extensions: 80}, // +30
+		{Source: importer.Source{Row: 3}, Ref: "PCE-TWIN-0003", Extensions: 40}, // +20: does not fit
+		{Source: importer.Source{Row: 4}, Ref: "PCE-GLBX-0002", Extensions: 15}, // -5, shrink first
+		{Source: importer.Source{Row: 5}, Ref: "PCE-TWIN-0004", Extensions: 24}, // +4
+	}
+	p := Diff(&importer.Desired{Instances: ins}, a, Options{AllowShrink: true, ExtensionPool: 140})
+	var order, blocked []string
+	for _, act := range p.Actions {
+		order = append(order, act.Key)
+		if act.Blocked != "" {
+			blocked = append(blocked, act.Key+": "+act.Blocked)
+		}
+	}
+	if diff := cmp.Diff([]string{"PCE-GLBX-0002", "PCE-ACME-0001", "PCE-TWIN-0003", "PCE-TWIN-0004"}, order); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	want := []string{"PCE-TWIN-0003: capacity: the hosting package has 5 of its 140 extensions free, this grow needs 20"}
+	if diff := cmp.Diff(want, blocked); diff != "" {
+		t.Errorf("blocked (-want +got):\n%s", diff)
+	}
+}
