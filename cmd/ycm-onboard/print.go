@@ -49,7 +49,7 @@ func printPlan(w io.Writer, p reconcile.Plan) {
 	tw.Flush()
 	c := p.Counts()
 	if c.Skipped > 0 || c.Blocked > 0 {
-		fmt.Fprintf(w, "%d rows skipped for errors, %d changes blocked.\n", c.Skipped, c.Blocked)
+		fmt.Fprintf(w, "%s skipped for errors, %s blocked.\n", plural(c.Skipped, "row"), plural(c.Blocked, "change"))
 	}
 	fmt.Fprintln(w, c.Line())
 }
@@ -74,4 +74,11 @@ func countProblems(ps []importer.Problem) (errs, warns int) {
 		}
 	}
 	return errs, warns
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

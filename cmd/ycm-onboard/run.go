@@ -60,6 +60,10 @@ type runFlags struct {
 	yes         bool
 	strict      bool
 	jsonOut     bool
+	out         string  // plan: save the plan here
+	planFile    string  // apply: apply this saved plan
+	canary      int     // apply: the first N changes alone
+	canaryFail  float64 // apply: stop after the canary if more than this percentage failed
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
@@ -80,7 +84,14 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	fs.IntVar(&f.diff.MaxDelete, "max-delete", d.MaxDelete, "refuse a plan deleting more colleagues than this")
 	fs.Float64Var(&f.diff.MaxDeletePercent, "max-delete-percent", d.MaxDeletePercent,
 		"refuse a plan deleting more than this percentage of the portal's colleagues (once it holds 50 or more)")
+	fs.IntVar(&f.diff.ExtensionPool, "extension-pool", 0, "the hosting package's extensions across its PBXs: grows that do not fit are blocked in the plan (0: not checked)")
+	if !apply {
+		fs.StringVar(&f.out, "out", "", "save the plan to this JSON file for `apply --plan`")
+	}
 	if apply {
+		fs.StringVar(&f.planFile, "plan", "", "apply exactly this saved plan (refused if the portal changed since)")
+		fs.IntVar(&f.canary, "canary", 0, "apply the first N changes alone, and stop if too many of them fail")
+		fs.Float64Var(&f.canaryFail, "canary-max-fail", 20, "with --canary: stop if more than this percentage of the first N failed")
 		fs.IntVar(&f.concurrency, "concurrency", 4, fmt.Sprintf("changes in flight at once (1..%d)", reconcile.MaxConcurrency))
 		fs.BoolVarP(&f.yes, "yes", "y", false, "apply without asking")
 	}
@@ -109,7 +120,15 @@ func (a *app) applyCommand() *cobra.Command {
 
 On a terminal apply shows the plan and asks before changing anything (--yes skips
 the question); off a terminal it never asks.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if f.planFile != "" {
+				if len(args) > 0 {
+					return exitf(exitUsage, "apply --plan takes no input files: the plan already holds the changes")
+				}
+				return nil
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd.Context(), "apply", args, f)
 		},
@@ -128,10 +147,23 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return err
 	}
 	started := a.now()
-	desired, problems := importer.Read(files, opts)
-	if unreadable(problems, desired) {
-		printProblems(a.stderr, problems)
-		return exitf(exitUsage, "no input could be read")
+	desired := &importer.Desired{}
+	var problems []importer.Problem
+	var saved reconcile.Plan
+	if f.planFile != "" {
+		var inputs []string
+		if saved, inputs, err = reconcile.ReadPlanFile(f.planFile); err != nil {
+			return exitf(exitUsage, err.Error())
+		}
+		for _, in := range inputs {
+			desired.Files = append(desired.Files, importer.File{Path: in})
+		}
+	} else {
+		desired, problems = importer.Read(files, opts)
+		if unreadable(problems, desired) {
+			printProblems(a.stderr, problems)
+			return exitf(exitUsage, "no input could be read")
+		}
 	}
 
 	c, err := a.connect(f.portal)
@@ -169,12 +201,32 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Interrupted = ee.code == exitInterrupted
 		return finish(ee.code, ee.msg)
 	}
-	problems = append(problems, importer.Check(desired, catalog(actual))...)
+	var plan reconcile.Plan
+	if f.planFile != "" {
+		plan = saved
+		plan.Tripped = reconcile.Guards(plan, len(actual.Colleagues), f.diff)
+		if stale := reconcile.Stale(plan, actual); len(stale) > 0 {
+			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s (and %d more); run plan again",
+				stale[0], len(stale)-1))
+		}
+	} else {
+		problems = append(problems, importer.Check(desired, catalog(actual))...)
+		plan = reconcile.Diff(desired, actual, f.diff)
+	}
 	rep.Problems = problems
-	plan := reconcile.Diff(desired, actual, f.diff)
 	rep.Plan = plan
 	printProblems(a.stderr, problems)
 	printPlan(a.stdout, plan)
+	if f.out != "" {
+		inputs := make([]string, len(desired.Files))
+		for i, fl := range desired.Files {
+			inputs[i] = fl.Path
+		}
+		if err := reconcile.WritePlanFile(f.out, plan, inputs); err != nil {
+			return finish(exitUsage, "cannot save the plan: "+err.Error())
+		}
+		fmt.Fprintln(a.stderr, "ycm-onboard: plan saved to "+f.out)
+	}
 
 	rowErrors := importer.HasErrors(problems)
 	if f.strict && rowErrors {
@@ -188,13 +240,13 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return finish(exitGuard, "a safety guard refused the plan: nothing was changed")
 	}
 	partial := func() int {
-		if rowErrors || plan.Counts().Skipped > 0 {
+		if c := plan.Counts(); rowErrors || c.Skipped > 0 || c.Blocked > 0 {
 			return exitPartial
 		}
 		return exitOK
 	}
 	if mode == "plan" {
-		return finish(partial(), "some rows were skipped for errors")
+		return finish(partial(), "some rows were skipped for errors or blocked: see the report")
 	}
 
 	if plan.HasChanges() && a.stdinTTY && !f.yes {
@@ -203,8 +255,9 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 			return finish(exitOK, "")
 		}
 	}
+	prog := a.newProgress(plan)
 	results, ferr := reconcile.Apply(ctx, plan, clients{c.partner, c.ycm}, reconcile.ApplyOptions{
-		Concurrency: f.concurrency, Now: a.now,
+		Concurrency: f.concurrency, Now: a.now, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100,
 		OnResult: func(i int, act reconcile.Action, r reconcile.Result) {
 			ev := a.log.Debug()
 			if r.Outcome == reconcile.Failed {
@@ -212,8 +265,10 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 			}
 			ev.Str("action", act.Kind.String()).Str("object", act.Label).Str("outcome", r.Outcome.String()).
 				Int("attempts", r.Attempts).Msg("done")
+			prog.done(r)
 		},
 	})
+	prog.finish()
 	rep.Results = results
 	tally := reconcile.TallyResults(results)
 	fmt.Fprintln(a.stdout, tally.Line())
@@ -221,13 +276,16 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	case ctx.Err() != nil:
 		rep.Interrupted = true
 		return finish(exitInterrupted, "interrupted: the rest was not run; run again to finish")
+	case ferr != nil && errors.As(ferr, new(*reconcile.CanaryError)):
+		rep.Fatal = ferr.Error()
+		return finish(exitPartial, ferr.Error())
 	case ferr != nil:
 		rep.Fatal = reconcile.Explain(ferr)
 		return finish(exitFatal, "stopped: "+rep.Fatal)
 	case tally.Failed > 0 || tally.NotRun > 0:
 		return finish(exitPartial, fmt.Sprintf("%d changes failed: see the report", tally.Failed))
 	}
-	return finish(partial(), "some rows were skipped for errors")
+	return finish(partial(), "some rows were skipped for errors or blocked: see the report")
 }
 
 // unreadable reports whether nothing could be read: every file failed as a whole.
