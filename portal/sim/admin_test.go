@@ -76,6 +76,7 @@ func TestClockAndActivation(t *testing.T) {
 	if diff := cmp.Diff(wantStatus, status); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
+	e.checkWire()
 }
 
 func TestReset(t *testing.T) {

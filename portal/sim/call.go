@@ -347,8 +347,38 @@ func jsonType(kind string) string {
 	return kind
 }
 
+// rawQuery reads a query string without building a url.Values.
+type rawQuery string
+
+// Get returns the first value of key, like url.Values.Get.
+func (q rawQuery) Get(key string) string {
+	s := string(q)
+	for s != "" {
+		var kv string
+		kv, s, _ = strings.Cut(s, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(k, "%+") {
+			if u, err := url.QueryUnescape(k); err == nil {
+				k = u
+			}
+		}
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			v = u
+		}
+		return v
+	}
+	return ""
+}
+
 // queryInt reads an optional positive integer query parameter.
-func queryInt(q url.Values, name string, def, maxV int, fields *[]FieldError) int {
+func queryInt(q rawQuery, name string, def, maxV int, fields *[]FieldError) int {
 	v := q.Get(name)
 	if v == "" {
 		return def

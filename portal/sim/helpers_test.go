@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // start is a fixed base clock: tests move the simulated time with Advance.
@@ -226,4 +228,20 @@ func (e *env) ycmLogin() tokYCM {
 	var tok tokYCM
 	strictDecode(e.t, r.body, &tok)
 	return tok
+}
+
+// checkWire compares every colleague the API lists with the simulator's own view.
+func (e *env) checkWire() {
+	e.t.Helper()
+	tok := e.ppLogin().Token
+	var page wirePage[wireColleague]
+	e.do("GET", pathColleagues+"?pageSize=100", tok, nil).ppResult(e.t, &page)
+	var want []wireColleague
+	for _, c := range e.s.Colleagues() {
+		want = append(want, wireColleague{c.ColleaguesID, c.YeastarID, c.FirstName, c.LastName, c.UserStatus,
+			c.TwoFactorAuthentication, c.ResourceIDs, c.IsRmUser, c.Remark, c.OwnerID, c.CreateTime})
+	}
+	if diff := cmp.Diff(want, page.Results); diff != "" {
+		e.t.Errorf("listed colleagues differ from the world (-world +listed):\n%s", diff)
+	}
 }

@@ -46,7 +46,7 @@ func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]b
 
 // listColleagues: GET /user/openapi/user/v1/colleagues?pageNo&pageSize&ownerId.
 func listColleagues(c *call) {
-	q := c.r.URL.Query()
+	q := rawQuery(c.r.URL.RawQuery)
 	var fields []FieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)
@@ -78,7 +78,7 @@ func listColleagues(c *call) {
 			}
 		}
 	}
-	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, appendColleague)
+	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, s.w.appendColleague)
 	s.mu.RUnlock()
 	c.ok(b)
 }
@@ -111,7 +111,7 @@ func getColleague(c *call) {
 		c.fail(notFoundColleague(id))
 		return
 	}
-	b := appendColleague(c.resultKey(c.begin()), col)
+	b := s.w.appendColleague(c.resultKey(c.begin()), col)
 	s.mu.RUnlock()
 	c.ok(b)
 }
@@ -304,6 +304,7 @@ func editColleague(c *call) {
 					}
 				}
 			}
+			s.w.touch(col)
 		}
 	}
 	s.mu.Unlock()
@@ -355,7 +356,7 @@ func deleteColleagues(c *call) {
 
 // listResources: GET /user/openapi/user/v1/users/resource_list?userId=.
 func listResources(c *call) {
-	if v := c.r.URL.Query().Get("userId"); v != "" {
+	if v := rawQuery(c.r.URL.RawQuery).Get("userId"); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 			c.fail(fieldErr("userId", "must be a number"))
 			return
@@ -376,7 +377,7 @@ func listResources(c *call) {
 
 // listPartners: GET /user/openapi/user/v1/client/partner_list?pageNo&pageSize.
 func listPartners(c *call) {
-	q := c.r.URL.Query()
+	q := rawQuery(c.r.URL.RawQuery)
 	var fields []FieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)

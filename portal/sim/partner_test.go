@@ -264,6 +264,7 @@ func TestEditColleague(t *testing.T) {
 	if c := get(10002); c.LastName != "Finance" || !cmp.Equal(c.ResourceIDs, []int64{101}) {
 		t.Errorf("refused edits changed the colleague: %+v", c)
 	}
+	e.checkWire()
 }
 
 func TestDeleteColleagues(t *testing.T) {
@@ -288,6 +289,7 @@ func TestDeleteColleagues(t *testing.T) {
 	if c := e.s.Colleagues(); c[len(c)-1].ColleaguesID != 10006 {
 		t.Errorf("re-invited colleague got id %d", c[len(c)-1].ColleaguesID)
 	}
+	e.checkWire()
 }
 
 func TestUnknownPaths(t *testing.T) {

@@ -203,6 +203,7 @@ func (s *Server) Activate(email string) error {
 	default:
 		c.UserStatus = StatusActive
 		c.ActivatedAt = now.Truncate(time.Second)
+		s.w.touch(c)
 	}
 	s.mu.Unlock()
 	if err != nil {

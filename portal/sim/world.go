@@ -122,6 +122,7 @@ type world struct {
 	cols     []*Colleague // ascending colleaguesId
 	colByID  map[int64]*Colleague
 	colByKey map[string]*Colleague // lower-case yeastarId
+	colWire  map[*Colleague][]byte // each colleague's wire object, kept current by touch
 	pbxs     []*PBX                // ascending cloudPbxId
 	pbxByID  map[int64]*PBX
 	outbox   []Email
@@ -191,6 +192,7 @@ func newWorld(st State) (*world, error) {
 		packages: slices.Clone(st.Packages),
 		colByID:  map[int64]*Colleague{},
 		colByKey: map[string]*Colleague{},
+		colWire:  map[*Colleague][]byte{},
 		pbxByID:  map[int64]*PBX{},
 		outbox:   slices.Clone(st.Outbox),
 		nextCol:  st.NextColleagueID,
@@ -219,6 +221,7 @@ func newWorld(st State) (*world, error) {
 		w.colByID[c.ColleaguesID] = &c
 		w.colByKey[key] = &c
 		w.cols = append(w.cols, &c)
+		w.touch(&c)
 		w.nextCol = max(w.nextCol, c.ColleaguesID+1)
 	}
 	slices.SortFunc(w.cols, func(a, b *Colleague) int { return cmpInt(a.ColleaguesID, b.ColleaguesID) })
@@ -301,6 +304,16 @@ func (w *world) addColleague(c *Colleague) {
 	w.cols = append(w.cols, c) // ids only grow, so the slice stays sorted
 	w.colByID[c.ColleaguesID] = c
 	w.colByKey[emailKey(c.YeastarID)] = c
+	w.touch(c)
+}
+
+// touch encodes c's wire object again after a change; list calls copy it.
+func (w *world) touch(c *Colleague) {
+	w.colWire[c] = appendColleague(w.colWire[c][:0], c)
+}
+
+func (w *world) appendColleague(b []byte, c *Colleague) []byte {
+	return append(b, w.colWire[c]...)
 }
 
 func (w *world) deleteColleagues(ids map[int64]bool) {
@@ -309,6 +322,7 @@ func (w *world) deleteColleagues(ids map[int64]bool) {
 			return false
 		}
 		delete(w.colByID, c.ColleaguesID)
+		delete(w.colWire, c)
 		delete(w.colByKey, emailKey(c.YeastarID))
 		return true
 	})

@@ -18,7 +18,7 @@ const (
 // search matches name, SN or URL, ignoring case; sort is accepted and ignored
 // (the order is by cloudPbxId).
 func listPBXs(c *call) {
-	q := c.r.URL.Query()
+	q := rawQuery(c.r.URL.RawQuery)
 	var fields []FieldError
 	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
