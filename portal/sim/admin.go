@@ -73,7 +73,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.SetFaults(f)
 		adminJSON(w, http.StatusOK, f)
 	case "POST /_sim/unblock":
-		adminJSON(w, http.StatusOK, map[string]int{"unblocked": s.Unblock()})
+		adminJSON(w, http.StatusOK, map[string]int{"unblocked": s.unblock()})
 	case "POST /_sim/reset":
 		s.Reset()
 		adminJSON(w, http.StatusOK, clock())

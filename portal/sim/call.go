@@ -356,6 +356,9 @@ func (q rawQuery) Get(key string) string {
 	for s != "" {
 		var kv string
 		kv, s, _ = strings.Cut(s, "&")
+		if kv == "" {
+			continue
+		}
 		k, v, _ := strings.Cut(kv, "=")
 		if strings.ContainsAny(k, "%+") {
 			if u, err := url.QueryUnescape(k); err == nil {

@@ -324,7 +324,10 @@ func (s *Server) Reset() {
 }
 
 // Unblock clears every IP block and every count of failed logins.
-func (s *Server) Unblock() int {
+func (s *Server) Unblock() { s.unblock() }
+
+// unblock returns how many IPs were blocked.
+func (s *Server) unblock() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.blocked)
