@@ -86,8 +86,8 @@ var errTable = [...]errInfo{
 	eTooLarge:     {"PAYLOAD_TOO_LARGE", 413, 1000004, "INVALID_PARAMETER", 413},
 }
 
-// FieldError is one refused parameter, as in the Partner Portal's error result.
-type FieldError struct {
+// fieldError is one refused parameter, as in the Partner Portal's error result.
+type fieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
@@ -97,7 +97,7 @@ type apiError struct {
 	kind   errKind
 	status int // overrides the table's status for both APIs when set
 	msg    string
-	fields []FieldError
+	fields []fieldError
 }
 
 func errf(k errKind, format string, args ...any) *apiError {
@@ -105,11 +105,11 @@ func errf(k errKind, format string, args ...any) *apiError {
 }
 
 func fieldErr(field, msg string) *apiError {
-	return &apiError{kind: eValidation, msg: field + ": " + msg, fields: []FieldError{{field, msg}}}
+	return &apiError{kind: eValidation, msg: field + ": " + msg, fields: []fieldError{{field, msg}}}
 }
 
 // fieldErrs joins the refused fields into one validation error; nil if none.
-func fieldErrs(fields []FieldError) *apiError {
+func fieldErrs(fields []fieldError) *apiError {
 	if len(fields) == 0 {
 		return nil
 	}
@@ -381,7 +381,7 @@ func (q rawQuery) Get(key string) string {
 }
 
 // queryInt reads an optional positive integer query parameter.
-func queryInt(q rawQuery, name string, def, maxV int, fields *[]FieldError) int {
+func queryInt(q rawQuery, name string, def, maxV int, fields *[]fieldError) int {
 	v := q.Get(name)
 	if v == "" {
 		return def
@@ -389,9 +389,9 @@ func queryInt(q rawQuery, name string, def, maxV int, fields *[]FieldError) int 
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil || n < 1:
-		*fields = append(*fields, FieldError{name, "must be a positive integer"})
+		*fields = append(*fields, fieldError{name, "must be a positive integer"})
 	case maxV > 0 && n > maxV:
-		*fields = append(*fields, FieldError{name, fmt.Sprintf("must be at most %d", maxV)})
+		*fields = append(*fields, fieldError{name, fmt.Sprintf("must be at most %d", maxV)})
 	default:
 		return n
 	}

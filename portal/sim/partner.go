@@ -47,14 +47,14 @@ func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]b
 // listColleagues: GET /user/openapi/user/v1/colleagues?pageNo&pageSize&ownerId.
 func listColleagues(c *call) {
 	q := rawQuery(c.r.URL.RawQuery)
-	var fields []FieldError
+	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)
 	owner := int64(-1) // every colleague
 	if v := q.Get("ownerId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			fields = append(fields, FieldError{"ownerId", "must be 0 or a partnerId"})
+			fields = append(fields, fieldError{"ownerId", "must be 0 or a partnerId"})
 		}
 		owner = n
 	}
@@ -149,9 +149,9 @@ func validEmail(s string) bool {
 }
 
 // checkResources appends what is wrong with ids and returns them sorted, without repeats.
-func (w *world) checkResources(ids []int64, fields *[]FieldError) []int64 {
+func (w *world) checkResources(ids []int64, fields *[]fieldError) []int64 {
 	if len(ids) == 0 {
-		*fields = append(*fields, FieldError{"resourceIds", "at least one permission is required"})
+		*fields = append(*fields, fieldError{"resourceIds", "at least one permission is required"})
 		return nil
 	}
 	var unknown []string
@@ -161,7 +161,7 @@ func (w *world) checkResources(ids []int64, fields *[]FieldError) []int64 {
 		}
 	}
 	if len(unknown) > 0 {
-		*fields = append(*fields, FieldError{"resourceIds", "unknown permission id " + strings.Join(unknown, ", ")})
+		*fields = append(*fields, fieldError{"resourceIds", "unknown permission id " + strings.Join(unknown, ", ")})
 	}
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
@@ -169,20 +169,20 @@ func (w *world) checkResources(ids []int64, fields *[]FieldError) []int64 {
 }
 
 // checkNames appends what is wrong with a colleague's names.
-func checkNames(first, last string, fields *[]FieldError) {
+func checkNames(first, last string, fields *[]fieldError) {
 	if strings.TrimSpace(first) == "" && strings.TrimSpace(last) == "" {
-		*fields = append(*fields, FieldError{"firstName", "firstName or lastName is required"})
+		*fields = append(*fields, fieldError{"firstName", "firstName or lastName is required"})
 	}
 	for _, f := range []struct{ name, v string }{{"firstName", first}, {"lastName", last}} {
 		if n := utf8.RuneCountInString(f.v); n > maxNameLen {
-			*fields = append(*fields, FieldError{f.name, fmt.Sprintf("at most %d characters, not %d", maxNameLen, n)})
+			*fields = append(*fields, fieldError{f.name, fmt.Sprintf("at most %d characters, not %d", maxNameLen, n)})
 		}
 	}
 }
 
-func checkFlag(name string, v *int, fields *[]FieldError) {
+func checkFlag(name string, v *int, fields *[]fieldError) {
 	if v != nil && *v != 0 && *v != 1 {
-		*fields = append(*fields, FieldError{name, "must be 0 or 1"})
+		*fields = append(*fields, fieldError{name, "must be 0 or 1"})
 	}
 }
 
@@ -193,13 +193,13 @@ func createColleague(c *call) {
 		c.fail(e)
 		return
 	}
-	var fields []FieldError
+	var fields []fieldError
 	email := strings.TrimSpace(deref(req.YeastarID))
 	switch {
 	case email == "":
-		fields = append(fields, FieldError{"yeastarId", "required"})
+		fields = append(fields, fieldError{"yeastarId", "required"})
 	case !validEmail(email):
-		fields = append(fields, FieldError{"yeastarId", fmt.Sprintf("%q is not an e-mail address", email)})
+		fields = append(fields, fieldError{"yeastarId", fmt.Sprintf("%q is not an e-mail address", email)})
 	}
 	checkNames(deref(req.FirstName), deref(req.LastName), &fields)
 	checkFlag("isRmUser", req.IsRmUser, &fields)
@@ -210,7 +210,7 @@ func createColleague(c *call) {
 	w := s.w
 	res := w.checkResources(req.ResourceIDs, &fields)
 	if owner := deref(req.OwnerID); owner != 0 && !w.partnerKnown(owner) {
-		fields = append(fields, FieldError{"ownerId", fmt.Sprintf("no subordinate partner %d", owner)})
+		fields = append(fields, fieldError{"ownerId", fmt.Sprintf("no subordinate partner %d", owner)})
 	}
 	if e := fieldErrs(fields); e != nil {
 		s.mu.Unlock()
@@ -261,16 +261,16 @@ func editColleague(c *call) {
 		c.fail(e)
 		return
 	}
-	var fields []FieldError
+	var fields []fieldError
 	checkFlag("isRmUser", req.IsRmUser, &fields)
 	if req.UserStatus != nil && *req.UserStatus != "UnActive" && *req.UserStatus != "Frozen" {
-		fields = append(fields, FieldError{"userStatus", fmt.Sprintf("must be UnActive or Frozen, not %q", *req.UserStatus)})
+		fields = append(fields, fieldError{"userStatus", fmt.Sprintf("must be UnActive or Frozen, not %q", *req.UserStatus)})
 	}
 	s := c.s
 	s.mu.Lock()
 	var res []int64
 	if req.ResourceIDs == nil {
-		fields = append(fields, FieldError{"resourceIds", "required"})
+		fields = append(fields, fieldError{"resourceIds", "required"})
 	} else {
 		res = s.w.checkResources(*req.ResourceIDs, &fields)
 	}
@@ -378,7 +378,7 @@ func listResources(c *call) {
 // listPartners: GET /user/openapi/user/v1/client/partner_list?pageNo&pageSize.
 func listPartners(c *call) {
 	q := rawQuery(c.r.URL.RawQuery)
-	var fields []FieldError
+	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)
 	if e := fieldErrs(fields); e != nil {

@@ -32,10 +32,13 @@ import (
 type Options struct {
 	// Now is the base clock; nil means time.Now. The simulated clock is Now plus
 	// whatever Advance and POST /_sim/clock/advance added.
-	Now       func() time.Time
-	TokenTTL  time.Duration // access token lifetime; default 30m
-	Faults    Faults
-	StatePath string         // "": memory only; else loaded at start if present, saved after every write
+	Now      func() time.Time
+	TokenTTL time.Duration // access token lifetime; default 30m
+	Faults   Faults
+	// StatePath "" keeps the world in memory only. Otherwise the world is loaded
+	// from it at start when it exists (the clock resuming at the saved time) and
+	// saved to it after every change, through a temporary file and a rename.
+	StatePath string
 	Logger    zerolog.Logger // zero value: no logging
 }
 

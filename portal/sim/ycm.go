@@ -19,7 +19,7 @@ const (
 // (the order is by cloudPbxId).
 func listPBXs(c *call) {
 	q := rawQuery(c.r.URL.RawQuery)
-	var fields []FieldError
+	var fields []fieldError
 	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
 	if e := fieldErrs(fields); e != nil {
@@ -110,10 +110,10 @@ func resizePBX(c *call) {
 		c.fail(e)
 		return
 	}
-	var fields []FieldError
+	var fields []fieldError
 	required := func(name string, missing bool) {
 		if missing {
-			fields = append(fields, FieldError{name, "required"})
+			fields = append(fields, fieldError{name, "required"})
 		}
 	}
 	required("extensionCapacity", req.ExtensionCapacity == nil)
@@ -126,17 +126,17 @@ func resizePBX(c *call) {
 	}
 	ext, calls, rec := *req.ExtensionCapacity, *req.ConcurrentCallCapacity, *req.RecordingCapacity
 	if st := *req.RecordingStatus; st != "Enabled" && st != "Disabled" {
-		fields = append(fields, FieldError{"recordingStatus", fmt.Sprintf("must be Enabled or Disabled, not %q", st)})
+		fields = append(fields, fieldError{"recordingStatus", fmt.Sprintf("must be Enabled or Disabled, not %q", st)})
 	}
 	if ext < minExtensions || ext > maxExtensions {
-		fields = append(fields, FieldError{"extensionCapacity",
+		fields = append(fields, fieldError{"extensionCapacity",
 			fmt.Sprintf("%d is outside %d..%d extensions", ext, minExtensions, maxExtensions)})
 	}
 	if calls < 1 {
-		fields = append(fields, FieldError{"concurrentCallCapacity", fmt.Sprintf("must be at least 1, not %d", calls)})
+		fields = append(fields, fieldError{"concurrentCallCapacity", fmt.Sprintf("must be at least 1, not %d", calls)})
 	}
 	if t := req.TranscriptionCapacity; t != nil && *t < 0 {
-		fields = append(fields, FieldError{"transcriptionCapacity", "must not be negative"})
+		fields = append(fields, fieldError{"transcriptionCapacity", "must not be negative"})
 	}
 
 	s := c.s
@@ -149,7 +149,7 @@ func resizePBX(c *call) {
 	}
 	if pkg := s.w.pkg(p.PackageID); pkg != nil {
 		if ext < pkg.MinExtensionsPerPBX {
-			fields = append(fields, FieldError{"extensionCapacity", fmt.Sprintf(
+			fields = append(fields, fieldError{"extensionCapacity", fmt.Sprintf(
 				"%d is below the minimum of %d extensions per PBX of hosting package %q", ext, pkg.MinExtensionsPerPBX, pkg.Name)})
 		}
 		sum := 0
@@ -159,17 +159,17 @@ func resizePBX(c *call) {
 			}
 		}
 		if sum+ext > pkg.ExtensionPool {
-			fields = append(fields, FieldError{"extensionCapacity", fmt.Sprintf(
+			fields = append(fields, fieldError{"extensionCapacity", fmt.Sprintf(
 				"%d would take hosting package %q to %d extensions, over its pool of %d (%d free for this PBX)",
 				ext, pkg.Name, sum+ext, pkg.ExtensionPool, pkg.ExtensionPool-sum)})
 		}
 	}
 	if ext < p.ExtensionUsed {
-		fields = append(fields, FieldError{"extensionCapacity",
+		fields = append(fields, fieldError{"extensionCapacity",
 			fmt.Sprintf("%d is below the %d extensions in use", ext, p.ExtensionUsed)})
 	}
 	if rec < p.RecordingCapacity {
-		fields = append(fields, FieldError{"recordingCapacity",
+		fields = append(fields, fieldError{"recordingCapacity",
 			fmt.Sprintf("recording minutes cannot be reduced (from %d to %d)", p.RecordingCapacity, rec)})
 	}
 	if e := fieldErrs(fields); e != nil {
