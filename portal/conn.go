@@ -113,7 +113,7 @@ func newConn(cfg Config, d dialect) (*conn, error) {
 	}
 	c := &conn{cfg: cfg, base: u, d: d}
 	c.tokens = newTokenSource(c)
-	c.lim = newAdaptiveLimiter(cfg.Rate, cfg.Burst, cfg.Now)
+	c.lim = newAdaptiveLimiter(cfg.Rate, cfg.Burst, cfg.Now, cfg.Sleep)
 	c.budget = newRetryBudget(cfg.RetryBudget)
 	return c, nil
 }
@@ -170,7 +170,10 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 	}
 	st := callStats(ctx)
 	refreshed := false
-	for attempt := 1; ; attempt++ {
+	// Failures count against MaxAttempts; throttled answers against four times that,
+	// since a throttled call did nothing and the limiter is slowing down meanwhile.
+	failures, throttles := 0, 0
+	for {
 		if err := ctx.Err(); err != nil {
 			return oc, err
 		}
@@ -203,21 +206,32 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 			// The token expired under us: refresh once (shared with other workers), retry.
 			refreshed = true
 			c.tokens.invalidate(tok.access)
-			attempt--
 			continue
 		}
+		if !retryable(err) {
+			return oc, err
+		}
+		var attempt int
 		if pe.Kind == KindThrottled {
 			c.lim.throttled(pe.RetryAfter)
 			if st != nil {
 				st.Throttled.Add(1)
 			}
-		}
-		if !retryable(err) || attempt >= c.cfg.MaxAttempts {
-			return oc, err
-		}
-		if !c.budget.spend() {
-			c.cfg.Logger.Warn().Str("api", c.d.name()).Str("op", r.op).Msg("retry budget spent: the portal is failing, giving up on this call")
-			return oc, err
+			throttles++
+			attempt = throttles
+			if throttles >= 4*c.cfg.MaxAttempts {
+				return oc, err
+			}
+		} else {
+			failures++
+			attempt = failures
+			if failures >= c.cfg.MaxAttempts {
+				return oc, err
+			}
+			if !c.budget.spend() {
+				c.cfg.Logger.Warn().Str("api", c.d.name()).Str("op", r.op).Msg("retry budget spent: the portal is failing, giving up on this call")
+				return oc, err
+			}
 		}
 		wait := c.backoff(attempt, pe.RetryAfter)
 		c.cfg.Logger.Debug().Str("api", c.d.name()).Str("op", r.op).Int("attempt", attempt).

@@ -17,6 +17,7 @@ type adaptiveLimiter struct {
 	lim     *rate.Limiter
 	ceiling float64 // configured maximum; +Inf when none
 	now     func() time.Time
+	sleep   func(ctx context.Context, d time.Duration) error
 	// recent completions, to learn the pace when throttled without a configured rate
 	window  time.Time
 	count   int
@@ -30,8 +31,8 @@ const (
 	increaseStep = 1.0 // requests per second gained per second of success
 )
 
-func newAdaptiveLimiter(r float64, burst int, now func() time.Time) *adaptiveLimiter {
-	a := &adaptiveLimiter{ceiling: math.Inf(1), now: now}
+func newAdaptiveLimiter(r float64, burst int, now func() time.Time, sleep func(context.Context, time.Duration) error) *adaptiveLimiter {
+	a := &adaptiveLimiter{ceiling: math.Inf(1), now: now, sleep: sleep}
 	if r > 0 {
 		a.ceiling = r
 		if burst <= 0 {
@@ -50,7 +51,7 @@ func (a *adaptiveLimiter) Wait(ctx context.Context) error {
 	lim := a.lim
 	a.mu.Unlock()
 	if hold > 0 {
-		if err := sleepCtx(ctx, hold); err != nil {
+		if err := a.sleep(ctx, hold); err != nil {
 			return err
 		}
 	}
@@ -114,7 +115,7 @@ type retryBudget struct {
 	max    float64
 }
 
-const budgetRefill = 0.1 // each success earns back a tenth of a retry
+const budgetRefill = 0.2 // each success earns back a fifth of a retry: retries go on below ~17% failures
 
 func newRetryBudget(max float64) *retryBudget {
 	return &retryBudget{tokens: max, max: max}

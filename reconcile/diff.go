@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,7 +41,8 @@ func DefaultOptions() Options { return Options{MaxDelete: 5, MaxDeletePercent: 1
 // the same inputs give the same plan.
 func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	idx := newIndex(a)
-	p := Plan{Made: a.Now, Fingerprint: Fingerprint(a)}
+	p := Plan{Made: a.Now, Fingerprint: Fingerprint(a),
+		Actions: make([]Action, 0, len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances))}
 	seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
 	for _, c := range d.RejectedColleagues {
 		seen[strings.ToLower(c.Email)] = true
@@ -73,9 +75,10 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 }
 
 // sortActions puts colleague rows in source order (portal-only ones after, by e-mail),
-// then PBXs with shrinks before grows, so capacity is freed before it is used.
+// then PBXs with shrinks before grows, so capacity is freed before it is used. Actions
+// are large, so a permutation is sorted rather than the actions themselves.
 func sortActions(as []Action) {
-	rank := func(a Action) int {
+	rank := func(a *Action) int {
 		switch {
 		case a.Object == ColleagueObject:
 			return 0
@@ -85,7 +88,7 @@ func sortActions(as []Action) {
 			return 2
 		}
 	}
-	slices.SortStableFunc(as, func(x, y Action) int {
+	less := func(x, y *Action) int {
 		if c := cmp.Compare(rank(x), rank(y)); c != 0 {
 			return c
 		}
@@ -107,7 +110,24 @@ func sortActions(as []Action) {
 			}
 		}
 		return cmp.Compare(x.Key, y.Key)
-	})
+	}
+	sorted := true
+	for i := 1; i < len(as) && sorted; i++ {
+		sorted = less(&as[i-1], &as[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	perm := make([]int, len(as))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(i, j int) int { return less(&as[i], &as[j]) })
+	out := make([]Action, len(as))
+	for i, j := range perm {
+		out[i] = as[j]
+	}
+	copy(as, out)
 }
 
 type index struct {
@@ -430,30 +450,65 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 
 // Fingerprint identifies a portal state: any change to a colleague or PBX changes it.
 func Fingerprint(a Actual) string {
-	h := sha256.New()
-	cs := slices.Clone(a.Colleagues)
-	slices.SortFunc(cs, func(x, y portal.Colleague) int { return cmp.Compare(x.ID, y.ID) })
-	for _, c := range cs {
-		fmt.Fprintln(h, colleagueState(c))
+	hs := make([]string, 0, len(a.Colleagues)+len(a.PBXs))
+	for _, c := range a.Colleagues {
+		hs = append(hs, colleagueState(c))
 	}
-	ps := slices.Clone(a.PBXs)
-	slices.SortFunc(ps, func(x, y portal.PBX) int { return cmp.Compare(x.ID, y.ID) })
-	for _, p := range ps {
-		fmt.Fprintln(h, pbxState(p))
+	for _, p := range a.PBXs {
+		hs = append(hs, pbxState(p))
+	}
+	slices.Sort(hs)
+	h := sha256.New()
+	for _, x := range hs {
+		h.Write([]byte(x))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// colleagueState and pbxState are what a saved plan compares to tell it is stale.
+// colleagueState and pbxState are short hashes of what a saved plan compares to tell
+// it is stale.
 func colleagueState(c portal.Colleague) string {
-	ids := slices.Clone(c.PermissionIDs)
-	slices.Sort(ids)
-	return fmt.Sprintf("c%d|%s|%s|%s|%s|%v|%t|%s|%d", c.ID, strings.ToLower(c.Email), c.FirstName, c.LastName,
-		c.Status, ids, c.YCMManager, c.Remark, c.OwnerID)
+	b := make([]byte, 0, 160)
+	b = append(b, 'c')
+	b = strconv.AppendInt(b, c.ID, 10)
+	for _, s := range []string{strings.ToLower(c.Email), c.FirstName, c.LastName, string(c.Status), c.Remark} {
+		b = append(b, 0)
+		b = append(b, s...)
+	}
+	ids := c.PermissionIDs
+	if !slices.IsSorted(ids) {
+		ids = slices.Sorted(slices.Values(ids))
+	}
+	for _, id := range ids {
+		b = append(b, ',')
+		b = strconv.AppendInt(b, id, 10)
+	}
+	b = append(b, 0)
+	b = strconv.AppendBool(b, c.YCMManager)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, c.OwnerID, 10)
+	return shortHash(b)
 }
 
 func pbxState(p portal.PBX) string {
-	return fmt.Sprintf("p%d|%s|%d|%d|%s|%d", p.ID, p.SN, p.Extensions, p.ConcurrentCalls, p.RecordingStatus, p.RecordingMinutes)
+	b := make([]byte, 0, 80)
+	b = append(b, 'p')
+	b = strconv.AppendInt(b, p.ID, 10)
+	b = append(b, 0)
+	b = append(b, p.SN...)
+	for _, n := range []int{p.Extensions, p.ConcurrentCalls, p.RecordingMinutes} {
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	b = append(b, 0)
+	b = append(b, p.RecordingStatus...)
+	return shortHash(b)
+}
+
+func shortHash(b []byte) string {
+	h := fnv.New64a()
+	h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // checkPool walks the resizes in plan order (shrinks first) against the hosting
