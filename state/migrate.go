@@ -1,0 +1,93 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations brings the schema from version i to i+1 at index i. PRAGMA user_version
+// holds the version. Append new steps; never edit a released one.
+var migrations = []string{
+	// 1: runs and the actions they recorded.
+	`CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY,
+		started     TEXT NOT NULL,
+		finished    TEXT,
+		mode        TEXT NOT NULL,
+		inputs      TEXT NOT NULL DEFAULT '[]', -- JSON [{"path","sha256"}]
+		counts      TEXT,                       -- JSON {"name": n}
+		exit_code   INTEGER,
+		report_path TEXT
+	);
+	CREATE TABLE actions (
+		id        INTEGER PRIMARY KEY,
+		run_id    INTEGER NOT NULL REFERENCES runs(id),
+		seq       INTEGER NOT NULL,
+		source    TEXT NOT NULL DEFAULT '',
+		object    TEXT NOT NULL,
+		key       TEXT NOT NULL,
+		kind      TEXT NOT NULL,
+		portal_id INTEGER NOT NULL DEFAULT 0,
+		outcome   TEXT, -- NULL: the intent was recorded and no outcome followed
+		class     TEXT NOT NULL DEFAULT '',
+		message   TEXT NOT NULL DEFAULT '',
+		attempts  INTEGER NOT NULL DEFAULT 0,
+		started   TEXT NOT NULL,
+		finished  TEXT,
+		UNIQUE (run_id, seq)
+	);`,
+	// 2: activation tracking.
+	`CREATE TABLE invitations (
+		email        TEXT PRIMARY KEY, -- lower case
+		colleague_id INTEGER NOT NULL DEFAULT 0,
+		invited_at   TEXT,
+		expires_at   TEXT,
+		reinvites    INTEGER NOT NULL DEFAULT 0,
+		activated_at TEXT,
+		last_status  TEXT NOT NULL DEFAULT '',
+		last_seen    TEXT
+	);`,
+	// 3: find unsettled actions without scanning the history.
+	`CREATE INDEX actions_unsettled ON actions (id) WHERE outcome IS NULL;`,
+}
+
+// migrate runs the steps the database lacks, each in its own immediate transaction
+// that also bumps user_version, so a crash leaves a whole version behind and two
+// processes opening the same directory do not both migrate.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	for {
+		done, err := migrateOne(ctx, conn)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateOne(ctx context.Context, conn *sql.Conn) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock now
+	if err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	switch {
+	case v > len(migrations):
+		return false, fmt.Errorf("state database has schema version %d but this ycm-onboard knows only up to %d: upgrade ycm-onboard or use another state_dir", v, len(migrations))
+	case v == len(migrations):
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,155 @@
+// Package state keeps what one nightly run must know about the last: the history of
+// runs and of every action they took, the invitations sent and whether they were
+// activated, and a lock so that only one run works on a state directory at a time.
+//
+// The history is a SQLite database (modernc.org/sqlite, no cgo) in WAL mode. Before a
+// change is sent to the portal its intent is written and synced; its outcome follows.
+// An intent with no outcome after a crash is found by Unsettled, so the next run can
+// read the portal back and settle it.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DBName is the database's file name in the state directory.
+const DBName = "history.db"
+
+// timeFormat is fixed-width UTC, so that text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// Store is the run history in a state directory. Its methods are safe for concurrent
+// use; they share one connection, so writes are serialised in the order they arrive.
+type Store struct {
+	db   *sql.DB
+	conn *sql.Conn
+	now  func() time.Time
+
+	mu       sync.Mutex // guards conn and the pragma switches around an intent
+	closed   bool
+	syncFull bool // sync every commit, not just intents (benchmarks)
+	intent   *sql.Stmt
+	outcome  *sql.Stmt
+}
+
+// Open opens (creating dir with mode 0700 and the database if need be) the run history
+// in dir and migrates its schema to the latest version. now stamps the times the
+// caller does not give.
+func Open(dir string, now func() time.Time) (*Store, error) {
+	return open(dir, now, false)
+}
+
+func open(dir string, now func() time.Time, syncFull bool) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	// synchronous=NORMAL in WAL mode: a commit survives the process dying at once;
+	// RecordIntent switches to FULL for its own commit so that an intent (and every
+	// outcome written before it) also survives the machine losing power.
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	if syncFull {
+		q.Set("_synchronous", "FULL")
+	}
+	path := filepath.Join(dir, DBName)
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open run history %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open run history %s: %w", path, err)
+	}
+	s := &Store{db: db, conn: conn, now: now, syncFull: syncFull}
+	if err := s.init(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open run history %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	var mode string
+	if err := s.conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, not WAL (is the state directory on a network file system?)", mode)
+	}
+	if err := migrate(ctx, s.conn); err != nil {
+		return err
+	}
+	var err error
+	if s.intent, err = s.conn.PrepareContext(ctx, `INSERT INTO actions
+		(run_id, seq, source, object, key, kind, portal_id, started)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return err
+	}
+	if s.outcome, err = s.conn.PrepareContext(ctx, `UPDATE actions
+		SET outcome = ?, class = ?, message = ?, attempts = ?, finished = ?
+		WHERE id = ?`); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close closes the database; closing twice is harmless. It does not end a run: call
+// FinishRun first.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, st := range []*sql.Stmt{s.intent, s.outcome} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, s.conn.Close(), s.db.Close())
+	return errors.Join(errs...)
+}
+
+func formatTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+func parseTime(ns sql.NullString) (time.Time, error) {
+	if !ns.Valid || ns.String == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeFormat, ns.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q in run history: %w", ns.String, err)
+	}
+	return t, nil
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
