@@ -40,6 +40,7 @@ type styles struct {
 	outcome                                           [reconcile.NotRun + 1]int
 	amber, red                                        int // text cells flagged amber or red
 	title, bannerRed, bannerAmber, label, section     int
+	field                                             int // a box to fill in by hand
 }
 
 type book struct {
@@ -125,6 +126,10 @@ func (b *book) newStyles() error {
 		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
 	})
 	st.label = mk(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: top})
+	st.field = mk(&excelize.Style{
+		Fill:   fill("F2F2F2"),
+		Border: []excelize.Border{{Type: "bottom", Color: "7F7F7F", Style: 1}},
+	})
 	st.section = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13, Color: "1F3864"}})
 	return err
 }
@@ -178,14 +183,89 @@ type column struct {
 	max    float64 // the widest the column gets
 }
 
+// cell is one value of a streamed row, kept unboxed so that measuring the widths
+// allocates nothing.
+type cell struct {
+	kind  cellKind
+	style int
+	s     string
+	i     int
+	f     float64
+	t     time.Time
+}
+
+type cellKind uint8
+
+const (
+	blankCell cellKind = iota
+	textCell
+	intCell
+	floatCell
+	timeCell
+)
+
+// width is about how many characters wide the cell shows.
+func (c *cell) width() float64 {
+	switch c.kind {
+	case textCell:
+		w, line := 0, 0
+		for _, r := range c.s {
+			if r == '\n' {
+				w, line = max(w, line), 0
+				continue
+			}
+			line++
+		}
+		return float64(max(w, line))
+	case intCell:
+		w := 1
+		for n := c.i; n >= 10 || n <= -10; n /= 10 {
+			w++
+		}
+		return float64(w)
+	case floatCell:
+		return 6
+	case timeCell:
+		return 20
+	}
+	return 0
+}
+
+// excel is the cell as the stream writer takes it. A text cell is always a string,
+// never a formula or a number.
+func (c *cell) excel() excelize.Cell {
+	e := excelize.Cell{StyleID: c.style}
+	switch c.kind {
+	case textCell:
+		e.Value = c.s
+	case intCell:
+		e.Value = c.i
+	case floatCell:
+		e.Value = c.f
+	case timeCell:
+		e.Value = c.t
+	}
+	return e
+}
+
 // streamTable writes a table of n rows to sheet with the StreamWriter: styled, frozen
 // header; widths fitted to the content; an autofilter. fill sets row i's cells.
-func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(i int, row []excelize.Cell)) error {
+func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(i int, row []cell)) error {
+	// Print across, header repeated. Set before the stream writer takes the sheet over:
+	// normal-mode settings made after its Flush are lost.
+	if err := b.printSetup(sheet, false); err != nil {
+		return err
+	}
+	if err := b.f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", Scope: sheet, RefersTo: fmt.Sprintf("'%s'!$1:$1", sheet),
+	}); err != nil {
+		return err
+	}
 	sw, err := b.f.NewStreamWriter(sheet)
 	if err != nil {
 		return err
 	}
-	row := make([]excelize.Cell, len(cols))
+	row := make([]cell, len(cols))
 	widths := make([]float64, len(cols))
 	for j, c := range cols {
 		widths[j] = float64(utf8.RuneCountInString(c.header)) + 4 // room for the filter button
@@ -194,8 +274,8 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	for i := range n {
 		clear(row)
 		fill(i, row)
-		for j, c := range row {
-			widths[j] = max(widths[j], width(c.Value)+2)
+		for j := range row {
+			widths[j] = max(widths[j], row[j].width()+2)
 		}
 	}
 	for j, c := range cols {
@@ -209,9 +289,12 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	}); err != nil {
 		return err
 	}
+	// Pointers in vals: SetRow takes *Cell without boxing a copy for every cell.
+	cells := make([]excelize.Cell, len(cols))
 	vals := make([]any, len(cols))
 	for j, c := range cols {
-		vals[j] = excelize.Cell{StyleID: b.st.header, Value: c.header}
+		cells[j] = excelize.Cell{StyleID: b.st.header, Value: c.header}
+		vals[j] = &cells[j]
 	}
 	if err := sw.SetRow("A1", vals, excelize.RowOpts{Height: 20}); err != nil {
 		return err
@@ -219,11 +302,10 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	for i := range n {
 		clear(row)
 		fill(i, row)
-		for j, c := range row {
-			vals[j] = c
+		for j := range row {
+			cells[j] = row[j].excel()
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, vals); err != nil {
+		if err := sw.SetRow("A"+strconv.Itoa(i+2), vals); err != nil {
 			return err
 		}
 	}
@@ -237,51 +319,48 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	return sw.Flush()
 }
 
-// width is about how many characters wide v shows.
-func width(v any) float64 {
-	switch v := v.(type) {
-	case string:
-		w := 0
-		for line := range strings.SplitSeq(v, "\n") {
-			w = max(w, utf8.RuneCountInString(line))
-		}
-		return float64(w)
-	case int:
-		return float64(len(strconv.Itoa(v)))
-	case float64:
-		return 6
-	case time.Time:
-		return 20
-	case time.Duration:
-		return 10
+// printSetup prints sheet landscape, fitted to the page width (and to one page if whole).
+func (b *book) printSetup(sheet string, onePage bool) error {
+	tall := 0
+	if onePage {
+		tall = 1
 	}
-	return 0
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Orientation: ptr("landscape"), FitToWidth: ptr(1), FitToHeight: ptr(tall),
+	}); err != nil {
+		return err
+	}
+	return b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)})
 }
 
-// text is a cell holding s as text, never as a formula or a number.
-func text(s string, style int) excelize.Cell { return excelize.Cell{StyleID: style, Value: s} }
+// text is a cell holding s as text.
+func text(s string, style int) cell { return cell{kind: textCell, style: style, s: s} }
 
-func (b *book) textOrBlank(s string) excelize.Cell {
+// textOrBlank is a text cell, or a blank one for "".
+func textOrBlank(s string, style int) cell {
 	if s == "" {
-		return excelize.Cell{StyleID: b.st.text}
+		return cell{style: style}
 	}
-	return text(s, b.st.text)
+	return text(s, style)
 }
 
-func (b *book) wrapped(s string) excelize.Cell {
-	if s == "" {
-		return excelize.Cell{StyleID: b.st.wrap}
+func (b *book) textOrBlank(s string) cell { return textOrBlank(s, b.st.text) }
+
+func (b *book) wrapped(s string) cell { return textOrBlank(s, b.st.wrap) }
+
+// num is a number cell, blank unless ok.
+func (b *book) num(n int, ok bool) cell {
+	if !ok {
+		return cell{style: b.st.number}
 	}
-	return text(s, b.st.wrap)
+	return cell{kind: intCell, style: b.st.number, i: n}
 }
 
-func (b *book) num(n int) excelize.Cell { return excelize.Cell{StyleID: b.st.number, Value: n} }
-
-func (b *book) date(t time.Time) excelize.Cell {
+func (b *book) date(t time.Time) cell {
 	if t.IsZero() {
-		return excelize.Cell{StyleID: b.st.date}
+		return cell{style: b.st.date}
 	}
-	return excelize.Cell{StyleID: b.st.date, Value: t.UTC()}
+	return cell{kind: timeCell, style: b.st.date, t: t.UTC()}
 }
 
 func changesText(cs []reconcile.Change) string {
@@ -299,7 +378,7 @@ var colleagueColumns = []column{
 }
 
 func (b *book) writeColleagues() error {
-	return b.streamTable(sheetColleagues, "ColleagueTable", colleagueColumns, len(b.colleagues), func(k int, row []excelize.Cell) {
+	return b.streamTable(sheetColleagues, "ColleagueTable", colleagueColumns, len(b.colleagues), func(k int, row []cell) {
 		i := b.colleagues[k]
 		a := &b.r.Plan.Actions[i]
 		o := b.outcomes[i]
@@ -311,18 +390,15 @@ func (b *book) writeColleagues() error {
 		row[4] = b.wrapped(changesText(a.Changes))
 		row[5] = text(o.String(), b.st.outcome[o])
 		row[6] = b.wrapped(b.r.message(i, o, b.probs))
-		row[7] = excelize.Cell{StyleID: b.st.number}
-		if res.Attempts > 0 {
-			row[7].Value = res.Attempts
-		}
+		row[7] = b.num(res.Attempts, res.Attempts > 0)
 		act, inv := b.r.activation(i, o)
 		row[8] = b.textOrBlank(string(act))
 		if act == reconcile.ActivationExpired {
-			row[8].StyleID = b.st.amber
+			row[8].style = b.st.amber
 		}
 		row[9] = b.date(inv)
-		row[10] = excelize.Cell{StyleID: b.st.date}
-		row[11] = excelize.Cell{StyleID: b.st.hours}
+		row[10] = b.date(time.Time{})
+		row[11] = cell{style: b.st.hours}
 		// An activation link matters only until the colleague activates.
 		if !inv.IsZero() && (act == reconcile.ActivationPending || act == reconcile.ActivationReinvited ||
 			act == reconcile.ActivationExpired) {
@@ -330,7 +406,7 @@ func (b *book) writeColleagues() error {
 			row[10] = b.date(exp)
 			if !b.r.Now.IsZero() {
 				left := max(exp.Sub(b.r.Now).Hours(), 0)
-				row[11].Value = math.Floor(left*10) / 10
+				row[11].kind, row[11].f = floatCell, math.Floor(left*10)/10
 			}
 		}
 	})
@@ -343,38 +419,46 @@ var instanceColumns = []column{
 	{"Attempts", 12}, {"3CX Derivation", 60},
 }
 
+// poolLeft is the extensions left in the hosting package after each PBX row, walking
+// the resizes in plan order as the portal sees them; nil when the pool is unknown.
+func (b *book) poolLeft() []int {
+	if b.r.ExtensionPool <= 0 {
+		return nil
+	}
+	left := make([]int, len(b.instances))
+	free := b.r.ExtensionPool - b.r.ExtensionsAllocated
+	for k, i := range b.instances {
+		a := &b.r.Plan.Actions[i]
+		if o := b.outcomes[i]; a.Kind == reconcile.Resize && (o == reconcile.Applied || o == reconcile.Planned) {
+			free -= a.After.Extensions - a.Before.Extensions
+		}
+		left[k] = free
+	}
+	return left
+}
+
 func (b *book) writeInstances() error {
-	return b.streamTable(sheetInstances, "InstanceTable", instanceColumns, len(b.instances), func(k int, row []excelize.Cell) {
+	pool := b.poolLeft()
+	return b.streamTable(sheetInstances, "InstanceTable", instanceColumns, len(b.instances), func(k int, row []cell) {
 		i := b.instances[k]
 		a := &b.r.Plan.Actions[i]
 		o := b.outcomes[i]
 		res := b.r.result(i)
-		pos := func(n int) excelize.Cell {
-			if n <= 0 || a.Kind == reconcile.Skip {
-				return excelize.Cell{StyleID: b.st.number}
-			}
-			return b.num(n)
-		}
+		pos := func(n int) cell { return b.num(n, n > 0 && a.Kind != reconcile.Skip) }
 		row[0] = text(sourceText(a.Source), b.st.text)
 		row[1] = b.textOrBlank(a.Label)
 		row[2] = b.textOrBlank(a.Key)
 		row[3] = text(a.Kind.String(), b.st.text)
 		row[4], row[5] = pos(a.Before.Extensions), pos(a.After.Extensions)
 		row[6], row[7] = pos(a.Before.ConcurrentCalls), pos(a.After.ConcurrentCalls)
-		row[8] = excelize.Cell{StyleID: b.st.number}
-		if a.ExtensionsUsed >= 0 && a.Kind != reconcile.Skip {
-			row[8].Value = a.ExtensionsUsed
-		}
-		row[9] = excelize.Cell{StyleID: b.st.number}
-		if left, ok := b.r.PoolLeft[a.Key]; ok && a.Key != "" {
-			row[9].Value = left
+		row[8] = b.num(a.ExtensionsUsed, a.ExtensionsUsed >= 0 && a.Kind != reconcile.Skip)
+		row[9] = b.num(0, false)
+		if pool != nil {
+			row[9] = b.num(pool[k], true)
 		}
 		row[10] = text(o.String(), b.st.outcome[o])
 		row[11] = b.wrapped(b.r.message(i, o, b.probs))
-		row[12] = excelize.Cell{StyleID: b.st.number}
-		if res.Attempts > 0 {
-			row[12].Value = res.Attempts
-		}
+		row[12] = b.num(res.Attempts, res.Attempts > 0)
 		row[13] = b.textOrBlank(a.Derivation)
 	})
 }
@@ -386,20 +470,17 @@ var problemColumns = []column{
 
 func (b *book) writeProblems() error {
 	ps := b.r.Problems
-	return b.streamTable(sheetProblems, "ProblemTable", problemColumns, len(ps), func(i int, row []excelize.Cell) {
+	return b.streamTable(sheetProblems, "ProblemTable", problemColumns, len(ps), func(i int, row []cell) {
 		p := &ps[i]
 		row[0] = b.textOrBlank(p.Source.File)
 		row[1] = b.textOrBlank(p.Source.Sheet)
-		row[2] = excelize.Cell{StyleID: b.st.number}
-		if p.Source.Row > 0 {
-			row[2].Value = p.Source.Row
-		}
+		row[2] = b.num(p.Source.Row, p.Source.Row > 0)
 		row[3] = b.textOrBlank(p.Column)
 		row[4] = b.textOrBlank(p.Header)
 		row[5] = b.textOrBlank(p.Value)
 		row[6] = text(p.Severity.String(), b.st.amber)
 		if p.Severity == importer.Error {
-			row[6].StyleID = b.st.red
+			row[6].style = b.st.red
 		}
 		row[7] = b.wrapped(p.Message)
 		row[8] = b.wrapped(p.Fix)

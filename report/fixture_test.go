@@ -111,7 +111,7 @@ func applyRun() Run {
 		ExitCode: 1,
 		Plan:     reconcile.Plan{Actions: actions, Fingerprint: "sha256:3f2a…", Made: started},
 		Results:  results, Problems: problems, Now: t0,
-		PoolLeft: map[string]int{"PCE-ACME-0001": 49},
+		ExtensionPool: 300, ExtensionsAllocated: 170,
 	}
 }
 

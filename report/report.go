@@ -3,12 +3,16 @@
 package report
 
 import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -35,9 +39,10 @@ type Run struct {
 	Problems           []importer.Problem
 	Now                time.Time // for Hours Left
 
-	// PoolLeft is the number of extensions left in each PBX's hosting pool, by SN.
-	// A PBX missing from it shows a blank Pool Left.
-	PoolLeft map[string]int
+	// ExtensionPool is the hosting package's extensions across its PBXs and
+	// ExtensionsAllocated their sum before the run (reconcile.Options.ExtensionPool
+	// and the portal's PBXs). 0 when unknown: Pool Left stays blank.
+	ExtensionPool, ExtensionsAllocated int
 }
 
 // DefaultName is the report's file name for a run in mode started at t.
@@ -88,7 +93,23 @@ func WriteTo(w io.Writer, r Run) error {
 	if err := b.write(); err != nil {
 		return err
 	}
-	if _, err := f.WriteTo(w); err != nil {
+	// Zip straight into w rather than into excelize's in-memory buffer, and favour
+	// speed over size. (excelize patches a header in that buffer only for parts over
+	// 4 GiB, which a report never has.)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(bw)
+		zw.RegisterCompressor(zip.Deflate, newDeflater)
+		return zw
+	})
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return fmt.Errorf("save workbook: %w", err)
+	}
+	if buf.Len() != 0 {
+		return fmt.Errorf("save workbook: %d bytes left behind in memory", buf.Len())
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("save workbook: %w", err)
 	}
 	return nil
@@ -256,4 +277,24 @@ func (r *Run) activation(i int, o reconcile.Outcome) (reconcile.Activation, time
 		act = reconcile.ActivationExpired
 	}
 	return act, inv
+}
+
+// deflaters reuses compressors across the workbook's parts: each costs about 1 MB.
+var deflaters sync.Pool
+
+type deflater struct{ *flate.Writer }
+
+func newDeflater(w io.Writer) (io.WriteCloser, error) {
+	if d, ok := deflaters.Get().(deflater); ok {
+		d.Reset(w)
+		return d, nil
+	}
+	fw, err := flate.NewWriter(w, flate.BestSpeed)
+	return deflater{fw}, err
+}
+
+func (d deflater) Close() error {
+	err := d.Writer.Close()
+	deflaters.Put(d)
+	return err
 }

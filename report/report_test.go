@@ -52,6 +52,18 @@ func dump(t testing.TB, path string) string {
 		if panes.Freeze {
 			fmt.Fprintf(&b, "frozen at %s\n", panes.TopLeftCell)
 		}
+		// Page setup made before streaming must survive the stream writer's Flush.
+		layout, err := f.GetPageLayout(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		props, err := f.GetSheetProps(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if layout.Orientation != nil && layout.FitToWidth != nil && props.FitToPage != nil && *props.FitToPage {
+			fmt.Fprintf(&b, "print %s, %d page wide\n", *layout.Orientation, *layout.FitToWidth)
+		}
 		tables, err := f.GetTables(sheet)
 		if err != nil {
 			t.Fatal(err)

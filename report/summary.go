@@ -292,14 +292,27 @@ func (b *book) writeSummary() error {
 	}
 	w.table("ErrorTable", fmt.Sprintf("A%d:B%d", errHead, w.row))
 
+	if r.Mode == "plan" {
+		w.signOff()
+	}
+
 	w.do(w.f.SetColWidth(sheetSummary, "A", "A", 22))
-	w.do(w.f.SetColWidth(sheetSummary, "B", summaryLastCol, 12))
+	w.do(w.f.SetColWidth(sheetSummary, "B", "B", 22)) // wide enough for a date-time
+	w.do(w.f.SetColWidth(sheetSummary, "C", summaryLastCol, 12))
 	w.charts(head, total, actHead)
-	w.do(w.f.SetPageLayout(sheetSummary, &excelize.PageLayoutOptions{
-		Orientation: ptr("landscape"), FitToWidth: ptr(1), FitToHeight: ptr(0),
-	}))
-	w.do(w.f.SetSheetProps(sheetSummary, &excelize.SheetPropsOptions{FitToPage: ptr(true)}))
+	w.do(b.printSetup(sheetSummary, true))
 	return w.err
+}
+
+// signOff leaves room to review and approve a plan in the file itself.
+func (w *summarySheet) signOff() {
+	w.section("Sign-off")
+	for _, label := range []string{"Reviewed by", "Decision (approve / reject)", "Date", "Notes"} {
+		w.row++
+		w.set(cellAt(1, w.row), label, w.b.st.label)
+		w.do(w.f.MergeCell(sheetSummary, cellAt(2, w.row), cellAt(5, w.row)))
+		w.do(w.f.SetCellStyle(sheetSummary, cellAt(2, w.row), cellAt(5, w.row), w.b.st.field))
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

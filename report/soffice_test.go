@@ -1,0 +1,76 @@
+package report
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLibreOfficeOpens converts reports to PDF with LibreOffice: a workbook it cannot
+// read fails here, and the first page must be the Summary. It needs the Debian packages
+// libreoffice-calc-nogui (soffice) and poppler-utils (pdftotext, pdftoppm).
+func TestLibreOfficeOpens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("LibreOffice check skipped in -short mode")
+	}
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("soffice not found: install libreoffice-calc-nogui (and poppler-utils) to run this check")
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext not found: install poppler-utils to run this check")
+	}
+	dir := t.TempDir()
+	runs := map[string]Run{"apply": applyRun(), "interrupted": interruptedRun(), "plan": planRun()}
+	var files []string
+	for name, r := range runs {
+		path := filepath.Join(dir, name+".xlsx")
+		if err := Write(path, r); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	// A private profile: no clash with a running LibreOffice or another test.
+	args := append([]string{"-env:UserInstallation=file://" + filepath.Join(dir, "profile"),
+		"--headless", "--norestore", "--convert-to", "pdf", "--outdir", dir}, files...)
+	cmd := exec.CommandContext(t.Context(), soffice, args...)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	for name, want := range map[string][]string{
+		"apply":       {"ycm-onboard apply report", "Actions by outcome", "Most frequent errors"},
+		"interrupted": {"STOPPED by a portal error", "INTERRUPTED", "Actions by outcome"},
+		"plan":        {"ycm-onboard plan report", "GUARD TRIPPED", "Sign-off"},
+	} {
+		pdf := filepath.Join(dir, name+".pdf")
+		out, err := exec.CommandContext(t.Context(), pdftotext, "-f", "1", "-l", "1", "-layout", pdf, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext %s: %v (LibreOffice did not convert it)", pdf, err)
+		}
+		page := strings.Join(strings.Fields(string(out)), " ")
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s.pdf page 1 lacks %q; it reads:\n%s", name, w, out)
+			}
+		}
+	}
+	if png, err := exec.LookPath("pdftoppm"); err == nil {
+		out := filepath.Join(dir, "apply-summary")
+		if b, err := exec.CommandContext(t.Context(), png, "-png", "-r", "60", "-f", "1", "-l", "1",
+			filepath.Join(dir, "apply.pdf"), out).CombinedOutput(); err != nil {
+			t.Errorf("pdftoppm: %v\n%s", err, b)
+		}
+		if keep := os.Getenv("REPORT_KEEP_PNG"); keep != "" {
+			matches, _ := filepath.Glob(out + "*.png")
+			for _, m := range matches {
+				if b, err := os.ReadFile(m); err == nil {
+					_ = os.WriteFile(filepath.Join(keep, filepath.Base(m)), b, 0o644)
+				}
+			}
+		}
+	}
+}
