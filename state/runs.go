@@ -166,7 +166,7 @@ func (s *Store) RecordIntent(ctx context.Context, runID int64, seq int, in Inten
 }
 
 func (s *Store) recordIntent(ctx context.Context, runID int64, seq int, in Intent) (id int64, err error) {
-	if !s.syncFull {
+	if s.syncMode == syncIntents {
 		if _, err := s.conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
 			return 0, err
 		}

@@ -38,7 +38,7 @@ type Store struct {
 
 	mu       sync.Mutex // guards conn and the pragma switches around an intent
 	closed   bool
-	syncFull bool // sync every commit, not just intents (benchmarks)
+	syncMode syncMode
 	intent   *sql.Stmt
 	outcome  *sql.Stmt
 }
@@ -47,10 +47,20 @@ type Store struct {
 // in dir and migrates its schema to the latest version. now stamps the times the
 // caller does not give.
 func Open(dir string, now func() time.Time) (*Store, error) {
-	return open(dir, now, false)
+	return open(dir, now, syncIntents)
 }
 
-func open(dir string, now func() time.Time, syncFull bool) (*Store, error) {
+// syncMode says which commits wait for the disk. Only syncIntents is used outside
+// benchmarks, which compare the three.
+type syncMode int
+
+const (
+	syncIntents syncMode = iota // intents FULL, the rest NORMAL
+	syncAll                     // every commit FULL
+	syncNone                    // every commit NORMAL: an intent may be lost to a power cut
+)
+
+func open(dir string, now func() time.Time, mode syncMode) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
@@ -63,7 +73,7 @@ func open(dir string, now func() time.Time, syncFull bool) (*Store, error) {
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
-	if syncFull {
+	if mode == syncAll {
 		q.Set("_synchronous", "FULL")
 	}
 	path := filepath.Join(dir, DBName)
@@ -79,7 +89,7 @@ func open(dir string, now func() time.Time, syncFull bool) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open run history %s: %w", path, err)
 	}
-	s := &Store{db: db, conn: conn, now: now, syncFull: syncFull}
+	s := &Store{db: db, conn: conn, now: now, syncMode: mode}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open run history %s: %w", path, err)
