@@ -26,7 +26,20 @@ type tableReader struct {
 	d        *Desired
 	ps       *[]Problem
 	rowCount int
-	tooMany  bool
+	shared   *shared
+}
+
+// shared holds values many rows have in common, so that 100,000 rows stay compact.
+// Colleagues share them: treat Permissions and the pointers as read-only.
+type shared struct {
+	yes, no *bool
+	empty   *string
+	perms   map[string][]string
+}
+
+func newShared() *shared {
+	t, f, e := true, false, ""
+	return &shared{yes: &t, no: &f, empty: &e, perms: map[string][]string{}}
 }
 
 // isBlank reports whether s holds only spaces, including non-breaking and zero-width ones.
@@ -73,6 +86,9 @@ func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
 		}
 	}
 	t.rowCount++
+	if t.shared == nil {
+		t.shared = newShared()
+	}
 	src := t.src
 	src.Row = rowNum
 	r := &rowCheck{t: t, src: src, cells: cells, meta: meta}
@@ -184,7 +200,7 @@ func (r *rowCheck) colleague() Colleague {
 	}
 
 	perms, pi := r.get(fPermissions)
-	c.Permissions = splitList(perms)
+	c.Permissions = r.t.permissions(perms)
 	if len(c.Permissions) == 0 && c.State == Present {
 		r.problem(Error, pi, perms, "no permission given", "list at least one permission, separated by ; or , (an absent colleague needs none)")
 	}
@@ -194,11 +210,16 @@ func (r *rowCheck) colleague() Colleague {
 		if !ok {
 			r.problem(Error, col, v, fmt.Sprintf("%q is not a yes/no value", cleanText(v)), "write yes or no (also accepted: y/n, true/false, 1/0, x; blank means no)")
 		}
-		c.YCMManager = &b
+		c.YCMManager = r.t.shared.no
+		if b {
+			c.YCMManager = r.t.shared.yes
+		}
 	}
 	if v, col := r.get(fOwner); col >= 0 {
-		s := cleanText(v)
-		c.Owner = &s
+		c.Owner = r.t.shared.empty
+		if s := cleanText(v); s != "" {
+			c.Owner = &s
+		}
 	}
 	if v, col := r.get(fRemark); col >= 0 {
 		s := cleanText(v)
@@ -207,9 +228,31 @@ func (r *rowCheck) colleague() Colleague {
 				s = iso
 			}
 		}
-		c.Remark = &s
+		c.Remark = r.t.shared.empty
+		if s != "" {
+			c.Remark = &s
+		}
 	}
 	return c
+}
+
+// permissions splits a permission cell, sharing the result between equal cells.
+func (t *tableReader) permissions(cell string) []string {
+	if t.shared == nil {
+		t.shared = newShared()
+	}
+	if p, ok := t.shared.perms[cell]; ok {
+		return p
+	}
+	p := splitList(cell)
+	for i := range p {
+		p[i] = strings.Clone(p[i])
+	}
+	p = p[:len(p):len(p)] // an append copies
+	if len(t.shared.perms) < 10_000 {
+		t.shared.perms[strings.Clone(cell)] = p
+	}
+	return p
 }
 
 const maxNameChars = 63

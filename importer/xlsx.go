@@ -17,7 +17,7 @@ import (
 
 // xmlInMemoryLimit is how much of a worksheet or shared-string table excelize keeps
 // in memory; larger parts go to temporary files.
-const xmlInMemoryLimit = 16 << 20
+const xmlInMemoryLimit = 1 << 20
 
 // checkZip looks inside a zip file before excelize opens it: the declared uncompressed
 // size (archive/zip refuses entries that inflate past it) and whether it is a workbook.
