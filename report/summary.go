@@ -50,7 +50,11 @@ func (c *OutcomeCounts) add(o reconcile.Outcome) {
 }
 
 func (c *OutcomeCounts) at(o reconcile.Outcome) *int {
-	return [...]*int{&c.Planned, &c.Applied, &c.Unchanged, &c.Failed, &c.Skipped, &c.Blocked, &c.NotRun}[o]
+	ps := [...]*int{&c.Planned, &c.Applied, &c.Unchanged, &c.Failed, &c.Skipped, &c.Blocked, &c.NotRun}
+	if int(o) >= len(ps) || o < 0 {
+		return new(int) // an outcome this report does not know: in the total only
+	}
+	return ps[o]
 }
 
 // ActionCounts counts outcomes for each kind of action.
@@ -65,7 +69,11 @@ type ActionCounts struct {
 }
 
 func (c *ActionCounts) of(k reconcile.Kind) *OutcomeCounts {
-	return [...]*OutcomeCounts{&c.Noop, &c.Create, &c.Update, &c.Delete, &c.Reinvite, &c.Resize, &c.Skip}[k]
+	ps := [...]*OutcomeCounts{&c.Noop, &c.Create, &c.Update, &c.Delete, &c.Reinvite, &c.Resize, &c.Skip}
+	if int(k) >= len(ps) || k < 0 {
+		return new(OutcomeCounts) // a kind this report does not know
+	}
+	return ps[k]
 }
 
 // ActivationCounts counts colleagues by where they stand with the activation e-mail.
