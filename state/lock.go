@@ -86,15 +86,12 @@ func AcquireLock(ctx context.Context, dir string, wait time.Duration) (*Lock, er
 	if !ok {
 		return nil, &LockedError{Path: path, Waited: wait, Holder: readHolder(path)}
 	}
-	l := &Lock{f: f}
 	host, _ := os.Hostname()
 	b, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC()})
-	// Written for the error message of whoever waits: the lock is the flock, not this.
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		l.Release()
-		return nil, fmt.Errorf("lock %s: write holder: %w", path, err)
-	}
-	return l, nil
+	// Only for the message of whoever waits: the lock is the flock, not the content,
+	// so a failed write (Windows refuses writes to a locked range) is ignored.
+	_ = os.WriteFile(path, append(b, '\n'), 0o600)
+	return &Lock{f: f}, nil
 }
 
 func readHolder(path string) *Holder {
@@ -114,6 +111,6 @@ func (l *Lock) Release() error {
 	if !l.f.Locked() {
 		return nil
 	}
-	truncErr := os.Truncate(l.f.Path(), 0)
-	return errors.Join(truncErr, l.f.Close())
+	_ = os.Truncate(l.f.Path(), 0) // best effort, as the write was
+	return l.f.Close()
 }
