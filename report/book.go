@@ -98,7 +98,7 @@ func (b *book) newStyles() error {
 	})
 	st.text = mk(&excelize.Style{Alignment: top})
 	st.wrap = mk(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
-	st.number = mk(&excelize.Style{Alignment: top, NumFmt: 1})
+	st.number = mk(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "center"}, NumFmt: 1})
 	st.date = mk(&excelize.Style{Alignment: top, CustomNumFmt: custom(dateFormat)})
 	st.hours = mk(&excelize.Style{Alignment: top, CustomNumFmt: custom(hoursFormat)})
 	st.duration = mk(&excelize.Style{Alignment: top, CustomNumFmt: custom(durationFormat)})
@@ -279,7 +279,8 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 		}
 	}
 	for j, c := range cols {
-		if err := sw.SetColWidth(j+1, j+1, math.Min(widths[j], c.max)); err != nil {
+		widths[j] = math.Min(widths[j], c.max)
+		if err := sw.SetColWidth(j+1, j+1, widths[j]); err != nil {
 			return err
 		}
 	}
@@ -302,10 +303,19 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	for i := range n {
 		clear(row)
 		fill(i, row)
+		lines := 1
 		for j := range row {
 			cells[j] = row[j].excel()
+			if row[j].style == b.st.wrap {
+				lines = max(lines, wrappedLines(row[j].s, widths[j]))
+			}
 		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), vals); err != nil {
+		// Spreadsheet programs do not grow a row for wrapped text on opening.
+		var opts []excelize.RowOpts
+		if lines > 1 {
+			opts = append(opts, excelize.RowOpts{Height: min(float64(lines)*lineHeight+2, maxRowHeight)})
+		}
+		if err := sw.SetRow("A"+strconv.Itoa(i+2), vals, opts...); err != nil {
 			return err
 		}
 	}
@@ -331,6 +341,22 @@ func (b *book) printSetup(sheet string, onePage bool) error {
 		return err
 	}
 	return b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: ptr(true)})
+}
+
+// Row heights in points: one line of the default 11-point font, and Excel's maximum.
+const (
+	lineHeight   = 15
+	maxRowHeight = 409
+)
+
+// wrappedLines is about how many lines s takes in a wrapped column width characters wide.
+func wrappedLines(s string, width float64) int {
+	per := max(int(width)-1, 1)
+	n := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		n += max(1, (utf8.RuneCountInString(line)+per-1)/per)
+	}
+	return n
 }
 
 // text is a cell holding s as text.

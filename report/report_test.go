@@ -90,6 +90,11 @@ func dump(t testing.TB, path string) string {
 				t.Fatal(err)
 			}
 			ncols = max(ncols, len(cols))
+			if h, err := f.GetRowHeight(sheet, r); err != nil {
+				t.Fatal(err)
+			} else if h != 15 {
+				fmt.Fprintf(&cells, "row %d height %g\n", r, h)
+			}
 			for c, raw := range cols {
 				cell, _ := excelize.CoordinatesToCellName(c+1, r)
 				cells.WriteString(dumpCell(t, f, sheet, cell, raw))

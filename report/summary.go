@@ -184,6 +184,8 @@ type summarySheet struct {
 
 const summaryLastCol = "I" // the counts table's last column; banners span A to it
 
+const bannerWidth = 22 + 22 + 7*12 - 10 // columns A to I, less the bold text's extra width
+
 func (b *book) writeSummary() error {
 	s := tally(b.r, b.outcomes)
 	w := &summarySheet{b: b, f: b.f}
@@ -197,7 +199,7 @@ func (b *book) writeSummary() error {
 		cell := fmt.Sprintf("A%d", w.row)
 		w.set(cell, bn.text, bn.style)
 		w.do(w.f.MergeCell(sheetSummary, cell, fmt.Sprintf("%s%d", summaryLastCol, w.row)))
-		w.do(w.f.SetRowHeight(sheetSummary, w.row, 32))
+		w.do(w.f.SetRowHeight(sheetSummary, w.row, float64(wrappedLines(bn.text, bannerWidth))*lineHeight+4))
 	}
 
 	w.section("Run")
@@ -315,7 +317,7 @@ func (b *book) writeSummary() error {
 // signOff leaves room to review and approve a plan in the file itself.
 func (w *summarySheet) signOff() {
 	w.section("Sign-off")
-	for _, label := range []string{"Reviewed by", "Decision (approve / reject)", "Date", "Notes"} {
+	for _, label := range []string{"Reviewed by", "Approved (yes / no)", "Date", "Notes"} {
 		w.row++
 		w.set(cellAt(1, w.row), label, w.b.st.label)
 		w.do(w.f.MergeCell(sheetSummary, cellAt(2, w.row), cellAt(5, w.row)))
