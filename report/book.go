@@ -61,9 +61,10 @@ func newBook(f *excelize.File, r Run) (*book, error) {
 	b.outcomes = make([]reconcile.Outcome, len(r.Plan.Actions))
 	for i, a := range r.Plan.Actions {
 		b.outcomes[i] = OutcomeOf(r, i)
-		if a.Object == reconcile.InstanceObject {
+		switch {
+		case a.Object == reconcile.InstanceObject:
 			b.instances = append(b.instances, i)
-		} else {
+		case a.Source != nil || a.Kind != reconcile.Noop: // portal-only rows only when touched
 			b.colleagues = append(b.colleagues, i)
 		}
 	}

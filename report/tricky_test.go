@@ -29,7 +29,7 @@ func TestTrickyText(t *testing.T) {
 	}
 	r := Run{Mode: "plan", Now: t0}
 	for _, n := range names {
-		r.Plan.Actions = append(r.Plan.Actions, reconcile.Action{Kind: reconcile.Noop, Label: "a@b.example", Name: n.in})
+		r.Plan.Actions = append(r.Plan.Actions, reconcile.Action{Kind: reconcile.Noop, Label: "a@b.example", Name: n.in, Source: src(2)})
 	}
 	path := writeTemp(t, r)
 	f, err := excelize.OpenFile(path)
