@@ -58,6 +58,25 @@ func TestLibreOfficeOpens(t *testing.T) {
 			}
 		}
 	}
+	// LibreOffice itself must show the input as written, not evaluate it: export the
+	// Colleagues sheet (sheet 2) to CSV.
+	csvFilter := "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"
+	cmd = exec.CommandContext(t.Context(), soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+		"--headless", "--norestore", "--convert-to", csvFilter, "--outdir", filepath.Join(dir, "csv"), filepath.Join(dir, "apply.xlsx"))
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice to CSV: %v\n%s", err, out)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "csv", "apply-Colleagues.csv"))
+	if err != nil {
+		t.Fatalf("LibreOffice wrote no CSV of the Colleagues sheet: %v", err)
+	}
+	for _, want := range []string{`"=HYPERLINK(""http://evil.example"",""x"")"`, `+cmd|' /C calc'!A0`, ",-2+3,", "Remark: 0012 → @SUM(A1:A2)"} {
+		if !strings.Contains(string(csv), want) {
+			t.Errorf("LibreOffice's CSV of Colleagues lacks %s; it reads:\n%s", want, csv)
+		}
+	}
+
 	if png, err := exec.LookPath("pdftoppm"); err == nil {
 		out := filepath.Join(dir, "apply-summary")
 		if b, err := exec.CommandContext(t.Context(), png, "-png", "-r", "60", "-f", "1", "-l", "1",
