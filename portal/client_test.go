@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -411,5 +412,40 @@ func TestLostAnswerCreatesNoDuplicate(t *testing.T) {
 	}
 	if n != 1 || len(s.Outbox()) != 1 {
 		t.Errorf("%d colleagues and %d e-mails, want 1 and 1", n, len(s.Outbox()))
+	}
+}
+
+func TestAdaptiveLimiterSettlesUnderTheLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long run: about 10 seconds")
+	}
+	s, base := startSim(t, sim.Options{Faults: sim.Faults{ThrottleRate: 200, ThrottleBurst: 20}})
+	p := partnerClient(t, base, nil) // real waits: the point is the pace
+	ctx := t.Context()
+	const calls = 2000
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 16 {
+		wg.Go(func() {
+			for next.Add(1) <= calls {
+				if _, err := p.Permissions(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	throttled, total := routeCount(s, "GET /user/openapi/user/v1/users/resource_list", 429), routeCount(s, "GET /user/openapi/user/v1/users/resource_list", -1)
+	pct := 100 * float64(throttled) / float64(total)
+	t.Logf("%d calls in %v (%.0f/s), %d of %d requests throttled (%.2f%%), pace settled at %.1f/s",
+		calls, el.Round(time.Millisecond), calls/el.Seconds(), throttled, total, pct, p.RateLimit())
+	if pct > 2 {
+		t.Errorf("%.2f%% of requests throttled, want at most 2%%", pct)
+	}
+	if rate := calls / el.Seconds(); rate < 150 {
+		t.Errorf("%.0f calls/s, want close to the portal's 200/s", rate)
 	}
 }
