@@ -9,38 +9,40 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// adaptiveLimiter paces one API's calls. It starts at the configured rate (or none),
-// cuts the pace by 15% when the portal throttles (once per second at most, however many
-// workers were throttled together), climbs quickly back towards the pace it was cut
-// from and slowly (2% a second) past it, so a long run settles just under the
-// portal's limit instead of bouncing off it.
+// adaptiveLimiter paces one API's calls, after the AWS SDKs' adaptive retry mode. Until
+// the portal first throttles it lets calls through at the configured rate (or none);
+// from then on it measures the pace at which calls are sent, cuts to 70% of it when
+// throttled (once per burst of throttled answers), and grows back along a cubic curve
+// that slows near the pace that was throttled and speeds up past it. The pace never
+// exceeds twice what was measured, so a long run settles just under the portal's limit.
 type adaptiveLimiter struct {
 	mu      sync.Mutex
 	lim     *rate.Limiter
 	ceiling float64 // configured maximum; +Inf when none
 	now     func() time.Time
 	sleep   func(ctx context.Context, d time.Duration) error
-	// recent completions, to learn the pace when throttled without a configured rate
-	window    time.Time
-	count     int
-	lastPPS   float64
-	holdTil   time.Time
-	lastCut   time.Time
-	lastRaise time.Time
-	wmax      float64 // the pace at the last throttle: climbed back to quickly, passed slowly
+	holdTil time.Time
+
+	enabled      bool      // the portal has throttled: the cubic pace is in force
+	measured     float64   // smoothed send pace, requests per second
+	bucket       time.Time // start of the current half-second measuring bucket
+	sent         int       // answers in the current bucket
+	lastMax      float64   // the pace when last throttled
+	lastThrottle time.Time
 }
 
 const (
-	minRate      = 0.5 // requests per second: the limiter never goes below this
-	decreaseBy   = 0.85
-	cutEvery     = time.Second // throttles within this of a cut are the same event
-	raisePerSec  = 0.02        // of the current pace, per second of success
-	minRaiseStep = 0.5         // requests per second, per second
-	holdAfter    = 5 * time.Second
+	minRate    = 0.5 // requests per second: the limiter never goes below this
+	beta       = 0.7 // the pace kept when throttled
+	cubicC     = 0.4
+	smoothing  = 0.8
+	cutEvery   = 250 * time.Millisecond // throttled answers within this of a cut are the same event
+	holdAfter  = 5 * time.Second        // a Retry-After this long stops every worker
+	bucketSize = 500 * time.Millisecond
 )
 
 func newAdaptiveLimiter(r float64, burst int, now func() time.Time, sleep func(context.Context, time.Duration) error) *adaptiveLimiter {
-	a := &adaptiveLimiter{ceiling: math.Inf(1), now: now, sleep: sleep, window: now()}
+	a := &adaptiveLimiter{ceiling: math.Inf(1), now: now, sleep: sleep, bucket: now()}
 	if r > 0 {
 		a.ceiling = r
 		if burst <= 0 {
@@ -73,65 +75,59 @@ func (a *adaptiveLimiter) Limit() float64 {
 	return float64(a.lim.Limit())
 }
 
+// measure counts an answer towards the smoothed send pace.
+func (a *adaptiveLimiter) measure(now time.Time) {
+	a.sent++
+	if el := now.Sub(a.bucket); el >= bucketSize {
+		cur := float64(a.sent) / el.Seconds()
+		a.measured = cur*smoothing + a.measured*(1-smoothing)
+		a.sent, a.bucket = 0, now
+	}
+}
+
+func (a *adaptiveLimiter) set(now time.Time, r float64) {
+	r = min(max(r, minRate), a.ceiling)
+	a.lim.SetLimitAt(now, rate.Limit(r))
+	a.lim.SetBurstAt(now, 1)
+}
+
 func (a *adaptiveLimiter) success() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
-	a.count++
-	if el := now.Sub(a.window); el >= time.Second {
-		a.lastPPS = float64(a.count) / el.Seconds()
-		a.window, a.count = now, 0
-	}
-	cur := float64(a.lim.Limit())
-	if math.IsInf(cur, 1) || cur >= a.ceiling {
-		a.lastRaise = now
+	a.measure(now)
+	if !a.enabled {
 		return
 	}
-	el := now.Sub(a.lastRaise)
-	if el < 100*time.Millisecond {
-		return
-	}
-	a.lastRaise = now
-	step := max(cur*raisePerSec, minRaiseStep)
-	if target := 0.95 * a.wmax; cur < target {
-		step = max(step, (target-cur)*0.3)
-	}
-	step *= min(el.Seconds(), 1)
-	a.lim.SetLimitAt(now, rate.Limit(min(cur+step, a.ceiling)))
+	t := now.Sub(a.lastThrottle).Seconds()
+	k := math.Cbrt(a.lastMax * (1 - beta) / cubicC)
+	cubic := cubicC*math.Pow(t-k, 3) + a.lastMax
+	a.set(now, min(cubic, 2*max(a.measured, minRate)))
 }
 
 func (a *adaptiveLimiter) throttled(retryAfter time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
-	// A long Retry-After stops every worker; a short one is the throttled call's own wait.
+	a.measure(now)
 	if retryAfter >= holdAfter {
 		if t := now.Add(min(retryAfter, 30*time.Second)); t.After(a.holdTil) {
 			a.holdTil = t
 		}
 	}
-	if now.Sub(a.lastCut) < cutEvery {
+	if a.enabled && now.Sub(a.lastThrottle) < cutEvery {
 		return
 	}
-	a.lastCut, a.lastRaise = now, now
-	cur := float64(a.lim.Limit())
-	if math.IsInf(cur, 1) {
-		// No pace was set: start from the pace measured so far.
-		cur = a.lastPPS
-		if a.count > 0 {
-			cur = max(cur, float64(a.count)/max(now.Sub(a.window), 50*time.Millisecond).Seconds())
-		}
-		if cur < 1 {
-			cur = 10
-		}
+	pace := a.measured
+	if pace <= 0 {
+		// Throttled before a pace was measured: what was sent so far says it.
+		pace = float64(a.sent) / max(now.Sub(a.bucket), 50*time.Millisecond).Seconds()
 	}
-	// The pace the portal accepted is a better start than a limit that was not binding.
-	if a.lastPPS >= 1 && a.lastPPS < cur {
-		cur = a.lastPPS
+	if a.enabled {
+		pace = min(pace, float64(a.lim.Limit()))
 	}
-	a.wmax = cur
-	a.lim.SetLimitAt(now, rate.Limit(max(cur*decreaseBy, minRate)))
-	a.lim.SetBurstAt(now, 1)
+	a.enabled, a.lastMax, a.lastThrottle = true, pace, now
+	a.set(now, pace*beta)
 }
 
 // retryBudget lets retries through while most calls succeed, and stops them when the

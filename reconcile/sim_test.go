@@ -135,7 +135,7 @@ func TestConcurrencyBoundSeenByThePortal(t *testing.T) {
 func TestConvergesUnderFaults(t *testing.T) {
 	w := newWorld(t, sim.Options{Faults: sim.Faults{ErrorRate: 0.10, DropAfterWriteRate: 0.02}},
 		func(h http.Handler) http.Handler { return throttleSome(h, 0.05) })
-	d := wave(300)
+	d := wave(120)
 	for run := 1; run <= 3; run++ {
 		p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
 		if !p.HasChanges() {
@@ -160,8 +160,8 @@ func TestConvergesUnderFaults(t *testing.T) {
 			t.Errorf("%s got %d activation e-mails, want exactly 1", c.Email, n)
 		}
 	}
-	if len(sent) != 300 {
-		t.Errorf("%d addresses e-mailed, want 300", len(sent))
+	if len(sent) != 120 {
+		t.Errorf("%d addresses e-mailed, want 120", len(sent))
 	}
 }
 
