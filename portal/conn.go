@@ -103,6 +103,18 @@ type conn struct {
 	lim    *adaptiveLimiter
 	budget *retryBudget
 	calls  atomic.Int64
+	skew   atomic.Int64 // the portal's clock minus ours, from the Date header, in ns
+	dated  atomic.Bool
+}
+
+// portalNow is the time on the portal's clock, as its last answer's Date header told;
+// our own clock until an answer said otherwise.
+func (c *conn) portalNow() time.Time {
+	now := c.cfg.Now()
+	if !c.dated.Load() {
+		return now
+	}
+	return now.Add(time.Duration(c.skew.Load()))
 }
 
 func newConn(cfg Config, d dialect) (*conn, error) {
@@ -315,6 +327,10 @@ func (c *conn) send(req *http.Request, out any) error {
 		return &Error{Kind: KindNetwork, API: c.d.name(), Err: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		c.skew.Store(int64(d.Sub(c.cfg.Now().Truncate(time.Second))))
+		c.dated.Store(true)
+	}
 	limit := int64(maxBody)
 	if resp.StatusCode >= 300 {
 		limit = maxErrorBody
@@ -343,6 +359,9 @@ func scrubURLError(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("timed out: %w", err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("the connection closed without a whole answer: %w", err)
 	}
 	return err
 }

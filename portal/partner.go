@@ -88,6 +88,10 @@ func (p *PartnerClient) Calls() int64 { return p.c.calls.Load() }
 // RateLimit is the limiter's current pace in requests per second.
 func (p *PartnerClient) RateLimit() float64 { return p.c.lim.Limit() }
 
+// PortalNow is the time on the portal's clock (from its answers' Date header), which
+// decides when an activation link expires.
+func (p *PartnerClient) PortalNow() time.Time { return p.c.portalNow() }
+
 const colleaguesPath = "/user/openapi/user/v1/colleagues"
 
 type wireColleague struct {

@@ -31,6 +31,17 @@ type ApplyOptions struct {
 	// CanaryMaxFail (a fraction, default 0.2) of them failed.
 	Canary        int
 	CanaryMaxFail float64
+	// Journal, when set, records each change before it is sent and its result after,
+	// so a run that dies in between can be settled by the next one.
+	Journal Journal
+}
+
+// Journal is the run history's view of an apply.
+type Journal interface {
+	// Intent is called before action i is sent; an error keeps it from being sent.
+	Intent(ctx context.Context, i int, a Action) (id int64, err error)
+	// Done records the result of the intent id.
+	Done(ctx context.Context, id int64, i int, a Action, r Result)
 }
 
 // CanaryError says the canary batch failed too often; the rest was not run.
@@ -97,7 +108,22 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 					if stopped() {
 						return // stays "not run"
 					}
-					r := run(callCtx, pt, p.Actions[i], opts.Now)
+					var r Result
+					var jid int64
+					var jerr error
+					if opts.Journal != nil {
+						jid, jerr = opts.Journal.Intent(callCtx, i, p.Actions[i])
+					}
+					if jerr != nil {
+						r = initial(p.Actions[i])
+						r.Outcome, r.Err, r.Class = Failed, jerr, ClassFatal
+						r.Message = "the run history could not record this change, so it was not sent: " + jerr.Error()
+					} else {
+						r = run(callCtx, pt, p.Actions[i], opts.Now)
+						if opts.Journal != nil {
+							opts.Journal.Done(callCtx, jid, i, p.Actions[i], r)
+						}
+					}
 					results[i] = r
 					if r.Class == ClassFatal && ctx.Err() == nil {
 						err := r.Err

@@ -31,6 +31,7 @@ type app struct {
 	stderrTTY      bool
 	logLevel       string
 	logFormat      string
+	configPath     string
 }
 
 // Main runs the command line and returns the exit code. Tests call it directly.
@@ -112,11 +113,12 @@ holding a demo world, so you can try it without an account.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "a YAML configuration file (flags override it; see the README)")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: auto (readable on a terminal, JSON otherwise), console, json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand())
 	return root
 }
 

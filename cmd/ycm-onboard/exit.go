@@ -7,6 +7,7 @@ const (
 	exitUsage       = 2   // usage error, unreadable input, validate found errors, --strict refused
 	exitGuard       = 3   // a safety guard refused the plan; nothing was written
 	exitFatal       = 4   // fatal portal error: authentication, IP blocked, unreachable
+	exitLocked      = 5   // another apply holds the state directory's lock
 	exitInterrupted = 130 // interrupted by a signal
 )
 

@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Values["sim"] = s
 			env.Setenv("PORTAL", ts.URL)
 			env.Setenv("SAMPLES", samples)
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state"))
 			env.Setenv(envPartnerID, sim.DemoPartnerID)
 			env.Setenv(envPartnerSecret, sim.DemoPartnerSecret)
 			env.Setenv(envYCMID, sim.DemoYCMID)
@@ -54,7 +55,16 @@ func TestScripts(t *testing.T) {
 			"sim-advance": cmdSimAdvance,
 			"sim-faults":  cmdSimFaults,
 			"sim-state":   cmdSimState,
-			"xlsx-dump":   cmdXLSXDump,
+			"sim-activate": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sim-activate EMAIL")
+				}
+				err := simOf(ts).Activate(args[0])
+				if (err != nil) != neg {
+					ts.Fatalf("activate %s: %v", args[0], err)
+				}
+			},
+			"xlsx-dump": cmdXLSXDump,
 		},
 	})
 }

@@ -33,6 +33,15 @@ type portalFlags struct {
 	ycmURL     string
 	rate       float64
 	timeout    time.Duration
+	// The environment variables holding the credentials (a configuration file may rename them).
+	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // conn is the two clients of a run and what to say about them.
@@ -68,8 +77,10 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 		}
 	}
 	c := &conn{close: func() {}}
-	pid, psec := a.getenv(envPartnerID), a.getenv(envPartnerSecret)
-	yid, ysec := a.getenv(envYCMID), a.getenv(envYCMSecret)
+	pidEnv, psecEnv := orDefault(pf.partnerIDEnv, envPartnerID), orDefault(pf.partnerSecretEnv, envPartnerSecret)
+	yidEnv, ysecEnv := orDefault(pf.ycmIDEnv, envYCMID), orDefault(pf.ycmSecretEnv, envYCMSecret)
+	pid, psec := a.getenv(pidEnv), a.getenv(psecEnv)
+	yid, ysec := a.getenv(yidEnv), a.getenv(ysecEnv)
 	switch {
 	case partnerURL == "" && ycmURL == "":
 		addr, stop, err := startEmbedded()
@@ -84,7 +95,7 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 		return nil, exitf(exitUsage, "set both --partner-url and --ycm-url, or --portal for a simulator serving both")
 	}
 	var missing []string
-	for _, kv := range [][2]string{{envPartnerID, pid}, {envPartnerSecret, psec}, {envYCMID, yid}, {envYCMSecret, ysec}} {
+	for _, kv := range [][2]string{{pidEnv, pid}, {psecEnv, psec}, {yidEnv, yid}, {ysecEnv, ysec}} {
 		if kv[1] == "" {
 			missing = append(missing, kv[0])
 		}
@@ -173,6 +184,7 @@ func (a *app) readPortal(ctx context.Context, c *conn) (reconcile.Actual, error)
 	if err := p.Wait(); err != nil {
 		return act, portalFailure("read the portal", err)
 	}
+	act.Now = c.partner.PortalNow()
 	return act, nil
 }
 

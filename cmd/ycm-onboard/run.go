@@ -52,6 +52,7 @@ func (f *inputFlags) options() (importer.Options, error) {
 // runFlags are plan's and apply's.
 type runFlags struct {
 	in          inputFlags
+	hist        historyFlags
 	portal      portalFlags
 	diff        reconcile.Options
 	report      string
@@ -68,6 +69,9 @@ type runFlags struct {
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	f.in.add(fs)
+	fs.StringVar(&f.hist.stateDir, "state-dir", "", "run history and lock directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
+	fs.DurationVar(&f.hist.lockTimeout, "lock-timeout", 0, "wait this long for another apply to finish (0: exit 5 at once)")
+	fs.IntVar(&f.hist.keepReports, "keep-reports", 0, "keep only the newest N reports in --report-dir (0: keep all)")
 	fs.StringVar(&f.portal.portal, "portal", "", "base URL serving both APIs (a simulator)")
 	fs.StringVar(&f.portal.partnerURL, "partner-url", "", "Partner Portal API base URL, e.g. https://openapi.partner.yeastar.com")
 	fs.StringVar(&f.portal.ycmURL, "ycm-url", "", "YCM API base URL")
@@ -104,6 +108,9 @@ func (a *app) planCommand() *cobra.Command {
 		Short: "Show what apply would change, and write the report; change nothing",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.applyConfig(cmd, &f); err != nil {
+				return err
+			}
 			return a.run(cmd.Context(), "plan", args, f)
 		},
 	}
@@ -130,6 +137,9 @@ the question); off a terminal it never asks.`,
 			return cobra.MinimumNArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.applyConfig(cmd, &f); err != nil {
+				return err
+			}
 			return a.run(cmd.Context(), "apply", args, f)
 		},
 	}
@@ -171,6 +181,11 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return err
 	}
 	defer c.close()
+	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
+	if err != nil {
+		return err
+	}
+	defer h.close()
 
 	rep := report.Run{Version: version, Mode: mode, Files: desired.Files, PartnerURL: c.partnerURL,
 		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
@@ -183,9 +198,18 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 				code = exitPartial
 			}
 		}
+		sum := report.Summarize(rep, path)
 		if f.jsonOut {
-			_ = json.NewEncoder(a.stdout).Encode(report.Summarize(rep, path))
+			_ = json.NewEncoder(a.stdout).Encode(sum)
 		}
+		reportDir := ""
+		if f.report == "" {
+			reportDir = f.reportDir
+		}
+		h.finish(runCounts(rep), code, path, reportDir, f.hist.keepReports)
+		a.log.Info().Str("mode", mode).Int("exit", code).Str("report", path).
+			Str("plan", rep.Plan.Counts().Line()).Str("applied", reconcile.TallyResults(rep.Results).Line()).
+			Dur("took", rep.Finished.Sub(rep.Started).Round(time.Millisecond)).Msg("finished")
 		if code == exitOK {
 			return nil
 		}
@@ -200,6 +224,10 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Fatal = ee.msg
 		rep.Interrupted = ee.code == exitInterrupted
 		return finish(ee.code, ee.msg)
+	}
+	h.invitations(ctx, &actual)
+	if mode == "apply" {
+		h.settle(ctx, actual)
 	}
 	var plan reconcile.Plan
 	if f.planFile != "" {
@@ -257,7 +285,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	}
 	prog := a.newProgress(plan)
 	results, ferr := reconcile.Apply(ctx, plan, clients{c.partner, c.ycm}, reconcile.ApplyOptions{
-		Concurrency: f.concurrency, Now: a.now, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100,
+		Concurrency: f.concurrency, Now: c.partner.PortalNow, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100, Journal: h,
 		OnResult: func(i int, act reconcile.Action, r reconcile.Result) {
 			ev := a.log.Debug()
 			if r.Outcome == reconcile.Failed {
@@ -341,4 +369,16 @@ func (a *app) writeReport(f runFlags, mode string, r report.Run) (string, error)
 	}
 	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+path)
 	return path, nil
+}
+
+// runCounts is what the run history keeps of a run.
+func runCounts(r report.Run) map[string]int {
+	c := r.Plan.Counts()
+	m := map[string]int{"create": c.Create, "update": c.Update, "delete": c.Delete, "re-invite": c.Reinvite,
+		"resize": c.Resize, "unchanged": c.Unchanged, "skipped": c.Skipped, "blocked": c.Blocked}
+	if r.Results != nil {
+		t := reconcile.TallyResults(r.Results)
+		m["succeeded"], m["failed"], m["not run"] = t.Succeeded, t.Failed, t.NotRun
+	}
+	return m
 }

@@ -265,6 +265,8 @@ func (c *call) send(status int, body []byte) {
 	}
 	h := c.w.Header()
 	h["Content-Type"] = ctJSON
+	// The simulated clock, so a client can tell the portal's time as it would a real one's.
+	h["Date"] = []string{c.s.Clock().UTC().Format(http.TimeFormat)}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	if c.retryAfter > 0 {
 		h["Retry-After"] = []string{strconv.Itoa(int(math.Ceil(c.retryAfter.Seconds())))}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+// historyFlags say where the run history lives and how runs take turns.
+type historyFlags struct {
+	stateDir    string
+	lockTimeout time.Duration
+	keepReports int
+}
+
+// history is a run's record: the lock, the run history database, this run's id.
+type history struct {
+	a       *app
+	store   *state.Store
+	lock    *state.Lock
+	runID   int64
+	tempDir string // the embedded simulator's history is thrown away
+}
+
+// stateDir is where the history lives: --state-dir, else the default.
+func (a *app) stateDir(hf historyFlags) (string, error) {
+	if hf.stateDir != "" {
+		return hf.stateDir, nil
+	}
+	return state.DefaultDir(a.getenv)
+}
+
+// openHistory takes the lock (apply only: one apply at a time per state directory),
+// opens the history and records the run's start. A run on the embedded simulator
+// keeps a throwaway history, so demo runs never mix with a real portal's record.
+func (a *app) openHistory(ctx context.Context, hf historyFlags, embedded bool, mode string, files []importer.File) (*history, error) {
+	h := &history{a: a}
+	dir := hf.stateDir
+	if embedded && dir == "" {
+		tmp, err := os.MkdirTemp("", "ycm-onboard-demo-state-")
+		if err != nil {
+			return nil, exitf(exitUsage, "cannot make a state directory: "+err.Error())
+		}
+		dir, h.tempDir = tmp, tmp
+	}
+	if dir == "" {
+		var err error
+		if dir, err = a.stateDir(hf); err != nil {
+			return nil, exitf(exitUsage, err.Error())
+		}
+	}
+	if mode == "apply" {
+		lock, err := state.AcquireLock(ctx, dir, hf.lockTimeout)
+		if err != nil {
+			h.close()
+			if errors.Is(err, state.ErrLocked) {
+				return nil, exitf(exitLocked, err.Error()+"; wait for it to finish, or pass --lock-timeout to wait")
+			}
+			return nil, exitf(exitUsage, err.Error())
+		}
+		h.lock = lock
+	}
+	store, err := state.Open(dir, a.now)
+	if err != nil {
+		h.close()
+		return nil, exitf(exitUsage, fmt.Sprintf("cannot open the run history in %s: %v", dir, err))
+	}
+	h.store = store
+	inputs := make([]state.Input, len(files))
+	for i, f := range files {
+		inputs[i] = state.Input{Path: f.Path, SHA256: f.SHA256}
+	}
+	if h.runID, err = store.BeginRun(ctx, state.RunInfo{Mode: mode, Inputs: inputs, Started: a.now()}); err != nil {
+		h.close()
+		return nil, exitf(exitUsage, err.Error())
+	}
+	a.log = a.log.With().Int64("run", h.runID).Logger()
+	return h, nil
+}
+
+func (h *history) close() {
+	if h.store != nil {
+		if err := h.store.Close(); err != nil {
+			h.a.log.Warn().Err(err).Msg("closing the run history")
+		}
+	}
+	if h.lock != nil {
+		_ = h.lock.Release()
+	}
+	if h.tempDir != "" {
+		_ = os.RemoveAll(h.tempDir)
+	}
+}
+
+// settle gives the changes an earlier run sent without recording their result (it was
+// killed) the outcome the portal shows now. The plan is made from the portal as it is,
+// so nothing is created or e-mailed twice; this keeps the record and invitations true.
+func (h *history) settle(ctx context.Context, actual reconcile.Actual) {
+	pending, err := h.store.Unsettled(ctx)
+	if err != nil {
+		h.a.log.Warn().Err(err).Msg("reading unsettled changes")
+		return
+	}
+	if len(pending) == 0 {
+		return
+	}
+	colleagues := map[string]portal.Colleague{}
+	for _, c := range actual.Colleagues {
+		colleagues[strings.ToLower(c.Email)] = c
+	}
+	settled := 0
+	for _, p := range pending {
+		outcome, msg := "unknown", "an earlier run stopped before it recorded the result; the portal was read again"
+		if p.Intent.Object == reconcile.ColleagueObject.String() {
+			c, ok := colleagues[p.Intent.Key]
+			switch p.Intent.Kind {
+			case reconcile.Create.String(), reconcile.Reinvite.String():
+				if ok && c.ID == p.Intent.PortalID {
+					outcome, msg = "not run", "the expired invitation is still there: this run plans it again"
+				} else if ok {
+					outcome, msg = "applied", "found on the portal after the earlier run stopped"
+					at := c.CreatedAt
+					if at.IsZero() {
+						at = p.Started
+					}
+					if err := h.store.Invited(ctx, c.Email, c.ID, at, p.Intent.Kind == reconcile.Reinvite.String()); err != nil {
+						h.a.log.Warn().Err(err).Msg("recording an invitation")
+					}
+				} else if !ok {
+					outcome, msg = "not run", "not on the portal after the earlier run stopped: this run plans it again"
+				}
+			case reconcile.Delete.String():
+				if !ok {
+					outcome, msg = "applied", "gone from the portal after the earlier run stopped"
+				}
+			}
+		}
+		if err := h.store.Settle(ctx, p.ActionID, outcome, msg); err != nil {
+			h.a.log.Warn().Err(err).Msg("settling a change")
+			continue
+		}
+		settled++
+	}
+	h.a.log.Info().Int("settled", settled).Msg("settled changes an earlier run left unrecorded (it was stopped or crashed)")
+}
+
+// invitations fills in invitation times the portal does not give from the record, and
+// records the activations of the colleagues the record tracks.
+func (h *history) invitations(ctx context.Context, actual *reconcile.Actual) {
+	all, err := h.store.Invitations(ctx)
+	if err != nil {
+		h.a.log.Warn().Err(err).Msg("reading the invitations")
+		return
+	}
+	tracked := make(map[string]state.Invitation, len(all))
+	for _, inv := range all {
+		tracked[inv.Email] = inv
+	}
+	for i := range actual.Colleagues {
+		c := &actual.Colleagues[i]
+		inv, ok := tracked[strings.ToLower(c.Email)]
+		if !ok {
+			continue
+		}
+		switch c.Status {
+		case portal.StatusActive:
+			if inv.ActivatedAt.IsZero() {
+				if err := h.store.Activated(ctx, c.Email, h.a.now()); err != nil {
+					h.a.log.Warn().Err(err).Msg("recording an activation")
+				}
+			}
+		case portal.StatusUnActive:
+			if c.CreatedAt.IsZero() && inv.ColleagueID == c.ID {
+				c.CreatedAt = inv.InvitedAt
+			}
+		}
+	}
+}
+
+// Intent and Done make the history apply's journal.
+func (h *history) Intent(ctx context.Context, i int, a reconcile.Action) (int64, error) {
+	return h.store.RecordIntent(ctx, h.runID, i, state.IntentOf(a))
+}
+
+func (h *history) Done(ctx context.Context, id int64, i int, a reconcile.Action, r reconcile.Result) {
+	if err := h.store.RecordOutcome(ctx, id, state.OutcomeOf(r, h.a.now())); err != nil {
+		h.a.log.Warn().Err(err).Msg("recording a result")
+	}
+	if r.Outcome == reconcile.Applied && (a.Kind == reconcile.Create || a.Kind == reconcile.Reinvite) {
+		if err := h.store.Invited(ctx, a.Want.Email, r.ColleagueID, r.InvitedAt, a.Kind == reconcile.Reinvite); err != nil {
+			h.a.log.Warn().Err(err).Msg("recording an invitation")
+		}
+	}
+}
+
+// finish records the run's end and prunes old reports.
+func (h *history) finish(counts map[string]int, code int, reportPath, reportDir string, keep int) {
+	if err := h.store.FinishRun(context.Background(), h.runID, h.a.now(), counts, code, reportPath); err != nil {
+		h.a.log.Warn().Err(err).Msg("recording the end of the run")
+	}
+	if keep > 0 && reportDir != "" {
+		removed, err := state.PruneReports(reportDir, keep)
+		if err != nil {
+			h.a.log.Warn().Err(err).Msg("pruning old reports")
+		}
+		for _, r := range removed {
+			h.a.log.Info().Str("report", r).Msg("removed an old report")
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	var (
+		hf     historyFlags
+		format string
+		out    string
+		runs   int
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "List pending, expired and activated invitations, and the last runs, from the run history",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := a.stateDir(hf)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			if _, err := os.Stat(filepath.Join(dir, state.DBName)); err != nil {
+				return exitf(exitUsage, fmt.Sprintf("no run history in %s yet: run apply first, or pass --state-dir", dir))
+			}
+			store, err := state.Open(dir, a.now)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			defer store.Close()
+			ctx := cmd.Context()
+			inv, err := store.Invitations(ctx)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			last, err := store.LastRuns(ctx, runs)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			switch format {
+			case "table", "json":
+				return state.WriteStatus(a.stdout, format, inv, last, a.now())
+			case "xlsx":
+				if out == "" {
+					out = "ycm-onboard-status.xlsx"
+				}
+				if err := writeStatusXLSX(out, inv, last, a); err != nil {
+					return exitf(exitUsage, err.Error())
+				}
+				fmt.Fprintln(a.stderr, "ycm-onboard: status written to "+out)
+				return nil
+			}
+			return exitf(exitUsage, fmt.Sprintf("--format %q: use table, json or xlsx", format))
+		},
+	}
+	cmd.Flags().StringVar(&hf.stateDir, "state-dir", "", "run history directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
+	cmd.Flags().StringVar(&format, "format", "table", "output: table, json or xlsx")
+	cmd.Flags().StringVar(&out, "out", "", "with --format xlsx: the workbook to write")
+	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the last runs to list")
+	return cmd
+}
+
+func writeStatusXLSX(path string, inv []state.Invitation, runs []state.Run, a *app) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	now := a.now()
+	_ = f.SetSheetName("Sheet1", "Invitations")
+	rows := [][]any{{"Email", "Status", "Invited", "Expires", "Hours Left", "Re-invites", "Activated"}}
+	for _, i := range inv {
+		rows = append(rows, []any{i.Email, string(i.Status(now)), excelTime(i.InvitedAt), excelTime(i.ExpiresAt),
+			i.HoursLeft(now), i.Reinvites, excelTime(i.ActivatedAt)})
+	}
+	if err := putRows(f, "Invitations", rows); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet("Runs"); err != nil {
+		return err
+	}
+	rows = [][]any{{"Run", "Mode", "Started", "Finished", "Exit Code", "Report"}}
+	for _, r := range runs {
+		rows = append(rows, []any{r.ID, r.Mode, excelTime(r.Started), excelTime(r.Finished), r.ExitCode, r.ReportPath})
+	}
+	if err := putRows(f, "Runs", rows); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-status-*.xlsx")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := f.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func excelTime(t interface{ IsZero() bool }) any {
+	if t.IsZero() {
+		return ""
+	}
+	return t
+}
+
+func putRows(f *excelize.File, sheet string, rows [][]any) error {
+	style, err := f.NewStyle(&excelize.Style{NumFmt: 22})
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &r); err != nil {
+			return err
+		}
+		for j, v := range r {
+			if _, ok := v.(interface{ IsZero() bool }); ok && i > 0 {
+				c, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				_ = f.SetCellStyle(sheet, c, c, style)
+			}
+		}
+	}
+	return f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+}
