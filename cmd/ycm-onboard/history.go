@@ -62,7 +62,7 @@ func (a *app) openHistory(ctx context.Context, hf historyFlags, embedded bool, m
 		if err != nil {
 			h.close()
 			if errors.Is(err, state.ErrLocked) {
-				return nil, exitf(exitLocked, err.Error()+"; wait for it to finish, or pass --lock-timeout to wait")
+				return nil, exitf(exitLocked, err.Error()+" (--lock-timeout)")
 			}
 			return nil, exitf(exitUsage, err.Error())
 		}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+// testApp is an app with captured streams and the demo credentials.
+func testApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	base := map[string]string{
+		envPartnerID: sim.DemoPartnerID, envPartnerSecret: sim.DemoPartnerSecret,
+		envYCMID: sim.DemoYCMID, envYCMSecret: sim.DemoYCMSecret,
+		"XDG_STATE_HOME": filepath.Join(t.TempDir(), "state"),
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, now: time.Now,
+		getenv: func(k string) string { return base[k] }}
+	return a, &out, &errb
+}
+
+func runApp(ctx context.Context, a *app, args ...string) int {
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if ee, ok := err.(*exitError); ok {
+		fmt.Fprintln(a.stderr, ee.msg)
+		return ee.code
+	}
+	fmt.Fprintln(a.stderr, err)
+	return exitUsage
+}
+
+// waveCSV writes n new colleagues.
+func waveCSV(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Email,First Name,Last Name,Permissions\n")
+	for i := range n {
+		fmt.Fprintf(&b, "wave%04d@demo.example,Wave,%d,Dashboard;Customers\n", i, i)
+	}
+	p := filepath.Join(t.TempDir(), "wave.csv")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// onCreates serves the simulator and closes reached once n creates have been answered.
+func onCreates(s http.Handler, n int64, reached chan<- struct{}) http.Handler {
+	var count atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/colleagues") && count.Add(1) == n {
+			close(reached)
+		}
+	})
+}
+
+func TestSecondApplyWaitsForTheLock(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	a, _, errb := testApp(t, nil)
+	dir, _ := a.stateDir(historyFlags{})
+	lock, err := state.AcquireLock(t.Context(), dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	if code != exitLocked || !strings.Contains(errb.String(), "another ycm-onboard run (pid") {
+		t.Fatalf("exit %d, stderr %q; want exit %d and a clear message", code, errb.String(), exitLocked)
+	}
+	if n := len(s.Outbox()); n != 0 {
+		t.Errorf("%d e-mails sent while locked", n)
+	}
+	// Released while the second run waits: it goes ahead.
+	a2, _, errb2 := testApp(t, map[string]string{"XDG_STATE_HOME": a.getenv("XDG_STATE_HOME")})
+	done := make(chan int)
+	go func() {
+		done <- runApp(t.Context(), a2, "apply", waveCSV(t, 3), "--portal", ts.URL, "--lock-timeout", "1m",
+			"--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	}()
+	if err := lock.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != exitOK {
+		t.Fatalf("after release: exit %d: %s", code, errb2.String())
+	}
+}
+
+func TestInterruptedApplyWritesAWholeReport(t *testing.T) {
+	s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: 5 * time.Millisecond}})
+	reached := make(chan struct{})
+	ts := httptest.NewServer(onCreates(s, 20, reached))
+	defer ts.Close()
+	a, out, errb := testApp(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-reached
+		cancel() // as SIGINT does
+	}()
+	report := filepath.Join(t.TempDir(), "interrupted.xlsx")
+	code := runApp(ctx, a, "apply", waveCSV(t, 200), "--portal", ts.URL, "--concurrency", "2", "--report", report)
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
+	}
+	if !strings.Contains(out.String(), "not run.") {
+		t.Errorf("no apply line: %s", out.String())
+	}
+	f, err := excelize.OpenFile(report)
+	if err != nil {
+		t.Fatalf("the report is not a whole workbook: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Colleagues")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 201 {
+		t.Errorf("Colleagues sheet has %d rows, want a header and 200", len(rows))
+	}
+	notRun := 0
+	for _, r := range rows {
+		if strings.Contains(strings.Join(r, "|"), "not run") {
+			notRun++
+		}
+	}
+	if notRun == 0 || notRun > 180 {
+		t.Errorf("%d rows not run", notRun)
+	}
+	summary, _ := f.GetRows("Summary")
+	var text strings.Builder
+	for _, r := range summary {
+		text.WriteString(strings.Join(r, " "))
+	}
+	if !strings.Contains(strings.ToLower(text.String()), "interrupted") {
+		t.Errorf("the Summary has no interrupted banner")
+	}
+}
+
+// TestKilledApplyResumes kills an apply with SIGKILL in the middle, runs it again, and
+// checks that the portal converges with exactly one activation e-mail per colleague.
+func TestKilledApplyResumes(t *testing.T) {
+	bin, err := exec.LookPath("ycm-onboard")
+	if err != nil {
+		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+	}
+	s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: 20 * time.Millisecond}})
+	reached := make(chan struct{})
+	ts := httptest.NewServer(onCreates(s, 60, reached))
+	defer ts.Close()
+	stateHome := filepath.Join(t.TempDir(), "state")
+	wave := waveCSV(t, 300)
+	cmd := exec.Command(bin, "apply", wave, "--portal", ts.URL, "--concurrency", "4",
+		"--report", filepath.Join(t.TempDir(), "killed.xlsx"))
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+stateHome,
+		envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+		envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no chance to record anything
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	sentBefore := len(s.Outbox())
+	if sentBefore >= 300 {
+		t.Fatalf("the run finished before it was killed (%d e-mails)", sentBefore)
+	}
+
+	a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome})
+	code := runApp(t.Context(), a, "apply", wave, "--portal", ts.URL, "--concurrency", "8",
+		"--report", filepath.Join(t.TempDir(), "resumed.xlsx"))
+	if code != exitOK {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "settled changes an earlier run left unrecorded") {
+		t.Errorf("the resumed run did not settle the killed run's changes:\n%s", errb.String())
+	}
+	sent := map[string]int{}
+	for _, e := range s.Outbox() {
+		sent[e.To]++
+	}
+	for i := range 300 {
+		e := fmt.Sprintf("wave%04d@demo.example", i)
+		if sent[e] != 1 {
+			t.Errorf("%s: %d activation e-mails, want 1", e, sent[e])
+		}
+	}
+	st, err := state.Open(filepath.Join(stateHome, "ycm-onboard"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if p, _ := st.Unsettled(t.Context()); len(p) != 0 {
+		t.Errorf("%d changes still unsettled", len(p))
+	}
+	inv, _ := st.Invitations(t.Context())
+	if len(inv) != 300 {
+		t.Errorf("%d invitations recorded, want 300", len(inv))
+	}
+	t.Logf("killed after %d e-mails; the second run sent %d more", sentBefore, len(s.Outbox())-sentBefore)
+}
