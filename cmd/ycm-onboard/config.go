@@ -27,8 +27,10 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 			set(name, func() { *dst = *v })
 		}
 	}
-	str("partner-url", &f.portal.partnerURL, c.PartnerURL)
-	str("ycm-url", &f.portal.ycmURL, c.YCMURL)
+	if !fs.Changed("portal") { // --portal points both APIs elsewhere
+		str("partner-url", &f.portal.partnerURL, c.PartnerURL)
+		str("ycm-url", &f.portal.ycmURL, c.YCMURL)
+	}
 	str("report-dir", &f.reportDir, c.ReportDir)
 	str("state-dir", &f.hist.stateDir, c.StateDir)
 	if c.Concurrency != nil {
