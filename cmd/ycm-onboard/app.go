@@ -118,7 +118,7 @@ holding a demo world, so you can try it without an account.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(), a.exportCommand())
 	return root
 }
 

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+)
+
+func (a *app) templateCommand() *cobra.Command {
+	var (
+		pf      portalFlags
+		out     string
+		offline bool
+	)
+	cmd := &cobra.Command{
+		Use:   "template",
+		Short: "Write a workbook ready to fill: both sheets, drop-down lists from the portal, hints",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var cat importer.Catalog
+			if !offline {
+				c, err := a.connect(pf)
+				if err != nil {
+					return err
+				}
+				defer c.close()
+				actual, err := a.readPortal(cmd.Context(), c)
+				if err != nil {
+					return err
+				}
+				cat = catalog(actual)
+			}
+			return a.writeWorkbook(out, func(w io.Writer) error { return importer.WriteTemplate(w, cat) })
+		},
+	}
+	addPortalFlags(cmd, &pf)
+	cmd.Flags().StringVar(&out, "out", "ycm-onboard-template.xlsx", "the workbook to write")
+	cmd.Flags().BoolVar(&offline, "offline", false, "without the portal: no permission, owner or PBX lists")
+	return cmd
+}
+
+func (a *app) exportCommand() *cobra.Command {
+	var (
+		pf  portalFlags
+		out string
+	)
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the portal's colleagues and PBXs as an input workbook, to edit in bulk and plan again",
+		Long: `Write the portal's colleagues and cloud PBXs as an input workbook. Planned again
+unchanged it shows no change (except re-invitations of expired activation links, which
+--no-reinvite leaves out): edit it and plan it to change the portal in bulk.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.connect(pf)
+			if err != nil {
+				return err
+			}
+			defer c.close()
+			actual, err := a.readPortal(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			cols, insts := exportRows(actual)
+			if out == "" {
+				out = "ycm-onboard-export-" + a.now().UTC().Format("20060102T150405Z") + ".xlsx"
+			}
+			if err := a.writeWorkbook(out, func(w io.Writer) error { return importer.WriteExport(w, cols, insts) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "ycm-onboard: %d colleagues and %d PBXs exported\n", len(cols), len(insts))
+			return nil
+		},
+	}
+	addPortalFlags(cmd, &pf)
+	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx)")
+	return cmd
+}
+
+func addPortalFlags(cmd *cobra.Command, pf *portalFlags) {
+	cmd.Flags().StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
+	cmd.Flags().StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL")
+	cmd.Flags().StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
+}
+
+// exportRows turns the portal's state into the input format's rows.
+func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.ExportInstance) {
+	names := map[int64]string{}
+	order := map[int64]int{}
+	for i, p := range a.Permissions {
+		names[p.ID], order[p.ID] = p.Name, i
+	}
+	owners := map[int64]string{}
+	for _, p := range a.Partners {
+		owners[p.ID] = p.Email
+	}
+	cols := make([]importer.ExportColleague, 0, len(a.Colleagues))
+	for _, c := range a.Colleagues {
+		ids := slices.Clone(c.PermissionIDs)
+		slices.SortFunc(ids, func(x, y int64) int { return order[x] - order[y] })
+		perms := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if n, ok := names[id]; ok {
+				perms = append(perms, n)
+			}
+		}
+		owner := ""
+		if c.OwnerID != 0 {
+			owner = owners[c.OwnerID]
+			if owner == "" {
+				owner = strconv.FormatInt(c.OwnerID, 10)
+			}
+		}
+		cols = append(cols, importer.ExportColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
+			Permissions: perms, YCMManager: c.YCMManager, Owner: owner, Remark: c.Remark})
+	}
+	insts := make([]importer.ExportInstance, 0, len(a.PBXs))
+	for _, p := range a.PBXs {
+		insts = append(insts, importer.ExportInstance{Name: p.Name, SN: p.SN, Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls})
+	}
+	return cols, insts
+}
+
+// writeWorkbook writes through a temporary file renamed into place.
+func (a *app) writeWorkbook(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.xlsx")
+	if err != nil {
+		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+	}
+	if err := tmp.Close(); err != nil {
+		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+	}
+	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+path)
+	return nil
+}
