@@ -225,6 +225,10 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Interrupted = ee.code == exitInterrupted
 		return finish(ee.code, ee.msg)
 	}
+	rep.ExtensionPool = f.diff.ExtensionPool
+	for _, p := range actual.PBXs {
+		rep.ExtensionsAllocated += p.Extensions
+	}
 	h.invitations(ctx, &actual)
 	if mode == "apply" {
 		h.settle(ctx, actual)

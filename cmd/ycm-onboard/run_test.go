@@ -228,3 +228,29 @@ func TestKilledApplyResumes(t *testing.T) {
 	}
 	t.Logf("killed after %d e-mails; the second run sent %d more", sentBefore, len(s.Outbox())-sentBefore)
 }
+
+func TestApplyAsksOnATerminal(t *testing.T) {
+	for _, tc := range []struct {
+		answer string
+		yes    bool
+		sent   int
+	}{{"no\n", false, 0}, {"", false, 0}, {"yes\n", false, 3}, {"", true, 3}} {
+		s, _ := sim.New(sim.Options{})
+		ts := httptest.NewServer(s)
+		a, out, errb := testApp(t, nil)
+		a.stdinTTY, a.stdin = true, strings.NewReader(tc.answer)
+		args := []string{"apply", waveCSV(t, 3), "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx")}
+		if tc.yes {
+			args = append(args, "--yes")
+		}
+		code := runApp(t.Context(), a, args...)
+		ts.Close()
+		asked := strings.Contains(errb.String(), "Apply these changes to the portal?")
+		if code != exitOK || len(s.Outbox()) != tc.sent || asked == tc.yes {
+			t.Errorf("answer %q --yes=%v: exit %d, %d e-mails, asked %v\n%s%s", tc.answer, tc.yes, code, len(s.Outbox()), asked, out, errb)
+		}
+		if !strings.Contains(out.String(), "Plan: 3 to create") {
+			t.Errorf("the plan was not shown before the question")
+		}
+	}
+}
