@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 )
@@ -225,7 +226,7 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 		}
 		var attempt int
 		if pe.Kind == KindThrottled {
-			c.lim.throttled(pe.RetryAfter)
+			c.lim.throttled(min(pe.RetryAfter, c.cfg.MaxDelay)) // its hold obeys the cap too
 			if st != nil {
 				st.Throttled.Add(1)
 			}
@@ -273,8 +274,9 @@ func (c *conn) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
 	if retryAfter > 0 {
 		ra := min(retryAfter, c.cfg.MaxDelay)
-		// a little jitter above the floor so waiting workers do not return together
-		d = ra + time.Duration(rand.Int64N(int64(ra/4)+1))
+		// a little jitter above the floor so waiting workers do not return together,
+		// never past the cap
+		d = min(ra+time.Duration(rand.Int64N(int64(ra/4)+1)), c.cfg.MaxDelay)
 	}
 	return d
 }
@@ -420,7 +422,11 @@ func statusKind(status int) Kind {
 func snippet(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		n := 200
+		for n > 0 && !utf8.RuneStart(s[n]) { // never cut a character in two
+			n--
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }

@@ -89,7 +89,11 @@ func (e *Error) Error() string {
 		b.WriteString(e.Message)
 	}
 	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Message)
+		fm := f.Field + ": " + f.Message
+		if !strings.Contains(e.Message, fm) { // portals often repeat the fields in the message
+			b.WriteString("; ")
+			b.WriteString(fm)
+		}
 	}
 	if e.Err != nil {
 		b.WriteString(": ")

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -465,5 +466,10 @@ func (c *conn) postForm(ctx context.Context, path string, form url.Values, out a
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", userAgent())
 	req.Header.Set("Accept", "application/json")
-	return c.send(req, out)
+	err = c.send(req, out)
+	if pe := (*Error)(nil); errors.As(err, &pe) && pe.Kind != KindNetwork && pe.HTTPStatus < 300 {
+		// An answer that could not be read may hold a token: say so, never show it.
+		pe.Message = "the token endpoint's answer could not be read (not shown: it may hold a token)"
+	}
+	return err
 }
