@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -61,20 +62,27 @@ func (ts *tokenSource) get(ctx context.Context) (token, error) {
 	ts.mu.Unlock()
 
 	t, err := ts.c.login(ctx, refresh)
-	if err != nil && refresh != "" && KindOf(err) == KindAuth {
-		// The refresh token was refused: log in afresh, once.
+	if err != nil && refresh != "" && refused(err) && KindOf(err) != KindIPBlocked {
+		// The refresh token was refused (401, or 400 as OAuth servers answer): log in afresh, once.
 		t, err = ts.c.login(ctx, "")
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if err != nil {
-		if Fatal(err) {
+		if refused(err) {
 			ts.dead = err
 		}
 		return token{}, err
 	}
 	ts.tok = t
 	return t, nil
+}
+
+// refused reports whether the token endpoint answered and said no: trying again
+// would only count towards blocking the IP.
+func refused(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && !retryable(err)
 }
 
 // invalidate drops the token the portal refused, unless a newer one replaced it.

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -196,5 +198,83 @@ func TestExpiredTokens(t *testing.T) {
 				t.Errorf("%d refused token requests, want 3", tokens(401))
 			}
 		})
+	}
+}
+
+// oauthPortal is a YCM whose token endpoint answers refusals as OAuth servers do
+// (HTTP 400, {"error":"invalid_grant"}) rather than with the envelope. Access tokens named in expired answer TOKEN_EXPIRED.
+type oauthPortal struct {
+	mu          sync.Mutex
+	grants      []string
+	refuseLogin bool
+	issued      int
+	expired     map[string]bool
+}
+
+func (o *oauthPortal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/dm/open_api/oauth/token" {
+		r.ParseForm()
+		g := r.PostForm.Get("grant_type")
+		o.grants = append(o.grants, g)
+		switch {
+		case g == "refresh_token":
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_grant","error_description":"Invalid refresh token"}`)
+		case o.refuseLogin:
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_client","error_description":"Bad client credentials"}`)
+		default:
+			o.issued++
+			fmt.Fprintf(w, `{"access_token":"a%d","refresh_token":"r%d","token_type":"bearer","expires_in":1799}`, o.issued, o.issued)
+		}
+		return
+	}
+	if o.expired[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errno":1000035,"errmsg":"TOKEN_EXPIRED","detail":"expired","status":"Failed"}`)
+		return
+	}
+	io.WriteString(w, `{"data":{"cloudPbxId":7701},"status":"Success"}`)
+}
+
+func (o *oauthPortal) seen() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.grants...)
+}
+
+// TestRefreshRefusedWithBadRequest: a refresh token refused with HTTP 400 leads to one fresh
+// login, and a login refused with HTTP 400 is never tried again.
+func TestRefreshRefusedWithBadRequest(t *testing.T) {
+	o := &oauthPortal{expired: map[string]bool{"a1": true}}
+	ts := httptest.NewServer(o)
+	t.Cleanup(ts.Close)
+	y, err := portal.NewYCM(testConfig(ts.URL, "id", "secret", &sleeps{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := y.PBX(ctx, 7701); err != nil {
+		t.Fatalf("after a refused refresh: %v, want a fresh login", err)
+	}
+	want := []string{"client_credentials", "refresh_token", "client_credentials"}
+	if diff := cmp.Diff(want, o.seen()); diff != "" {
+		t.Errorf("token requests (-want +got):\n%s", diff)
+	}
+
+	o.mu.Lock()
+	o.expired["a2"], o.refuseLogin = true, true
+	o.mu.Unlock()
+	for range 5 {
+		if _, err := y.PBX(ctx, 7701); err == nil {
+			t.Fatal("a call succeeded with refused credentials")
+		}
+	}
+	want = append(want, "refresh_token", "client_credentials")
+	if diff := cmp.Diff(want, o.seen()); diff != "" {
+		t.Errorf("token requests (-want +got):\n%s", diff)
 	}
 }
