@@ -32,8 +32,8 @@ func diffInputs(n int) (*importer.Desired, reconcile.Actual) {
 
 func BenchmarkDiff(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
-		d, a := diffInputs(n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			d, a := diffInputs(n)
 			for b.Loop() {
 				p := reconcile.Diff(d, a, reconcile.DefaultOptions())
 				if c := p.Counts(); c.Update != n/10 {

@@ -3,9 +3,9 @@ package reconcile
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,25 +41,29 @@ func DefaultOptions() Options { return Options{MaxDelete: 5, MaxDeletePercent: 1
 // the same inputs give the same plan.
 func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	idx := newIndex(a)
-	p := Plan{Made: a.Now, Fingerprint: Fingerprint(a),
+	p := Plan{Made: a.Now, Fingerprint: idx.fingerprint(),
 		Actions: make([]Action, 0, len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances))}
-	seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
 	for _, c := range d.RejectedColleagues {
-		seen[strings.ToLower(c.Email)] = true
 		src := c.Source
 		p.Actions = append(p.Actions, Action{Kind: Skip, Object: ColleagueObject, Key: strings.ToLower(c.Email),
 			Label: c.Email, Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "the row has errors"})
 	}
 	for _, c := range d.Colleagues {
-		seen[strings.ToLower(c.Email)] = true
 		p.Actions = append(p.Actions, idx.colleague(c, a.Now, opts))
 	}
 	if opts.Prune {
-		for _, pc := range a.Colleagues {
+		seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
+		for _, c := range d.RejectedColleagues {
+			seen[strings.ToLower(c.Email)] = true
+		}
+		for _, c := range d.Colleagues {
+			seen[strings.ToLower(c.Email)] = true
+		}
+		for i, pc := range a.Colleagues {
 			if seen[strings.ToLower(pc.Email)] {
 				continue
 			}
-			act := idx.existing(pc, a.Now)
+			act := idx.existing(i, a.Now)
 			act.Kind = Delete
 			act.Reason = "not in the sheet (--prune)"
 			p.Actions = append(p.Actions, act)
@@ -131,18 +135,23 @@ func sortActions(as []Action) {
 }
 
 type index struct {
-	colleagues map[string]portal.Colleague // by lower-case e-mail
+	all        []portal.Colleague
+	states     []uint64       // colleagueState of all, computed once
+	colleagues map[string]int // index in all, by lower-case e-mail
 	permByName map[string]portal.Permission
 	permByID   map[int64]portal.Permission
 	permOrder  map[int64]int
 	partners   []portal.Partner
+	pbxStates  []uint64
 	pbxBySN    map[string]portal.PBX
 	pbxByName  map[string][]portal.PBX
 }
 
 func newIndex(a Actual) *index {
 	ix := &index{
-		colleagues: make(map[string]portal.Colleague, len(a.Colleagues)),
+		all:        a.Colleagues,
+		states:     make([]uint64, len(a.Colleagues)),
+		colleagues: make(map[string]int, len(a.Colleagues)),
 		permByName: map[string]portal.Permission{},
 		permByID:   map[int64]portal.Permission{},
 		permOrder:  map[int64]int{},
@@ -150,11 +159,17 @@ func newIndex(a Actual) *index {
 		pbxBySN:    map[string]portal.PBX{},
 		pbxByName:  map[string][]portal.PBX{},
 	}
-	for _, c := range a.Colleagues {
-		ix.colleagues[strings.ToLower(c.Email)] = c
+	for i, c := range a.Colleagues {
+		ix.colleagues[strings.ToLower(c.Email)] = i
+		ix.states[i] = colleagueState(c)
+	}
+	ix.pbxStates = make([]uint64, len(a.PBXs))
+	for i, p := range a.PBXs {
+		ix.pbxStates[i] = pbxState(p)
 	}
 	for i, p := range a.Permissions {
 		ix.permByName[strings.ToLower(p.Name)] = p
+		ix.permByName[p.Name] = p
 		ix.permByID[p.ID] = p
 		ix.permOrder[p.ID] = i
 	}
@@ -166,7 +181,15 @@ func newIndex(a Actual) *index {
 	return ix
 }
 
-func fullName(first, last string) string { return strings.TrimSpace(first + " " + last) }
+func fullName(first, last string) string {
+	switch {
+	case last == "":
+		return strings.TrimSpace(first)
+	case first == "":
+		return strings.TrimSpace(last)
+	}
+	return strings.TrimSpace(first + " " + last)
+}
 
 func activation(c portal.Colleague, now time.Time) Activation {
 	switch c.Status {
@@ -183,10 +206,11 @@ func activation(c portal.Colleague, now time.Time) Activation {
 	return ActivationNone
 }
 
-// existing is the action skeleton for a colleague the portal has.
-func (ix *index) existing(c portal.Colleague, now time.Time) Action {
-	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email, Was: colleagueState(c),
-		Name: fullName(c.FirstName, c.LastName), ColleagueID: c.ID, Activation: activation(c, now),
+// existing is the action skeleton for the portal's colleague i.
+func (ix *index) existing(i int, now time.Time) Action {
+	c := &ix.all[i]
+	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email, Was: stateString(ix.states[i]),
+		Name: fullName(c.FirstName, c.LastName), ColleagueID: c.ID, Activation: activation(*c, now),
 		InvitedAt: c.CreatedAt, Frozen: c.Status == portal.StatusFrozen,
 		Want: portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
 			PermissionIDs: c.PermissionIDs, YCMManager: c.YCMManager, Remark: c.Remark, OwnerID: c.OwnerID}}
@@ -194,15 +218,17 @@ func (ix *index) existing(c portal.Colleague, now time.Time) Action {
 
 // resolvePermissions maps names to IDs in the portal's order; unknown names are returned.
 func (ix *index) resolvePermissions(names []string) (ids []int64, unknown []string) {
-	have := map[int64]bool{}
+	ids = make([]int64, 0, len(names))
 	for _, n := range names {
-		p, ok := ix.permByName[strings.ToLower(strings.TrimSpace(n))]
+		p, ok := ix.permByName[n]
+		if !ok {
+			p, ok = ix.permByName[strings.ToLower(strings.TrimSpace(n))]
+		}
 		if !ok {
 			unknown = append(unknown, n)
 			continue
 		}
-		if !have[p.ID] {
-			have[p.ID] = true
+		if !slices.Contains(ids, p.ID) {
 			ids = append(ids, p.ID)
 		}
 	}
@@ -281,14 +307,18 @@ func orNone(s string) string {
 func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Action {
 	src := c.Source
 	key := strings.ToLower(c.Email)
-	pc, exists := ix.colleagues[key]
+	pi, exists := ix.colleagues[key]
+	var pc portal.Colleague
+	if exists {
+		pc = ix.all[pi]
+	}
 
 	if c.State == importer.Absent {
 		if !exists {
 			return Action{Kind: Noop, Object: ColleagueObject, Key: key, Label: c.Email,
 				Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "absent, as asked"}
 		}
-		a := ix.existing(pc, now)
+		a := ix.existing(pi, now)
 		a.Kind, a.Source, a.Label, a.Reason = Delete, &src, c.Email, "State absent"
 		return a
 	}
@@ -297,13 +327,16 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 	want := portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, PermissionIDs: ids}
 	var a Action
 	if exists {
-		a = ix.existing(pc, now)
+		a = ix.existing(pi, now)
 		want.Email = pc.Email // the portal's spelling is the login
 		want.YCMManager, want.Remark, want.OwnerID = pc.YCMManager, pc.Remark, pc.OwnerID
 	} else {
 		a = Action{Object: ColleagueObject, Key: key}
 	}
-	a.Source, a.Label, a.Name = &src, c.Email, fullName(c.FirstName, c.LastName)
+	a.Source, a.Label = &src, c.Email
+	if name := fullName(c.FirstName, c.LastName); name != a.Name {
+		a.Name = name
+	}
 	if c.YCMManager != nil {
 		want.YCMManager = *c.YCMManager
 	}
@@ -347,7 +380,9 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 	}
 	add("first name", orNone(pc.FirstName), orNone(want.FirstName))
 	add("last name", orNone(pc.LastName), orNone(want.LastName))
-	add("permissions", ix.permNames(pc.PermissionIDs), ix.permNames(want.PermissionIDs))
+	if !sameIDs(pc.PermissionIDs, want.PermissionIDs) {
+		add("permissions", ix.permNames(pc.PermissionIDs), ix.permNames(want.PermissionIDs))
+	}
 	add("YCM manager", yesNo(pc.YCMManager), yesNo(want.YCMManager))
 	add("remark", orNone(pc.Remark), orNone(want.Remark))
 	ownerChange := pc.OwnerID != want.OwnerID
@@ -415,7 +450,7 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 		a.Kind, a.Blocked = Skip, problem
 		return a
 	}
-	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, pbxState(p)
+	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, stateString(pbxState(p))
 	a.Before = portal.Capacity{Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls,
 		RecordingStatus: p.RecordingStatus, RecordingMinutes: p.RecordingMinutes}
 	a.After = a.Before
@@ -449,27 +484,41 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 }
 
 // Fingerprint identifies a portal state: any change to a colleague or PBX changes it.
-func Fingerprint(a Actual) string {
-	hs := make([]string, 0, len(a.Colleagues)+len(a.PBXs))
-	for _, c := range a.Colleagues {
-		hs = append(hs, colleagueState(c))
-	}
-	for _, p := range a.PBXs {
-		hs = append(hs, pbxState(p))
-	}
+func Fingerprint(a Actual) string { return newIndex(a).fingerprint() }
+
+func (ix *index) fingerprint() string {
+	hs := make([]uint64, 0, len(ix.states)+len(ix.pbxStates))
+	hs = append(hs, ix.states...)
+	hs = append(hs, ix.pbxStates...)
 	slices.Sort(hs)
 	h := sha256.New()
+	var b [8]byte
 	for _, x := range hs {
-		h.Write([]byte(x))
+		binary.LittleEndian.PutUint64(b[:], x)
+		h.Write(b[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// sameIDs reports whether two permission lists hold the same IDs, in any order.
+func sameIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if slices.Equal(a, b) {
+		return true
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
 // colleagueState and pbxState are short hashes of what a saved plan compares to tell
 // it is stale.
-func colleagueState(c portal.Colleague) string {
-	b := make([]byte, 0, 160)
-	b = append(b, 'c')
+func colleagueState(c portal.Colleague) uint64 {
+	var buf [256]byte
+	b := append(buf[:0], 'c')
 	b = strconv.AppendInt(b, c.ID, 10)
 	for _, s := range []string{strings.ToLower(c.Email), c.FirstName, c.LastName, string(c.Status), c.Remark} {
 		b = append(b, 0)
@@ -490,9 +539,9 @@ func colleagueState(c portal.Colleague) string {
 	return shortHash(b)
 }
 
-func pbxState(p portal.PBX) string {
-	b := make([]byte, 0, 80)
-	b = append(b, 'p')
+func pbxState(p portal.PBX) uint64 {
+	var buf [128]byte
+	b := append(buf[:0], 'p')
 	b = strconv.AppendInt(b, p.ID, 10)
 	b = append(b, 0)
 	b = append(b, p.SN...)
@@ -505,11 +554,17 @@ func pbxState(p portal.PBX) string {
 	return shortHash(b)
 }
 
-func shortHash(b []byte) string {
-	h := fnv.New64a()
-	h.Write(b)
-	return strconv.FormatUint(h.Sum64(), 16)
+// shortHash is 64-bit FNV-1a, written out so that hashing allocates nothing.
+func shortHash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
+
+func stateString(x uint64) string { return strconv.FormatUint(x, 16) }
 
 // checkPool walks the resizes in plan order (shrinks first) against the hosting
 // package's pool and blocks each grow that cannot fit, so none fails halfway.

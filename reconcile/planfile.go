@@ -87,11 +87,11 @@ func ReadPlanFile(path string) (Plan, []string, error) {
 func Stale(p Plan, a Actual) []string {
 	colleagues := make(map[string]string, len(a.Colleagues))
 	for _, c := range a.Colleagues {
-		colleagues[strings.ToLower(c.Email)] = colleagueState(c)
+		colleagues[strings.ToLower(c.Email)] = stateString(colleagueState(c))
 	}
 	pbxs := make(map[string]string, len(a.PBXs))
 	for _, x := range a.PBXs {
-		pbxs[strings.ToLower(x.SN)] = pbxState(x)
+		pbxs[strings.ToLower(x.SN)] = stateString(pbxState(x))
 	}
 	var out []string
 	for _, act := range p.Actions {
