@@ -220,3 +220,24 @@ func BenchmarkWriteExport100k(b *testing.B) {
 	}
 	peakRSS(b)
 }
+
+// BenchmarkReadExport100kNumericRemarks reads back an export whose remarks are all
+// numbers: a style lookup per cell would load the whole sheet (900 MB peak).
+//
+//	go test -run '^$' -bench 'ReadExport100kNumericRemarks$' -benchtime 3x ./importer/
+func BenchmarkReadExport100kNumericRemarks(b *testing.B) {
+	cols, insts := exportFixture(benchRows)
+	for i := range cols {
+		cols[i].Email = "user" + strconv.Itoa(i) + "@example.com"
+		cols[i].Remark = strconv.Itoa(i + 1)
+	}
+	path := saveExport(b, cols, insts)
+	b.ResetTimer()
+	for b.Loop() {
+		d, ps := Read([]string{path}, Options{})
+		if len(ps) > 0 || len(d.Colleagues) != benchRows {
+			b.Fatalf("%d colleagues, problems:\n%s", len(d.Colleagues), problemsText(ps[:min(len(ps), 5)]))
+		}
+	}
+	peakRSS(b)
+}

@@ -35,11 +35,45 @@ type shared struct {
 	yes, no *bool
 	empty   *string
 	perms   map[string][]string
+	strs    map[string]string  // names that repeat (first names, common last names)
+	ptrs    map[string]*string // owners and remarks that repeat
 }
+
+// maxShared bounds each map of shared values: past it, values are kept as read.
+const maxShared = 10_000
 
 func newShared() *shared {
 	t, f, e := true, false, ""
-	return &shared{yes: &t, no: &f, empty: &e, perms: map[string][]string{}}
+	return &shared{yes: &t, no: &f, empty: &e, perms: map[string][]string{}, strs: map[string]string{}, ptrs: map[string]*string{}}
+}
+
+// str returns s, or an equal string read before.
+func (sh *shared) str(s string) string {
+	if v, ok := sh.strs[s]; ok {
+		return v
+	}
+	if len(sh.strs) < maxShared {
+		s = strings.Clone(s) // not a slice of a whole CSV record
+		sh.strs[s] = s
+	}
+	return s
+}
+
+// ptr returns a pointer to s, shared with the rows that hold the same text.
+func (sh *shared) ptr(s string) *string {
+	if s == "" {
+		return sh.empty
+	}
+	if p, ok := sh.ptrs[s]; ok {
+		return p
+	}
+	if len(sh.ptrs) >= maxShared {
+		return &s
+	}
+	s = strings.Clone(s)
+	p := &s
+	sh.ptrs[s] = p
+	return p
 }
 
 // isBlank reports whether s holds only spaces, including non-breaking and zero-width ones.
@@ -181,7 +215,7 @@ func (r *rowCheck) colleague() Colleague {
 
 	first, fi := r.get(fFirstName)
 	last, li := r.get(fLastName)
-	c.FirstName, c.LastName = cleanText(first), cleanText(last)
+	c.FirstName, c.LastName = r.t.shared.str(cleanText(first)), r.t.shared.str(cleanText(last))
 	for _, n := range []struct {
 		v, raw string
 		col    int
@@ -216,10 +250,7 @@ func (r *rowCheck) colleague() Colleague {
 		}
 	}
 	if v, col := r.get(fOwner); col >= 0 {
-		c.Owner = r.t.shared.empty
-		if s := cleanText(v); s != "" {
-			c.Owner = &s
-		}
+		c.Owner = r.t.shared.ptr(cleanText(v))
 	}
 	if v, col := r.get(fRemark); col >= 0 {
 		s := cleanText(v)
@@ -228,10 +259,7 @@ func (r *rowCheck) colleague() Colleague {
 				s = iso
 			}
 		}
-		c.Remark = r.t.shared.empty
-		if s != "" {
-			c.Remark = &s
-		}
+		c.Remark = r.t.shared.ptr(s)
 	}
 	return c
 }
@@ -249,7 +277,7 @@ func (t *tableReader) permissions(cell string) []string {
 		p[i] = strings.Clone(p[i])
 	}
 	p = p[:len(p):len(p)] // an append copies
-	if len(t.shared.perms) < 10_000 {
+	if len(t.shared.perms) < maxShared {
 		t.shared.perms[strings.Clone(cell)] = p
 	}
 	return p

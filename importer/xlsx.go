@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -231,6 +232,7 @@ type xlsxFile struct {
 	date1904 bool
 	formulas bool
 	dateFmt  map[int]bool // style index → is a date format
+	anyDate  *bool        // whether any style is a date format; nil until asked
 }
 
 // headerOf returns the first non-blank row of a sheet.
@@ -300,6 +302,7 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 				return ps
 			}
 			x.d.addLayout(src, l)
+			x.reserve(sheet, kind, rowNum)
 			t = &tableReader{src: src, l: l, opts: x.opts, d: x.d, ps: &ps}
 			continue
 		}
@@ -325,6 +328,34 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	return ps
 }
 
+// reserve makes room in the desired state for the rows the sheet says it has below
+// its header, so that 100,000 rows are not copied each time the list grows. The
+// count is the sheet's own dimension, bounded by the row limit.
+func (x *xlsxFile) reserve(sheet string, kind tableKind, header int) {
+	ref, err := x.f.GetSheetDimension(sheet)
+	if err != nil {
+		return
+	}
+	_, last, ok := strings.Cut(ref, ":")
+	if !ok {
+		return
+	}
+	_, lastRow, err := excelize.CellNameToCoordinates(last)
+	if err != nil {
+		return
+	}
+	n := min(lastRow-header, x.opts.MaxRows)
+	if n <= 0 {
+		return
+	}
+	switch kind {
+	case kindColleagues:
+		x.d.Colleagues = slices.Grow(x.d.Colleagues, n)
+	case kindInstances:
+		x.d.Instances = slices.Grow(x.d.Instances, n)
+	}
+}
+
 // xlsxMeta looks up how a cell is typed, only when a value needs it: the lookups load
 // the whole sheet, once.
 type xlsxMeta struct {
@@ -339,6 +370,9 @@ func (m *xlsxMeta) cell(col int) string {
 }
 
 func (m *xlsxMeta) dateCell(col int, raw string) (string, bool) {
+	if !m.x.hasDateStyles() {
+		return "", false // no cell can show a date: spare the whole-sheet load
+	}
 	v, err := strconv.ParseFloat(raw, 64)
 	if err != nil {
 		return "", false
@@ -363,6 +397,23 @@ func (m *xlsxMeta) formulaWithoutValue(col int) bool {
 	}
 	f, err := m.x.f.GetCellFormula(m.sheet, m.cell(col))
 	return err == nil && f != ""
+}
+
+// hasDateStyles reports whether any cell style of the workbook shows dates or times.
+// Without one, no number needs its cell's style looked up, which would load the
+// whole sheet into memory (some 900 MB for 100,000 rows of numeric remarks).
+func (x *xlsxFile) hasDateStyles() bool {
+	if x.anyDate == nil {
+		found := false
+		for i := 0; i < 1<<16 && !found; i++ {
+			if _, err := x.f.GetStyle(i); err != nil {
+				break
+			}
+			found = x.isDateStyle(i)
+		}
+		x.anyDate = &found
+	}
+	return *x.anyDate
 }
 
 // isDateStyle reports whether a cell style shows numbers as dates or times.
