@@ -191,13 +191,15 @@ func (h *history) Intent(ctx context.Context, i int, a reconcile.Action) (int64,
 }
 
 func (h *history) Done(ctx context.Context, id int64, i int, a reconcile.Action, r reconcile.Result) {
-	if err := h.store.RecordOutcome(ctx, id, state.OutcomeOf(r, h.a.now())); err != nil {
-		h.a.log.Warn().Err(err).Msg("recording a result")
-	}
+	// The invitation first: a run killed between the two leaves the change unsettled,
+	// and settling records the invitation again, which changes nothing.
 	if r.Outcome == reconcile.Applied && (a.Kind == reconcile.Create || a.Kind == reconcile.Reinvite) {
 		if err := h.store.Invited(ctx, a.Want.Email, r.ColleagueID, r.InvitedAt, a.Kind == reconcile.Reinvite); err != nil {
 			h.a.log.Warn().Err(err).Msg("recording an invitation")
 		}
+	}
+	if err := h.store.RecordOutcome(ctx, id, state.OutcomeOf(r, h.a.now())); err != nil {
+		h.a.log.Warn().Err(err).Msg("recording a result")
 	}
 }
 
