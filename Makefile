@@ -4,7 +4,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build test check fmt vet tidy-check bench fuzz samples demo clean
+.PHONY: all build test check fmt vet tidy-check bench bench-sim samples demo clean
 
 all: check build
 
@@ -36,6 +36,9 @@ tidy-check:
 # Benchmarks and soaks: not in the default suite. Numbers go to BENCHMARKS.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -tags bench $(PKGS)
+
+bench-sim:
+	scripts/bench-sim.sh 10 16
 
 samples:
 	$(GO) run ./samples/gen
