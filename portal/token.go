@@ -70,6 +70,8 @@ func (ts *tokenSource) get(ctx context.Context) (token, error) {
 	defer ts.mu.Unlock()
 	if err != nil {
 		if refused(err) {
+			// However the token endpoint says no, no call can succeed: it is fatal.
+			err = asAuth(err)
 			ts.dead = err
 		}
 		return token{}, err
@@ -83,6 +85,17 @@ func (ts *tokenSource) get(ctx context.Context) (token, error) {
 func refused(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && !retryable(err)
+}
+
+// asAuth makes a refused login an authentication error (an IP block stays one).
+func asAuth(err error) error {
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind == KindAuth || pe.Kind == KindIPBlocked {
+		return err
+	}
+	cp := *pe
+	cp.Kind = KindAuth
+	return &cp
 }
 
 // invalidate drops the token the portal refused, unless a newer one replaced it.

@@ -269,8 +269,13 @@ func TestRefreshRefusedWithBadRequest(t *testing.T) {
 	o.expired["a2"], o.refuseLogin = true, true
 	o.mu.Unlock()
 	for range 5 {
-		if _, err := y.PBX(ctx, 7701); err == nil {
+		_, err := y.PBX(ctx, 7701)
+		if err == nil {
 			t.Fatal("a call succeeded with refused credentials")
+		}
+		// However it is refused, a login that says no stops the run.
+		if !portal.Fatal(err) || !errors.Is(err, portal.ErrAuth) {
+			t.Fatalf("refused login: %v, want a fatal authentication error", err)
 		}
 	}
 	want = append(want, "refresh_token", "client_credentials")
