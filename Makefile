@@ -14,8 +14,8 @@ build:
 # The default suite: race detector on, short fuzz runs of the importer.
 test:
 	$(GO) test -race -count=1 $(PKGS)
-	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime 10s ./importer/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadXLSX$$' -fuzztime 10s ./importer/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime 10s -fuzzminimizetime 2s ./importer/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadXLSX$$' -fuzztime 10s -fuzzminimizetime 2s ./importer/
 
 # Before every commit: formatting, tidy modules, vet, race tests.
 check: fmt tidy-check vet
