@@ -34,6 +34,14 @@ func (f *inputFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.headroom, "headroom", "10%", "extensions added on top of a 3CX export's users")
 }
 
+// args wants at least one input file, or a --3cx export to size from.
+func (f *inputFlags) args(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 && len(f.threeCX) == 0 {
+		return exitf(exitUsage, "give at least one input file (.xlsx or .csv), or --3cx FILE --pbx NAME")
+	}
+	return nil
+}
+
 func (f *inputFlags) options() (importer.Options, error) {
 	var o importer.Options
 	if len(f.threeCX) != len(f.pbx) {
@@ -106,7 +114,7 @@ func (a *app) planCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan FILE...",
 		Short: "Show what apply would change, and write the report; change nothing",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  f.in.args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.applyConfig(cmd, &f); err != nil {
 				return err
@@ -134,7 +142,7 @@ the question); off a terminal it never asks.`,
 				}
 				return nil
 			}
-			return cobra.MinimumNArgs(1)(cmd, args)
+			return f.in.args(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.applyConfig(cmd, &f); err != nil {

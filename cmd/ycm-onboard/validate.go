@@ -25,7 +25,7 @@ func (a *app) validateCommand() *cobra.Command {
 
 Permission, owner and PBX names are checked against the portal when one is reachable
 (the built-in simulator when none is configured); --offline checks the files alone.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: in.args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
 				return exitf(exitUsage, fmt.Sprintf("--format %q: use table or json", format))
