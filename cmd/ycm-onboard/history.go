@@ -86,7 +86,18 @@ func (a *app) openHistory(ctx context.Context, hf historyFlags, embedded bool, m
 	return h, nil
 }
 
+// journal is the history as apply's journal; none without a history.
+func (h *history) journal() reconcile.Journal {
+	if h == nil {
+		return nil
+	}
+	return h
+}
+
 func (h *history) close() {
+	if h == nil {
+		return
+	}
 	if h.store != nil {
 		if err := h.store.Close(); err != nil {
 			h.a.log.Warn().Err(err).Msg("closing the run history")
@@ -205,6 +216,9 @@ func (h *history) Done(ctx context.Context, id int64, i int, a reconcile.Action,
 
 // finish records the run's end and prunes old reports.
 func (h *history) finish(counts map[string]int, code int, reportPath, reportDir string, keep int) {
+	if h == nil {
+		return
+	}
 	if err := h.store.FinishRun(context.Background(), h.runID, h.a.now(), counts, code, reportPath); err != nil {
 		h.a.log.Warn().Err(err).Msg("recording the end of the run")
 	}

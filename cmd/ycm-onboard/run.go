@@ -190,8 +190,12 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	}
 	defer c.close()
 	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
+	if err != nil && mode == "apply" {
+		return err // apply needs the lock and the journal
+	}
 	if err != nil {
-		return err
+		a.log.Warn().Str("error", err.Error()).Msg("planning without the run history")
+		h = nil
 	}
 	defer h.close()
 
@@ -237,7 +241,9 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	for _, p := range actual.PBXs {
 		rep.ExtensionsAllocated += p.Extensions
 	}
-	h.invitations(ctx, &actual)
+	if h != nil {
+		h.invitations(ctx, &actual)
+	}
 	if mode == "apply" {
 		h.settle(ctx, actual)
 	}
@@ -297,7 +303,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	}
 	prog := a.newProgress(plan)
 	results, ferr := reconcile.Apply(ctx, plan, clients{c.partner, c.ycm}, reconcile.ApplyOptions{
-		Concurrency: f.concurrency, Now: c.partner.PortalNow, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100, Journal: h,
+		Concurrency: f.concurrency, Now: c.partner.PortalNow, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100, Journal: h.journal(),
 		OnResult: func(i int, act reconcile.Action, r reconcile.Result) {
 			ev := a.log.Debug()
 			if r.Outcome == reconcile.Failed {
