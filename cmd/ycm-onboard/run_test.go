@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -252,5 +253,49 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 		if !strings.Contains(out.String(), "Plan: 3 to create") {
 			t.Errorf("the plan was not shown before the question")
 		}
+	}
+}
+
+// TestSIGINTStopsCleanly sends a real SIGINT to an apply in flight: it stops starting
+// work, lets calls in flight finish, writes the report and exits 130.
+func TestSIGINTStopsCleanly(t *testing.T) {
+	bin, err := exec.LookPath("ycm-onboard")
+	if err != nil {
+		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+	}
+	s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: 20 * time.Millisecond}})
+	reached := make(chan struct{})
+	ts := httptest.NewServer(onCreates(s, 20, reached))
+	defer ts.Close()
+	report := filepath.Join(t.TempDir(), "interrupted.xlsx")
+	cmd := exec.Command(bin, "apply", waveCSV(t, 300), "--portal", ts.URL, "--concurrency", "4", "--report", report)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(t.TempDir(), "state"),
+		envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+		envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "not run.") || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stdout %q\nstderr %q", stdout.String(), stderr.String())
+	}
+	f, err := excelize.OpenFile(report)
+	if err != nil {
+		t.Fatalf("no whole report after SIGINT: %v", err)
+	}
+	f.Close()
+	sent := len(s.Outbox())
+	if sent < 20 || sent >= 300 {
+		t.Errorf("%d e-mails sent: the run should have stopped soon after the signal", sent)
 	}
 }
