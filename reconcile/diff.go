@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/portal"
@@ -136,8 +137,9 @@ func sortActions(as []Action) {
 
 type index struct {
 	all        []portal.Colleague
-	states     []uint64       // colleagueState of all, computed once
-	colleagues map[string]int // index in all, by lower-case e-mail
+	states     []uint64         // colleagueState of all, computed once
+	colleagues map[uint64]int32 // first index in all, by emailKey
+	next       []int32          // the next index in all with the same emailKey, or -1
 	permByName map[string]portal.Permission
 	permByID   map[int64]portal.Permission
 	permOrder  map[int64]int
@@ -151,7 +153,8 @@ func newIndex(a Actual) *index {
 	ix := &index{
 		all:        a.Colleagues,
 		states:     make([]uint64, len(a.Colleagues)),
-		colleagues: make(map[string]int, len(a.Colleagues)),
+		colleagues: make(map[uint64]int32, len(a.Colleagues)),
+		next:       make([]int32, len(a.Colleagues)),
 		permByName: map[string]portal.Permission{},
 		permByID:   map[int64]portal.Permission{},
 		permOrder:  map[int64]int{},
@@ -160,7 +163,14 @@ func newIndex(a Actual) *index {
 		pbxByName:  map[string][]portal.PBX{},
 	}
 	for i, c := range a.Colleagues {
-		ix.colleagues[strings.ToLower(c.Email)] = i
+		k := emailKey(c.Email)
+		ix.next[i] = -1
+		if first, ok := ix.colleagues[k]; ok {
+			// Keep the first; chain the rest (the same e-mail twice, or a hash collision).
+			ix.next[i], ix.next[first] = ix.next[first], int32(i)
+		} else {
+			ix.colleagues[k] = int32(i)
+		}
 		ix.states[i] = colleagueState(c)
 	}
 	ix.pbxStates = make([]uint64, len(a.PBXs))
@@ -204,6 +214,37 @@ func activation(c portal.Colleague, now time.Time) Activation {
 		return ActivationPending
 	}
 	return ActivationNone
+}
+
+// find looks a colleague up by e-mail, case-insensitively.
+func (ix *index) find(email string) (int, bool) {
+	i, ok := ix.colleagues[emailKey(email)]
+	if !ok {
+		return 0, false
+	}
+	for ; i >= 0; i = ix.next[i] {
+		if strings.EqualFold(ix.all[i].Email, email) {
+			return int(i), true
+		}
+	}
+	return 0, false
+}
+
+// emailKey hashes an e-mail case-insensitively, without allocating for ASCII.
+func emailKey(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return shortHash([]byte(strings.ToLower(s)))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // existing is the action skeleton for the portal's colleague i.
@@ -307,7 +348,7 @@ func orNone(s string) string {
 func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Action {
 	src := c.Source
 	key := strings.ToLower(c.Email)
-	pi, exists := ix.colleagues[key]
+	pi, exists := ix.find(c.Email)
 	var pc portal.Colleague
 	if exists {
 		pc = ix.all[pi]
