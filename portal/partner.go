@@ -71,7 +71,7 @@ type Partner struct {
 	Company string
 }
 
-// Partner is the Partner Portal API client.
+// PartnerClient is the Partner Portal API client.
 type PartnerClient struct{ c *conn }
 
 // NewPartner returns a Partner Portal client. It does not log in until the first call.
@@ -132,36 +132,41 @@ type ppPage[T any] struct {
 
 const ppPageSize = 100
 
-// pages fetches every page of a paged Partner Portal list: the first to learn the
-// total, the rest concurrently (at most 4 at once), yielded in order.
+// pages fetches every page of a paged Partner Portal list.
 func pages[T any](ctx context.Context, c *conn, op, path string, q url.Values) iter.Seq2[T, error] {
+	return allPages(func(n int) ([]T, int, error) {
+		qq := url.Values{}
+		for k, v := range q {
+			qq[k] = v
+		}
+		qq.Set("pageNo", strconv.Itoa(n))
+		qq.Set("pageSize", strconv.Itoa(ppPageSize))
+		var pg ppPage[T]
+		_, err := c.do(ctx, request{op: op, method: http.MethodGet, path: path, query: qq}, &pg)
+		total := pg.TotalPage
+		if total == 0 {
+			total = ceilDiv(pg.Total, max(pg.PageSize, 1))
+		}
+		return pg.Results, total, err
+	})
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// allPages yields the items of every page: the first page tells how many there are,
+// the rest are fetched concurrently (at most 4 at once) and yielded in order.
+func allPages[T any](fetch func(n int) (items []T, pages int, err error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		fetch := func(n int) (ppPage[T], error) {
-			qq := url.Values{}
-			for k, v := range q {
-				qq[k] = v
-			}
-			qq.Set("pageNo", strconv.Itoa(n))
-			qq.Set("pageSize", strconv.Itoa(ppPageSize))
-			var pg ppPage[T]
-			_, err := c.do(ctx, request{op: op, method: http.MethodGet, path: path, query: qq}, &pg)
-			return pg, err
-		}
-		first, err := fetch(1)
+		first, total, err := fetch(1)
 		if err != nil {
 			yield(zero, err)
 			return
 		}
-		for _, it := range first.Results {
+		for _, it := range first {
 			if !yield(it, nil) {
 				return
 			}
-		}
-		size := max(first.PageSize, 1)
-		total := first.TotalPage
-		if total == 0 {
-			total = (first.Total + size - 1) / size
 		}
 		if total <= 1 {
 			return
@@ -170,10 +175,13 @@ func pages[T any](ctx context.Context, c *conn, op, path string, q url.Values) i
 		for n := 2; n <= total; n++ {
 			rest = append(rest, n)
 		}
-		m := conciter.Mapper[int, ppPage[T]]{MaxGoroutines: 4}
-		got, err := m.MapErr(rest, func(n *int) (ppPage[T], error) { return fetch(*n) })
-		for _, pg := range got {
-			for _, it := range pg.Results {
+		m := conciter.Mapper[int, []T]{MaxGoroutines: 4}
+		got, err := m.MapErr(rest, func(n *int) ([]T, error) {
+			items, _, err := fetch(*n)
+			return items, err
+		})
+		for _, items := range got {
+			for _, it := range items {
 				if !yield(it, nil) {
 					return
 				}

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	conciter "github.com/sourcegraph/conc/iter"
 )
 
 // PBX is a cloud PBX instance in Yeastar Central Management.
@@ -95,47 +93,21 @@ func (y *YCMClient) PBXs(ctx context.Context) iter.Seq2[PBX, error] {
 		Total      int       `json:"total"`
 		List       []wirePBX `json:"list"`
 	}
-	fetch := func(n int) (page, error) {
-		var pg page
-		_, err := y.c.do(ctx, request{op: "list cloud PBXs", method: http.MethodGet,
-			path:  "/dm/open_api/v2/cloud_pbx/instances",
-			query: url.Values{"pageSize": {strconv.Itoa(pbxPageSize)}, "pageNumber": {strconv.Itoa(n)}}}, &pg)
-		return pg, err
-	}
 	return func(yield func(PBX, error) bool) {
-		first, err := fetch(1)
-		if err != nil {
-			yield(PBX{}, err)
-			return
-		}
-		for _, w := range first.List {
-			if !yield(w.pbx(), nil) {
+		for w, err := range allPages(func(n int) ([]wirePBX, int, error) {
+			var pg page
+			_, err := y.c.do(ctx, request{op: "list cloud PBXs", method: http.MethodGet,
+				path:  "/dm/open_api/v2/cloud_pbx/instances",
+				query: url.Values{"pageSize": {strconv.Itoa(pbxPageSize)}, "pageNumber": {strconv.Itoa(n)}}}, &pg)
+			size := pg.PageSize
+			if size <= 0 {
+				size = pbxPageSize
+			}
+			return pg.List, ceilDiv(pg.Total, size), err
+		}) {
+			if !yield(w.pbx(), err) {
 				return
 			}
-		}
-		size := first.PageSize
-		if size <= 0 {
-			size = pbxPageSize
-		}
-		total := (first.Total + size - 1) / size
-		if total <= 1 {
-			return
-		}
-		rest := make([]int, 0, total-1)
-		for n := 2; n <= total; n++ {
-			rest = append(rest, n)
-		}
-		m := conciter.Mapper[int, page]{MaxGoroutines: 4}
-		got, err := m.MapErr(rest, func(n *int) (page, error) { return fetch(*n) })
-		for _, pg := range got {
-			for _, w := range pg.List {
-				if !yield(w.pbx(), nil) {
-					return
-				}
-			}
-		}
-		if err != nil {
-			yield(PBX{}, err)
 		}
 	}
 }
