@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -51,10 +52,17 @@ type book struct {
 	probs    map[importer.Source][]importer.Problem
 	// Indexes into r.Plan.Actions of the colleague and PBX actions.
 	colleagues, instances []int
+	// splices are the streamed sheets' rows, written as the workbook is saved.
+	splices   map[string]*rowSplice
+	date1904  bool
+	viaSetRow bool // write the rows with StreamWriter.SetRow instead (tests)
 }
 
 func newBook(f *excelize.File, r Run) (*book, error) {
-	b := &book{f: f, r: &r}
+	b := &book{f: f, r: &r, splices: map[string]*rowSplice{}}
+	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
+		b.date1904 = *p.Date1904
+	}
 	if err := b.newStyles(); err != nil {
 		return nil, fmt.Errorf("report styles: %w", err)
 	}
@@ -301,24 +309,55 @@ func (b *book) streamTable(sheet, table string, cols []column, n int, fill func(
 	if err := sw.SetRow("A1", vals, excelize.RowOpts{Height: 20}); err != nil {
 		return err
 	}
-	for i := range n {
-		clear(row)
-		fill(i, row)
+	// height is row i's height for its wrapped text, 0 for one line: spreadsheet
+	// programs do not grow a row for wrapped text on opening.
+	height := func(row []cell) float64 {
 		lines := 1
 		for j := range row {
-			cells[j] = row[j].excel()
 			if row[j].style == b.st.wrap {
 				lines = max(lines, wrappedLines(row[j].s, widths[j]))
 			}
 		}
-		// Spreadsheet programs do not grow a row for wrapped text on opening.
-		var opts []excelize.RowOpts
-		if lines > 1 {
-			opts = append(opts, excelize.RowOpts{Height: min(float64(lines)*lineHeight+2, maxRowHeight)})
+		if lines == 1 {
+			return 0
 		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), vals, opts...); err != nil {
+		return min(float64(lines)*lineHeight+2, maxRowHeight)
+	}
+	if b.viaSetRow { // the reference the rendered rows are tested against
+		for i := range n {
+			clear(row)
+			fill(i, row)
+			for j := range row {
+				cells[j] = row[j].excel()
+			}
+			var opts []excelize.RowOpts
+			if h := height(row); h > 0 {
+				opts = append(opts, excelize.RowOpts{Height: h})
+			}
+			if err := sw.SetRow("A"+strconv.Itoa(i+2), vals, opts...); err != nil {
+				return err
+			}
+		}
+	} else if n > 0 {
+		part, err := sheetPart(b.f, sheet)
+		if err != nil {
 			return err
 		}
+		b.splices[part] = &rowSplice{sheet: sheet, rows: func(w io.Writer) error {
+			x := newRowXML(len(cols), b.date1904)
+			for i := range n {
+				clear(row)
+				fill(i, row)
+				x.row(i+2, row, height(row))
+				if len(x.buf) >= 1<<15 || i == n-1 {
+					if _, err := w.Write(x.buf); err != nil {
+						return err
+					}
+					x.buf = x.buf[:0]
+				}
+			}
+			return nil
+		}}
 	}
 	last, _ := excelize.CoordinatesToCellName(len(cols), max(n+1, 2))
 	off := false

@@ -83,13 +83,18 @@ func Write(path string, r Run) (err error) {
 }
 
 // WriteTo writes the workbook to w.
-func WriteTo(w io.Writer, r Run) error {
+func WriteTo(w io.Writer, r Run) error { return writeTo(w, r, false) }
+
+// writeTo writes the workbook to w; viaSetRow writes the streamed rows with the
+// stream writer's SetRow rather than rendering them while saving (tests compare both).
+func writeTo(w io.Writer, r Run, viaSetRow bool) error {
 	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
 	b, err := newBook(f, r)
 	if err != nil {
 		return err
 	}
+	b.viaSetRow = viaSetRow
 	if err := b.write(); err != nil {
 		return err
 	}
@@ -97,13 +102,21 @@ func WriteTo(w io.Writer, r Run) error {
 	// speed over size. (excelize patches a header in that buffer only for parts over
 	// 4 GiB, which a report never has.)
 	bw := bufio.NewWriterSize(w, 1<<16)
+	var sz *spliceZip
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw := zip.NewWriter(bw)
 		zw.RegisterCompressor(zip.Deflate, newDeflater)
-		return zw
+		sz = &spliceZip{zw: zw, splices: b.splices}
+		return sz
 	})
 	buf, err := f.WriteToBuffer()
 	if err != nil {
+		return fmt.Errorf("save workbook: %w", err)
+	}
+	if sz == nil {
+		return fmt.Errorf("save workbook: the zip writer was not used")
+	}
+	if err := sz.check(); err != nil {
 		return fmt.Errorf("save workbook: %w", err)
 	}
 	if buf.Len() != 0 {
