@@ -28,11 +28,11 @@ func Check(d *Desired, cat Catalog) []Problem {
 	for _, c := range d.Colleagues {
 		bad := false
 		problem := func(field, value, msg, fix string) {
-			col := d.column(c.Source, field)
-			ps = append(ps, Problem{Source: c.Source, Column: col.Letter, Header: col.Header, Value: value, Severity: Error, Message: msg, Fix: fix})
+			col := d.column(c.Source(), field)
+			ps = append(ps, Problem{Source: c.Source(), Column: col.Letter, Header: col.Header, Value: value, Severity: Error, Message: msg, Fix: fix})
 			bad = true
 		}
-		for _, p := range c.Permissions {
+		for _, p := range c.Permissions() {
 			if _, ok := perms[strings.ToLower(p)]; ok {
 				continue
 			}
@@ -44,8 +44,7 @@ func Check(d *Desired, cat Catalog) []Problem {
 			}
 			problem("Permissions", p, msg, fix)
 		}
-		if c.Owner != nil && *c.Owner != "" {
-			o := *c.Owner
+		if o, _ := c.Owner(); o != "" {
 			if !partnerEmails[strings.ToLower(o)] && !partnerIDs[strings.TrimSpace(strings.TrimSuffix(o, ".0"))] {
 				problem("Owner", o, fmt.Sprintf("the owner %q is neither the e-mail nor the ID of a subordinate partner", o),
 					"write the e-mail or ID of one of your subordinate partners, or leave it blank for your own company")

@@ -27,19 +27,19 @@ func TestLibreOfficeWorkbook(t *testing.T) {
 	})
 	f := "lo-team.xlsx"
 	want := &Desired{
-		Colleagues: []Colleague{
-			{Source: Source{f, "Colleagues", 2}, Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", Permissions: []string{"Sales", "Support"},
+		Colleagues: colleagues(
+			ColleagueFields{Source: Source{f, "Colleagues", 2}, Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", Permissions: []string{"Sales", "Support"},
 				YCMManager: ptr(true), Owner: ptr(""), Remark: ptr("2026-11-26")},
-			{Source: Source{f, "Colleagues", 3}, Email: "bob@example.com", FirstName: "Bob", LastName: "Ray", Permissions: []string{"Sales", "Billing"},
+			ColleagueFields{Source: Source{f, "Colleagues", 3}, Email: "bob@example.com", FirstName: "Bob", LastName: "Ray", Permissions: []string{"Sales", "Billing"},
 				YCMManager: ptr(false), Owner: ptr("1001"), Remark: ptr("two\nlines")},
-			{Source: Source{f, "Colleagues", 5}, Email: "dora@example.com", YCMManager: ptr(false), Owner: ptr(""), Remark: ptr(""), State: Absent},
-			{Source: Source{f, "Colleagues", 6}, Email: "zoe@example.com", FirstName: "Zoë", LastName: "Müller", Permissions: []string{"Sales"},
+			ColleagueFields{Source: Source{f, "Colleagues", 5}, Email: "dora@example.com", YCMManager: ptr(false), Owner: ptr(""), Remark: ptr(""), State: Absent},
+			ColleagueFields{Source: Source{f, "Colleagues", 6}, Email: "zoe@example.com", FirstName: "Zoë", LastName: "Müller", Permissions: []string{"Sales"},
 				YCMManager: ptr(false), Owner: ptr(""), Remark: ptr("Café")},
-		},
-		RejectedColleagues: []Colleague{
-			{Source: Source{f, "Colleagues", 4}, Email: "Carl <carl@example.com>", FirstName: "Carl", Permissions: []string{"Sales"},
+		),
+		RejectedColleagues: colleagues(
+			ColleagueFields{Source: Source{f, "Colleagues", 4}, Email: "Carl <carl@example.com>", FirstName: "Carl", Permissions: []string{"Sales"},
 				YCMManager: ptr(false), Owner: ptr(""), Remark: ptr("")},
-		},
+		),
 		Instances: []Instance{
 			{Source: Source{f, "Instances", 2}, Ref: "HQ", Extensions: 60, ConcurrentCalls: 10},
 			{Source: Source{f, "Instances", 3}, Ref: "Branch", Extensions: 30, ConcurrentCalls: 8},
@@ -49,7 +49,7 @@ func TestLibreOfficeWorkbook(t *testing.T) {
 			{Source: Source{f, "Instances", 5}, Ref: "Lab"},
 		},
 	}
-	if diff := cmp.Diff(want, d, cmpopts.IgnoreFields(Desired{}, "Files", "Layouts")); diff != "" {
+	if diff := cmp.Diff(want, d, cmpopts.IgnoreFields(Desired{}, "Files", "Layouts"), byFields); diff != "" {
 		t.Errorf("Read (-want +got):\n%s", diff)
 	}
 }
@@ -74,7 +74,8 @@ func TestLibreOfficeCSV(t *testing.T) {
 			checkProblems(t, ps, want)
 			var got []string
 			for _, c := range d.Colleagues {
-				got = append(got, c.Source.String()+" "+c.Email+" "+c.FirstName+" "+c.LastName+" "+strings.Join(c.Permissions, "|")+" "+*c.Remark)
+				remark, _ := c.Remark()
+				got = append(got, c.Source().String()+" "+c.Email()+" "+c.FirstName()+" "+c.LastName()+" "+strings.Join(c.Permissions(), "|")+" "+remark)
 			}
 			wantRows := []string{
 				tt.file + " row 2 ann@example.com Ann Lee Sales|Support 11/26/2026",
@@ -221,8 +222,8 @@ func TestCSVEncodingsAndRows(t *testing.T) {
 				t.Fatalf("problems:\n%s", problemsText(ps))
 			}
 			last := d.Colleagues[len(d.Colleagues)-1]
-			if last.FirstName != tt.first || last.Source.Row != tt.row || last.LastName != "Müller" {
-				t.Errorf("got %q %q row %d, want %q row %d", last.FirstName, last.LastName, last.Source.Row, tt.first, tt.row)
+			if last.FirstName() != tt.first || last.Source().Row != tt.row || last.LastName() != "Müller" {
+				t.Errorf("got %q %q row %d, want %q row %d", last.FirstName(), last.LastName(), last.Source().Row, tt.first, tt.row)
 			}
 		})
 	}

@@ -34,10 +34,10 @@ func checkInvariants(t *testing.T, d *Desired, ps []Problem) {
 		}
 	}
 	for _, c := range d.Colleagues {
-		if errRows[c.Source] {
+		if errRows[c.Source()] {
 			t.Errorf("accepted colleague with an error: %+v", c)
 		}
-		if c.Email == "" {
+		if c.Email() == "" {
 			t.Errorf("accepted colleague without e-mail: %+v", c)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -86,5 +87,17 @@ func findProblem(ps []Problem, parts ...string) (Problem, bool) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// colleagues makes colleagues from their fields.
+func colleagues(fs ...ColleagueFields) []Colleague {
+	out := make([]Colleague, len(fs))
+	for i, f := range fs {
+		out[i] = NewColleague(f)
+	}
+	return out
+}
+
+// byFields has cmp compare colleagues field by field, and show the fields that differ.
+var byFields = cmp.Transformer("Fields", Colleague.Fields)
 
 var colleagueHeader = []any{"Email", "First Name", "Last Name", "Permissions", "YCM Manager", "Owner", "Remark", "State"}

@@ -22,11 +22,15 @@ func TestSheetAndHeaderAliases(t *testing.T) {
 	if len(ps) > 0 {
 		t.Fatalf("unexpected problems:\n%s", problemsText(ps))
 	}
-	if len(d.Colleagues) != 1 || d.Colleagues[0].Source.Sheet != "staff" || d.Colleagues[0].YCMManager == nil || !*d.Colleagues[0].YCMManager {
-		t.Errorf("Colleagues = %+v", d.Colleagues)
+	if len(d.Colleagues) != 1 {
+		t.Fatalf("Colleagues = %+v", d.Colleagues)
 	}
-	if d.Colleagues[0].Owner != nil || d.Colleagues[0].Remark != nil {
-		t.Errorf("absent columns must give nil: %+v", d.Colleagues[0])
+	c := d.Colleagues[0].Fields()
+	if c.Source.Sheet != "staff" || c.YCMManager == nil || !*c.YCMManager {
+		t.Errorf("Colleague = %+v", c)
+	}
+	if c.Owner != nil || c.Remark != nil {
+		t.Errorf("absent columns must give nil: %+v", c)
 	}
 	if len(d.Instances) != 1 || d.Instances[0].Extensions != 30 || d.Instances[0].ConcurrentCalls != 4 {
 		t.Errorf("Instances = %+v", d.Instances)
@@ -91,7 +95,7 @@ func TestHeaderProblems(t *testing.T) {
 			{"a@example.com", "A", "B", "Sales", "b@example.com"},
 		}})
 		d, ps := Read([]string{path}, Options{})
-		if _, ok := findProblem(ps, `column E "E-mail" also means Email`); !ok || len(d.Colleagues) != 1 || d.Colleagues[0].Email != "a@example.com" {
+		if _, ok := findProblem(ps, `column E "E-mail" also means Email`); !ok || len(d.Colleagues) != 1 || d.Colleagues[0].Email() != "a@example.com" {
 			t.Errorf("got %+v\n%s", d.Colleagues, problemsText(ps))
 		}
 	})
@@ -104,7 +108,7 @@ func TestHeaderProblems(t *testing.T) {
 			{"a@example.com", "A", "B", "Sales"},
 		}})
 		d, ps := Read([]string{path}, Options{})
-		if len(ps) > 0 || len(d.Colleagues) != 1 || d.Colleagues[0].Source.Row != 5 {
+		if len(ps) > 0 || len(d.Colleagues) != 1 || d.Colleagues[0].Source().Row != 5 {
 			t.Errorf("got %+v\n%s", d.Colleagues, problemsText(ps))
 		}
 	})
@@ -172,7 +176,7 @@ func TestCheck(t *testing.T) {
 	})
 	var got []string
 	for _, c := range d.Colleagues {
-		got = append(got, c.Email)
+		got = append(got, c.Email())
 	}
 	for _, in := range d.Instances {
 		got = append(got, in.Ref)

@@ -113,7 +113,7 @@ func TestDates1904(t *testing.T) {
 		}
 		f.Close()
 		d, ps := Read([]string{path}, Options{})
-		if len(ps) > 0 || len(d.Colleagues) != 1 || *d.Colleagues[0].Remark != "2026-11-26" {
+		if len(ps) > 0 || len(d.Colleagues) != 1 || d.Colleagues[0].Fields().Remark == nil || *d.Colleagues[0].Fields().Remark != "2026-11-26" {
 			t.Errorf("1904=%v: got %+v\n%s", use1904, d.Colleagues, problemsText(ps))
 		}
 	}

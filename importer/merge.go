@@ -52,7 +52,7 @@ func dedupe(d *Desired) []Problem {
 	byEmail := map[string][]cref{}
 	var emails []string
 	add := func(c Colleague, ref cref) {
-		k := strings.ToLower(c.Email)
+		k := strings.ToLower(c.Email())
 		if k == "" {
 			return
 		}
@@ -84,12 +84,12 @@ func dedupe(d *Desired) []Problem {
 			var others []string
 			for _, o := range refs {
 				if o != r {
-					others = append(others, get(o).Source.String())
+					others = append(others, get(o).Source().String())
 				}
 			}
-			col := d.column(c.Source, "Email")
-			ps = append(ps, Problem{Source: c.Source, Column: col.Letter, Header: col.Header, Value: c.Email, Severity: Error,
-				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email, strings.Join(others, ", ")),
+			col := d.column(c.Source(), "Email")
+			ps = append(ps, Problem{Source: c.Source(), Column: col.Letter, Header: col.Header, Value: c.Email(), Severity: Error,
+				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email(), strings.Join(others, ", ")),
 				Fix:     "keep one row per colleague; none of these rows is applied until then"})
 			if !r.rejected {
 				reject[r.i] = true

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -26,54 +27,7 @@ type tableReader struct {
 	d        *Desired
 	ps       *[]Problem
 	rowCount int
-	shared   *shared
-}
-
-// shared holds values many rows have in common, so that 100,000 rows stay compact.
-// Colleagues share them: treat Permissions and the pointers as read-only.
-type shared struct {
-	yes, no *bool
-	empty   *string
-	perms   map[string][]string
-	strs    map[string]string  // names that repeat (first names, common last names)
-	ptrs    map[string]*string // owners and remarks that repeat
-}
-
-// maxShared bounds each map of shared values: past it, values are kept as read.
-const maxShared = 10_000
-
-func newShared() *shared {
-	t, f, e := true, false, ""
-	return &shared{yes: &t, no: &f, empty: &e, perms: map[string][]string{}, strs: map[string]string{}, ptrs: map[string]*string{}}
-}
-
-// str returns s, or an equal string read before.
-func (sh *shared) str(s string) string {
-	if v, ok := sh.strs[s]; ok {
-		return v
-	}
-	if len(sh.strs) < maxShared {
-		s = strings.Clone(s) // not a slice of a whole CSV record
-		sh.strs[s] = s
-	}
-	return s
-}
-
-// ptr returns a pointer to s, shared with the rows that hold the same text.
-func (sh *shared) ptr(s string) *string {
-	if s == "" {
-		return sh.empty
-	}
-	if p, ok := sh.ptrs[s]; ok {
-		return p
-	}
-	if len(sh.ptrs) >= maxShared {
-		return &s
-	}
-	s = strings.Clone(s)
-	p := &s
-	sh.ptrs[s] = p
-	return p
+	tab      *table // what the rows of this table share; nil until the first row
 }
 
 // isBlank reports whether s holds only spaces, including non-breaking and zero-width ones.
@@ -120,8 +74,8 @@ func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
 		}
 	}
 	t.rowCount++
-	if t.shared == nil {
-		t.shared = newShared()
+	if t.tab == nil {
+		t.tab = &table{file: t.src.File, sheet: t.src.Sheet}
 	}
 	src := t.src
 	src.Row = rowNum
@@ -195,37 +149,36 @@ func (r *rowCheck) get(f field) (string, int) {
 }
 
 func (r *rowCheck) colleague() Colleague {
-	c := Colleague{Source: r.src}
+	t := r.t.tab
+	c := Colleague{tab: t, row: int32(min(r.src.Row, math.MaxInt32))}
 	rawEmail, ei := r.get(fEmail)
-	c.Email = cleanText(rawEmail)
-	if msg, fix := checkEmail(c.Email); msg != "" {
+	c.email = cleanText(rawEmail)
+	if msg, fix := checkEmail(c.email); msg != "" {
 		r.problem(Error, ei, rawEmail, msg, fix)
 	}
 
 	state, si := r.get(fState)
 	switch strings.ToLower(cleanText(state)) {
 	case "", "present":
-		c.State = Present
+		c.state = uint8(Present)
 	case "absent":
-		c.State = Absent
+		c.state = uint8(Absent)
 	default:
 		r.problem(Error, si, state, fmt.Sprintf("the state %q is neither present nor absent", cleanText(state)),
 			"write present (the colleague should exist; blank means present) or absent (the colleague should be deleted)")
 	}
 
-	first, fi := r.get(fFirstName)
-	last, li := r.get(fLastName)
-	c.FirstName, c.LastName = r.t.shared.str(cleanText(first)), r.t.shared.str(cleanText(last))
-	for _, n := range []struct {
-		v, raw string
-		col    int
-		what   string
-	}{{c.FirstName, first, fi, "first name"}, {c.LastName, last, li, "last name"}} {
-		if k := utf8.RuneCountInString(n.v); k > maxNameChars {
-			r.problem(Error, n.col, n.raw, fmt.Sprintf("the %s has %d characters, more than the portal's limit of %d", n.what, k, maxNameChars), "shorten it")
-		}
+	rawFirst, fi := r.get(fFirstName)
+	rawLast, li := r.get(fLastName)
+	first, last := cleanText(rawFirst), cleanText(rawLast)
+	c.first, c.last = t.share(first), t.share(last)
+	if k := utf8.RuneCountInString(first); k > maxNameChars {
+		r.problem(Error, fi, rawFirst, fmt.Sprintf("the first name has %d characters, more than the portal's limit of %d", k, maxNameChars), "shorten it")
 	}
-	if c.FirstName == "" && c.LastName == "" && c.State == Present {
+	if k := utf8.RuneCountInString(last); k > maxNameChars {
+		r.problem(Error, li, rawLast, fmt.Sprintf("the last name has %d characters, more than the portal's limit of %d", k, maxNameChars), "shorten it")
+	}
+	if first == "" && last == "" && c.State() == Present {
 		col := fi
 		if col < 0 {
 			col = li
@@ -234,8 +187,9 @@ func (r *rowCheck) colleague() Colleague {
 	}
 
 	perms, pi := r.get(fPermissions)
-	c.Permissions = r.t.permissions(perms)
-	if len(c.Permissions) == 0 && c.State == Present {
+	var n int
+	c.perms, n = t.permissions(perms)
+	if n == 0 && c.State() == Present {
 		r.problem(Error, pi, perms, "no permission given", "list at least one permission, separated by ; or , (an absent colleague needs none)")
 	}
 
@@ -244,13 +198,14 @@ func (r *rowCheck) colleague() Colleague {
 		if !ok {
 			r.problem(Error, col, v, fmt.Sprintf("%q is not a yes/no value", cleanText(v)), "write yes or no (also accepted: y/n, true/false, 1/0, x; blank means no)")
 		}
-		c.YCMManager = r.t.shared.no
+		c.flags |= hasYCMManager
 		if b {
-			c.YCMManager = r.t.shared.yes
+			c.flags |= ycmManager
 		}
 	}
 	if v, col := r.get(fOwner); col >= 0 {
-		c.Owner = r.t.shared.ptr(cleanText(v))
+		c.flags |= hasOwner
+		c.owner = t.share(cleanText(v))
 	}
 	if v, col := r.get(fRemark); col >= 0 {
 		s := cleanText(v)
@@ -259,28 +214,10 @@ func (r *rowCheck) colleague() Colleague {
 				s = iso
 			}
 		}
-		c.Remark = r.t.shared.ptr(s)
+		c.flags |= hasRemark
+		c.remark = t.remark(s)
 	}
 	return c
-}
-
-// permissions splits a permission cell, sharing the result between equal cells.
-func (t *tableReader) permissions(cell string) []string {
-	if t.shared == nil {
-		t.shared = newShared()
-	}
-	if p, ok := t.shared.perms[cell]; ok {
-		return p
-	}
-	p := splitList(cell)
-	for i := range p {
-		p[i] = strings.Clone(p[i])
-	}
-	p = p[:len(p):len(p)] // an append copies
-	if len(t.shared.perms) < maxShared {
-		t.shared.perms[strings.Clone(cell)] = p
-	}
-	return p
 }
 
 const maxNameChars = 63

@@ -74,9 +74,9 @@ func TestLibreOfficeResaves(t *testing.T) {
 	}
 	for i, c := range cols {
 		got := d.Colleagues[i]
-		want := Colleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Permissions: c.Permissions,
-			YCMManager: ptr(c.YCMManager), Owner: ptr(c.Owner), Remark: ptr(c.Remark)}
-		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Colleague{}, "Source")); diff != "" {
+		want := NewColleague(ColleagueFields{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Permissions: c.Permissions,
+			YCMManager: ptr(c.YCMManager), Owner: ptr(c.Owner), Remark: ptr(c.Remark)})
+		if diff := cmp.Diff(want, got, byFields, cmpopts.IgnoreFields(ColleagueFields{}, "Source")); diff != "" {
 			t.Errorf("row %d after LibreOffice (-want +got):\n%s", i+2, diff)
 		}
 	}

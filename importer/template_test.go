@@ -240,16 +240,17 @@ func TestTemplateFilledIn(t *testing.T) {
 		t.Fatalf("unexpected problems:\n%s", problemsText(ps))
 	}
 	want := &Desired{
-		Colleagues: []Colleague{
-			{Email: "ann@example.com", FirstName: "Ann", Permissions: []string{"Sales", "Billing"},
+		Colleagues: colleagues(
+			ColleagueFields{Email: "ann@example.com", FirstName: "Ann", Permissions: []string{"Sales", "Billing"},
 				YCMManager: ptr(true), Owner: ptr("east@partner.example"), Remark: ptr("007")},
-			{Email: "bob@example.com", YCMManager: ptr(false), Owner: ptr(""), Remark: ptr(""), State: Absent},
-		},
+			ColleagueFields{Email: "bob@example.com", YCMManager: ptr(false), Owner: ptr(""), Remark: ptr(""), State: Absent},
+		),
 		Instances: []Instance{{Ref: "Head Office", Extensions: 50}},
 	}
 	opts := cmp.Options{
 		cmpopts.IgnoreFields(Desired{}, "Files", "Layouts"),
-		cmpopts.IgnoreFields(Colleague{}, "Source"),
+		byFields,
+		cmpopts.IgnoreFields(ColleagueFields{}, "Source"),
 		cmpopts.IgnoreFields(Instance{}, "Source"),
 		cmpopts.EquateEmpty(),
 	}

@@ -81,20 +81,6 @@ func (s State) String() string {
 	return "present"
 }
 
-// Colleague is one row of the Colleagues table. Optional columns are pointers: nil
-// means the column is not in the file, so the portal's value is left alone.
-type Colleague struct {
-	Source      Source
-	Email       string   // trimmed, as written (compare with strings.EqualFold)
-	FirstName   string   // trimmed
-	LastName    string   // trimmed
-	Permissions []string // permission names as written, trimmed, in sheet order
-	YCMManager  *bool    // nil: column absent
-	Owner       *string  // subordinate partner e-mail or partner ID; "" own; nil: column absent
-	Remark      *string  // nil: column absent
-	State       State
-}
-
 // Instance is one row of the Instances table: the target size of a cloud PBX.
 type Instance struct {
 	Source          Source

@@ -24,8 +24,8 @@ func diffInputs(n int) (*importer.Desired, reconcile.Actual) {
 		if i%10 == 0 {
 			want = append(want, "Orders")
 		}
-		d.Colleagues[i] = importer.Colleague{Source: importer.Source{File: "big.xlsx", Sheet: "Colleagues", Row: i + 2},
-			Email: e, FirstName: "P", LastName: fmt.Sprint(i), Permissions: want}
+		d.Colleagues[i] = importer.NewColleague(importer.ColleagueFields{Source: importer.Source{File: "big.xlsx", Sheet: "Colleagues", Row: i + 2},
+			Email: e, FirstName: "P", LastName: fmt.Sprint(i), Permissions: want})
 	}
 	return d, a
 }

@@ -45,9 +45,9 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	p := Plan{Made: a.Now, Fingerprint: idx.fingerprint(),
 		Actions: make([]Action, 0, len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances))}
 	for _, c := range d.RejectedColleagues {
-		src := c.Source
-		p.Actions = append(p.Actions, Action{Kind: Skip, Object: ColleagueObject, Key: strings.ToLower(c.Email),
-			Label: c.Email, Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "the row has errors"})
+		src := c.Source()
+		p.Actions = append(p.Actions, Action{Kind: Skip, Object: ColleagueObject, Key: strings.ToLower(c.Email()),
+			Label: c.Email(), Name: fullName(c.FirstName(), c.LastName()), Source: &src, Reason: "the row has errors"})
 	}
 	for _, c := range d.Colleagues {
 		p.Actions = append(p.Actions, idx.colleague(c, a.Now, opts))
@@ -55,10 +55,10 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	if opts.Prune {
 		seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
 		for _, c := range d.RejectedColleagues {
-			seen[strings.ToLower(c.Email)] = true
+			seen[strings.ToLower(c.Email())] = true
 		}
 		for _, c := range d.Colleagues {
-			seen[strings.ToLower(c.Email)] = true
+			seen[strings.ToLower(c.Email())] = true
 		}
 		for i, pc := range a.Colleagues {
 			if seen[strings.ToLower(pc.Email)] {
@@ -346,26 +346,27 @@ func orNone(s string) string {
 }
 
 func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Action {
-	src := c.Source
-	key := strings.ToLower(c.Email)
-	pi, exists := ix.find(c.Email)
+	src := c.Source()
+	email, first, last := c.Email(), c.FirstName(), c.LastName()
+	key := strings.ToLower(email)
+	pi, exists := ix.find(email)
 	var pc portal.Colleague
 	if exists {
 		pc = ix.all[pi]
 	}
 
-	if c.State == importer.Absent {
+	if c.State() == importer.Absent {
 		if !exists {
-			return Action{Kind: Noop, Object: ColleagueObject, Key: key, Label: c.Email,
-				Name: fullName(c.FirstName, c.LastName), Source: &src, Reason: "absent, as asked"}
+			return Action{Kind: Noop, Object: ColleagueObject, Key: key, Label: email,
+				Name: fullName(first, last), Source: &src, Reason: "absent, as asked"}
 		}
 		a := ix.existing(pi, now)
-		a.Kind, a.Source, a.Label, a.Reason = Delete, &src, c.Email, "State absent"
+		a.Kind, a.Source, a.Label, a.Reason = Delete, &src, email, "State absent"
 		return a
 	}
 
-	ids, unknown := ix.resolvePermissions(c.Permissions)
-	want := portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, PermissionIDs: ids}
+	ids, unknown := ix.resolvePermissions(c.Permissions())
+	want := portal.NewColleague{Email: email, FirstName: first, LastName: last, PermissionIDs: ids}
 	var a Action
 	if exists {
 		a = ix.existing(pi, now)
@@ -374,19 +375,20 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 	} else {
 		a = Action{Object: ColleagueObject, Key: key}
 	}
-	a.Source, a.Label = &src, c.Email
-	if name := fullName(c.FirstName, c.LastName); name != a.Name {
+	a.Source, a.Label = &src, email
+	if name := fullName(first, last); name != a.Name {
 		a.Name = name
 	}
-	if c.YCMManager != nil {
-		want.YCMManager = *c.YCMManager
+	if v, ok := c.YCMManager(); ok {
+		want.YCMManager = v
 	}
-	if c.Remark != nil {
-		want.Remark = *c.Remark
+	if v, ok := c.Remark(); ok {
+		want.Remark = v
 	}
 	ownerOK := true
-	if c.Owner != nil {
-		want.OwnerID, ownerOK = ix.resolveOwner(*c.Owner)
+	owner, hasOwner := c.Owner()
+	if hasOwner {
+		want.OwnerID, ownerOK = ix.resolveOwner(owner)
 	}
 	a.Want = want
 
@@ -397,7 +399,7 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 		return a
 	case !ownerOK:
 		a.Kind = Skip
-		a.Blocked = fmt.Sprintf("owner %q is not a subordinate partner of this account", *c.Owner)
+		a.Blocked = fmt.Sprintf("owner %q is not a subordinate partner of this account", owner)
 		return a
 	}
 

@@ -45,7 +45,11 @@ func ptr[T any](v T) *T { return &v }
 func row(n int) importer.Source { return importer.Source{File: "s.xlsx", Sheet: "Colleagues", Row: n} }
 
 func col(n int, email, first, last string, perms ...string) importer.Colleague {
-	return importer.Colleague{Source: row(n), Email: email, FirstName: first, LastName: last, Permissions: perms}
+	return importer.NewColleague(colFields(n, email, first, last, perms...))
+}
+
+func colFields(n int, email, first, last string, perms ...string) importer.ColleagueFields {
+	return importer.ColleagueFields{Source: row(n), Email: email, FirstName: first, LastName: last, Permissions: perms}
 }
 
 type got struct {
@@ -68,11 +72,11 @@ func summarize(p Plan) []got {
 }
 
 func TestDiffColleagues(t *testing.T) {
-	absent := col(9, "finance@demo.example", "", "")
+	absent := colFields(9, "finance@demo.example", "", "")
 	absent.State = importer.Absent
-	goneAlready := col(10, "nobody@demo.example", "", "")
+	goneAlready := colFields(10, "nobody@demo.example", "", "")
 	goneAlready.State = importer.Absent
-	owned := col(11, "maya@demo.example", "Maya", "", "Customers")
+	owned := colFields(11, "maya@demo.example", "Maya", "", "Customers")
 	owned.Owner = ptr("REseller-north@demo.example")
 	tests := []struct {
 		name     string
@@ -93,7 +97,7 @@ func TestDiffColleagues(t *testing.T) {
 		},
 		{
 			name: "create for a subordinate partner, named by e-mail in any case",
-			rows: []importer.Colleague{owned},
+			rows: []importer.Colleague{importer.NewColleague(owned)},
 			want: []got{{Kind: "create", Key: "maya@demo.example", Changes: []string{"permissions: Customers", "owner: reseller-north@demo.example"}}},
 		},
 		{
@@ -105,9 +109,9 @@ func TestDiffColleagues(t *testing.T) {
 		{
 			name: "an explicit YCM manager and remark are compared",
 			rows: []importer.Colleague{func() importer.Colleague {
-				c := col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")
+				c := colFields(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")
 				c.YCMManager, c.Remark = ptr(false), ptr("night shift")
-				return c
+				return importer.NewColleague(c)
 			}()},
 			want: []got{{Kind: "update", Key: "ops.lead@demo.example", Changes: []string{
 				"YCM manager: yes → no", "remark: (empty) → night shift"}}},
@@ -126,7 +130,7 @@ func TestDiffColleagues(t *testing.T) {
 		},
 		{
 			name: "State absent deletes; absent and already gone is a no-op",
-			rows: []importer.Colleague{absent, goneAlready},
+			rows: []importer.Colleague{importer.NewColleague(absent), importer.NewColleague(goneAlready)},
 			opts: Options{MaxDelete: 5},
 			want: []got{{Kind: "delete", Key: "finance@demo.example"}, {Kind: "no-op", Key: "nobody@demo.example"}},
 		},

@@ -106,10 +106,10 @@ func (w world) actual(t *testing.T) reconcile.Actual {
 func wave(n int) *importer.Desired {
 	d := &importer.Desired{}
 	for i := range n {
-		d.Colleagues = append(d.Colleagues, importer.Colleague{
+		d.Colleagues = append(d.Colleagues, importer.NewColleague(importer.ColleagueFields{
 			Source: importer.Source{File: "wave.xlsx", Sheet: "Colleagues", Row: i + 2},
 			Email:  fmt.Sprintf("person%04d@demo.example", i), FirstName: "Person", LastName: fmt.Sprint(i),
-			Permissions: []string{"Dashboard", "Customers"}})
+			Permissions: []string{"Dashboard", "Customers"}}))
 	}
 	d.Instances = []importer.Instance{{Source: importer.Source{File: "wave.xlsx", Sheet: "Instances", Row: 2}, Ref: "Acme HQ", Extensions: 80}}
 	return d
@@ -156,8 +156,8 @@ func TestConvergesUnderFaults(t *testing.T) {
 		sent[strings.ToLower(e.To)]++
 	}
 	for _, c := range d.Colleagues {
-		if n := sent[c.Email]; n != 1 {
-			t.Errorf("%s got %d activation e-mails, want exactly 1", c.Email, n)
+		if n := sent[c.Email()]; n != 1 {
+			t.Errorf("%s got %d activation e-mails, want exactly 1", c.Email(), n)
 		}
 	}
 	if len(sent) != 120 {
@@ -167,8 +167,8 @@ func TestConvergesUnderFaults(t *testing.T) {
 
 func TestReinviteHappensOnce(t *testing.T) {
 	w := newWorld(t, sim.Options{}, nil)
-	d := &importer.Desired{Colleagues: []importer.Colleague{{Source: importer.Source{Row: 2}, Email: "stale.invite@demo.example",
-		FirstName: "Sam", LastName: "Stale", Permissions: []string{"Dashboard", "Customers"}}}}
+	d := &importer.Desired{Colleagues: []importer.Colleague{importer.NewColleague(importer.ColleagueFields{Source: importer.Source{Row: 2}, Email: "stale.invite@demo.example",
+		FirstName: "Sam", LastName: "Stale", Permissions: []string{"Dashboard", "Customers"}})}}
 	p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
 	if c := p.Counts(); c.Reinvite != 1 {
 		t.Fatalf("first plan: %s", c.Line())
