@@ -49,19 +49,15 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 		p.Actions = append(p.Actions, Action{Kind: Skip, Object: ColleagueObject, Key: strings.ToLower(c.Email()),
 			Label: c.Email(), Name: fullName(c.FirstName(), c.LastName()), Source: &src, Reason: "the row has errors"})
 	}
-	for _, c := range d.Colleagues {
-		p.Actions = append(p.Actions, idx.colleague(c, a.Now, opts))
+	match, matched := idx.join(d)
+	srcs := make([]importer.Source, len(d.Colleagues)) // one allocation for every row's Source
+	for j, c := range d.Colleagues {
+		srcs[j] = c.Source()
+		p.Actions = append(p.Actions, idx.colleague(c, &srcs[j], idx.colleagueMatch(c.Email(), match[j]), a.Now, opts))
 	}
 	if opts.Prune {
-		seen := make(map[string]bool, len(d.Colleagues)+len(d.RejectedColleagues))
-		for _, c := range d.RejectedColleagues {
-			seen[strings.ToLower(c.Email())] = true
-		}
-		for _, c := range d.Colleagues {
-			seen[strings.ToLower(c.Email())] = true
-		}
-		for i, pc := range a.Colleagues {
-			if seen[strings.ToLower(pc.Email)] {
+		for i := range a.Colleagues {
+			if matched[i] {
 				continue
 			}
 			act := idx.existing(i, a.Now)
@@ -137,9 +133,7 @@ func sortActions(as []Action) {
 
 type index struct {
 	all        []portal.Colleague
-	states     []uint64         // colleagueState of all, computed once
-	colleagues map[uint64]int32 // first index in all, by emailKey
-	next       []int32          // the next index in all with the same emailKey, or -1
+	states     []uint64 // colleagueState of all, computed once
 	permByName map[string]portal.Permission
 	permByID   map[int64]portal.Permission
 	permOrder  map[int64]int
@@ -153,8 +147,6 @@ func newIndex(a Actual) *index {
 	ix := &index{
 		all:        a.Colleagues,
 		states:     make([]uint64, len(a.Colleagues)),
-		colleagues: make(map[uint64]int32, len(a.Colleagues)),
-		next:       make([]int32, len(a.Colleagues)),
 		permByName: map[string]portal.Permission{},
 		permByID:   map[int64]portal.Permission{},
 		permOrder:  map[int64]int{},
@@ -163,14 +155,6 @@ func newIndex(a Actual) *index {
 		pbxByName:  map[string][]portal.PBX{},
 	}
 	for i, c := range a.Colleagues {
-		k := emailKey(c.Email)
-		ix.next[i] = -1
-		if first, ok := ix.colleagues[k]; ok {
-			// Keep the first; chain the rest (the same e-mail twice, or a hash collision).
-			ix.next[i], ix.next[first] = ix.next[first], int32(i)
-		} else {
-			ix.colleagues[k] = int32(i)
-		}
 		ix.states[i] = colleagueState(c)
 	}
 	ix.pbxStates = make([]uint64, len(a.PBXs))
@@ -216,20 +200,6 @@ func activation(c portal.Colleague, now time.Time) Activation {
 	return ActivationNone
 }
 
-// find looks a colleague up by e-mail, case-insensitively.
-func (ix *index) find(email string) (int, bool) {
-	i, ok := ix.colleagues[emailKey(email)]
-	if !ok {
-		return 0, false
-	}
-	for ; i >= 0; i = ix.next[i] {
-		if strings.EqualFold(ix.all[i].Email, email) {
-			return int(i), true
-		}
-	}
-	return 0, false
-}
-
 // emailKey hashes an e-mail case-insensitively, without allocating for ASCII.
 func emailKey(s string) uint64 {
 	h := uint64(14695981039346656037)
@@ -250,7 +220,7 @@ func emailKey(s string) uint64 {
 // existing is the action skeleton for the portal's colleague i.
 func (ix *index) existing(i int, now time.Time) Action {
 	c := &ix.all[i]
-	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email, Was: stateString(ix.states[i]),
+	return Action{Object: ColleagueObject, Key: strings.ToLower(c.Email), Label: c.Email, Was: ix.states[i],
 		Name: fullName(c.FirstName, c.LastName), ColleagueID: c.ID, Activation: activation(*c, now),
 		InvitedAt: c.CreatedAt, Frozen: c.Status == portal.StatusFrozen,
 		Want: portal.NewColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
@@ -345,11 +315,11 @@ func orNone(s string) string {
 	return s
 }
 
-func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Action {
-	src := c.Source()
+// colleague plans one input row; pi is the portal colleague it matches, or -1.
+func (ix *index) colleague(c importer.Colleague, src *importer.Source, pi int, now time.Time, opts Options) Action {
 	email, first, last := c.Email(), c.FirstName(), c.LastName()
 	key := strings.ToLower(email)
-	pi, exists := ix.find(email)
+	exists := pi >= 0
 	var pc portal.Colleague
 	if exists {
 		pc = ix.all[pi]
@@ -358,10 +328,10 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 	if c.State() == importer.Absent {
 		if !exists {
 			return Action{Kind: Noop, Object: ColleagueObject, Key: key, Label: email,
-				Name: fullName(first, last), Source: &src, Reason: "absent, as asked"}
+				Name: fullName(first, last), Source: src, Reason: "absent, as asked"}
 		}
 		a := ix.existing(pi, now)
-		a.Kind, a.Source, a.Label, a.Reason = Delete, &src, email, "State absent"
+		a.Kind, a.Source, a.Label, a.Reason = Delete, src, email, "State absent"
 		return a
 	}
 
@@ -375,7 +345,7 @@ func (ix *index) colleague(c importer.Colleague, now time.Time, opts Options) Ac
 	} else {
 		a = Action{Object: ColleagueObject, Key: key}
 	}
-	a.Source, a.Label = &src, email
+	a.Source, a.Label = src, email
 	if name := fullName(first, last); name != a.Name {
 		a.Name = name
 	}
@@ -493,7 +463,7 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 		a.Kind, a.Blocked = Skip, problem
 		return a
 	}
-	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, stateString(pbxState(p))
+	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, pbxState(p)
 	a.Before = portal.Capacity{Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls,
 		RecordingStatus: p.RecordingStatus, RecordingMinutes: p.RecordingMinutes}
 	a.After = a.Before
@@ -530,14 +500,18 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 func Fingerprint(a Actual) string { return newIndex(a).fingerprint() }
 
 func (ix *index) fingerprint() string {
-	hs := make([]uint64, 0, len(ix.states)+len(ix.pbxStates))
-	hs = append(hs, ix.states...)
-	hs = append(hs, ix.pbxStates...)
-	slices.Sort(hs)
+	hs := make([]keyed, 0, len(ix.states)+len(ix.pbxStates))
+	for _, x := range ix.states {
+		hs = append(hs, keyed{h: x})
+	}
+	for _, x := range ix.pbxStates {
+		hs = append(hs, keyed{h: x})
+	}
+	radixSort(hs)
 	h := sha256.New()
 	var b [8]byte
 	for _, x := range hs {
-		binary.LittleEndian.PutUint64(b[:], x)
+		binary.LittleEndian.PutUint64(b[:], x.h)
 		h.Write(b[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -606,8 +580,6 @@ func shortHash(b []byte) uint64 {
 	}
 	return h
 }
-
-func stateString(x uint64) string { return strconv.FormatUint(x, 16) }
 
 // checkPool walks the resizes in plan order (shrinks first) against the hosting
 // package's pool and blocks each grow that cannot fit, so none fails halfway.

@@ -274,3 +274,46 @@ func TestPoolShrinksFirstAndBlocksWhatCannotFit(t *testing.T) {
 		t.Errorf("blocked (-want +got):\n%s", diff)
 	}
 }
+
+func TestRadixSortIsStable(t *testing.T) {
+	ks := make([]keyed, 5000)
+	for i := range ks {
+		ks[i] = keyed{h: uint64(i*7919%1000) << (8 * uint(i%8)), i: int32(i)}
+	}
+	radixSort(ks)
+	for i := 1; i < len(ks); i++ {
+		if ks[i-1].h > ks[i].h || (ks[i-1].h == ks[i].h && ks[i-1].i > ks[i].i) {
+			t.Fatalf("not sorted stably at %d: %v %v", i, ks[i-1], ks[i])
+		}
+	}
+}
+
+func TestJoinTakesTheFirstOfDuplicatesAndMarksRejectedRows(t *testing.T) {
+	a := demoActual()
+	a.Colleagues = append(a.Colleagues, portal.Colleague{ID: 99, Email: "FINANCE@demo.example", Status: portal.StatusActive})
+	d := &importer.Desired{
+		Colleagues:         []importer.Colleague{col(2, "Finance@Demo.Example", "Fiona", "Nance", "Dashboard", "Billing"), col(3, "nobody@demo.example", "N", "")},
+		RejectedColleagues: []importer.Colleague{col(4, "NEW.HIRE@demo.example", "", "")},
+	}
+	ix := newIndex(a)
+	match, matched := ix.join(d)
+	if ix.colleagueMatch("Finance@Demo.Example", match[0]) != 1 || match[1] != -1 {
+		t.Errorf("match = %v, want [1 -1]: the portal's first finance@ and no nobody@", match)
+	}
+	// Both portal copies of finance@ have the row's hash: neither may be pruned.
+	want := []bool{false, true, true, false, false, true}
+	if diff := cmp.Diff(want, matched); diff != "" {
+		t.Errorf("matched (-want +got):\n%s", diff)
+	}
+}
+
+func TestColleagueMatchSurvivesAHashCollision(t *testing.T) {
+	ix := newIndex(demoActual())
+	// A candidate with another e-mail (as a collision would give) is not taken.
+	if got := ix.colleagueMatch("finance@demo.example", 0); got != 1 {
+		t.Errorf("got %d, want 1 (finance@)", got)
+	}
+	if got := ix.colleagueMatch("nobody@demo.example", 0); got != -1 {
+		t.Errorf("got %d, want -1", got)
+	}
+}

@@ -103,7 +103,7 @@ type Action struct {
 	Changes []Change
 	Reason  string // why this action, e.g. "State absent" or "invitation expired 24h ago"
 	Blocked string // non-empty: a rule or guard keeps this action from running, and why
-	Was     string // the object's state on the portal when planned: a saved plan is stale if it differs
+	Was     uint64 `json:",string"` // a hash of the object's state on the portal when planned: a saved plan is stale if it differs
 
 	// Colleagues.
 	ColleagueID int64               // the portal's id, 0 for a create

@@ -85,20 +85,20 @@ func ReadPlanFile(path string) (Plan, []string, error) {
 // Stale lists the actions of a saved plan whose objects changed on the portal since
 // the plan was made. A stale plan must not be applied.
 func Stale(p Plan, a Actual) []string {
-	colleagues := make(map[string]string, len(a.Colleagues))
+	colleagues := make(map[string]uint64, len(a.Colleagues))
 	for _, c := range a.Colleagues {
-		colleagues[strings.ToLower(c.Email)] = stateString(colleagueState(c))
+		colleagues[strings.ToLower(c.Email)] = colleagueState(c)
 	}
-	pbxs := make(map[string]string, len(a.PBXs))
+	pbxs := make(map[string]uint64, len(a.PBXs))
 	for _, x := range a.PBXs {
-		pbxs[strings.ToLower(x.SN)] = stateString(pbxState(x))
+		pbxs[strings.ToLower(x.SN)] = pbxState(x)
 	}
 	var out []string
 	for _, act := range p.Actions {
 		if !act.Runs() {
 			continue
 		}
-		var cur string
+		var cur uint64
 		var ok bool
 		if act.Object == ColleagueObject {
 			cur, ok = colleagues[act.Key]
