@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,17 +37,7 @@ Permission, owner and PBX names are checked against the portal when one is reach
 			}
 			desired, problems := importer.Read(args, opts)
 			if !offline && !unreadable(problems, desired) {
-				c, err := a.connect(pf)
-				if err != nil {
-					return err
-				}
-				defer c.close()
-				actual, err := a.readPortal(cmd.Context(), c)
-				if err != nil {
-					a.log.Warn().Err(err).Msg("the portal could not be read: checked the files alone")
-				} else {
-					problems = append(problems, importer.Check(desired, catalog(actual))...)
-				}
+				problems = append(problems, a.checkAgainstPortal(cmd.Context(), pf, desired)...)
 			}
 			errs, warns := countProblems(problems)
 			if format == "json" {
@@ -112,4 +103,21 @@ func writeProblemsJSON(w io.Writer, ps []importer.Problem) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)
+}
+
+// checkAgainstPortal checks names against the portal when it can be reached; otherwise
+// it says so and the files are checked alone.
+func (a *app) checkAgainstPortal(ctx context.Context, pf portalFlags, d *importer.Desired) []importer.Problem {
+	c, err := a.connect(pf)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "ycm-onboard: "+err.Error()+": checked the files alone")
+		return nil
+	}
+	defer c.close()
+	actual, err := a.readPortal(ctx, c)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "ycm-onboard: "+err.Error()+": checked the files alone")
+		return nil
+	}
+	return importer.Check(d, catalog(actual))
 }
