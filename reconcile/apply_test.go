@@ -194,10 +194,15 @@ func TestApplyCanary(t *testing.T) {
 
 func TestApplyCancelledStopsNewWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	var started atomic.Int64
+	var (
+		mu      sync.Mutex // no other call counts until the fifth has cancelled
+		started int
+	)
 	f := &fakePortal{}
 	f.fail = func(key string) error {
-		if started.Add(1) == 5 {
+		mu.Lock()
+		defer mu.Unlock()
+		if started++; started == 5 {
 			cancel()
 		}
 		return nil
