@@ -220,9 +220,6 @@ func TestZipBomb(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
 		t.Errorf("refusing a %d-byte bomb allocated %d bytes", fi.Size(), grew)
 	}
-	if elapsed > 2*time.Second {
-		t.Errorf("refusing took %v", elapsed)
-	}
 	t.Logf("%d-byte file declaring 64 MiB refused in %v", fi.Size(), elapsed)
 }
 
