@@ -219,8 +219,8 @@ func TestApplyCancelledStopsNewWork(t *testing.T) {
 
 func TestApplyShrinksBeforeGrows(t *testing.T) {
 	p := Plan{Actions: []Action{
-		{Kind: Resize, Object: InstanceObject, PBXID: 1, Before: portal.Capacity{Extensions: 10}, After: portal.Capacity{Extensions: 20}},
-		{Kind: Resize, Object: InstanceObject, PBXID: 2, Before: portal.Capacity{Extensions: 20}, After: portal.Capacity{Extensions: 10}},
+		{Kind: Resize, Object: InstanceObject, Sizing: &Sizing{PBXID: 1, Before: portal.Capacity{Extensions: 10}, After: portal.Capacity{Extensions: 20}}},
+		{Kind: Resize, Object: InstanceObject, Sizing: &Sizing{PBXID: 2, Before: portal.Capacity{Extensions: 20}, After: portal.Capacity{Extensions: 10}}},
 	}}
 	f := &fakePortal{}
 	if _, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 8}); err != nil {

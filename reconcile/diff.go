@@ -427,7 +427,7 @@ func (ix *index) instances(d *importer.Desired, opts Options) []Action {
 	for _, in := range d.RejectedInstances {
 		src := in.Source
 		out = append(out, Action{Kind: Skip, Object: InstanceObject, Key: strings.ToLower(in.Ref), Label: in.Ref,
-			Source: &src, Reason: "the row has errors", ExtensionsUsed: -1})
+			Source: &src, Reason: "the row has errors", Sizing: &Sizing{ExtensionsUsed: -1}})
 	}
 	for _, in := range d.Instances {
 		out = append(out, ix.instance(in, opts))
@@ -457,7 +457,7 @@ func (ix *index) findPBX(ref string) (portal.PBX, string) {
 func (ix *index) instance(in importer.Instance, opts Options) Action {
 	src := in.Source
 	a := Action{Object: InstanceObject, Key: strings.ToLower(in.Ref), Label: in.Ref, Source: &src,
-		Derivation: in.Derivation, ExtensionsUsed: -1}
+		Sizing: &Sizing{Derivation: in.Derivation, ExtensionsUsed: -1}}
 	p, problem := ix.findPBX(in.Ref)
 	if problem != "" {
 		a.Kind, a.Blocked = Skip, problem

@@ -11,7 +11,7 @@ import (
 )
 
 // Kind is what an action does.
-type Kind int
+type Kind uint8
 
 const (
 	Noop     Kind = iota // nothing to change
@@ -35,7 +35,7 @@ func (k Kind) Symbol() string { return kindSymbols[k] }
 func (k Kind) Changes() bool { return k != Noop && k != Skip }
 
 // Object is what an action is about.
-type Object int
+type Object uint8
 
 const (
 	ColleagueObject Object = iota
@@ -96,6 +96,7 @@ const InviteValidity = 48 * time.Hour
 type Action struct {
 	Kind    Kind
 	Object  Object
+	Frozen  bool             // colleagues: the portal has the account frozen
 	Key     string           // lower-case e-mail, or the PBX's SN
 	Label   string           // the e-mail as written, or the PBX's name
 	Name    string           // the colleague's full name
@@ -110,9 +111,14 @@ type Action struct {
 	Want        portal.NewColleague // the desired state (create, update, re-invite)
 	Activation  Activation          // before the run
 	InvitedAt   time.Time           // zero when unknown
-	Frozen      bool
 
-	// Instances.
+	// PBXs: set for every PBX action, nil for colleagues (a plan of a million
+	// colleagues does not carry a million empty capacities).
+	*Sizing
+}
+
+// Sizing is what a PBX action carries.
+type Sizing struct {
 	PBXID          int64
 	Before, After  portal.Capacity
 	ExtensionsUsed int // -1 when unknown
@@ -124,7 +130,7 @@ func (a Action) Runs() bool { return a.Kind.Changes() && a.Blocked == "" }
 
 // Shrink reports whether a resize lowers the extension capacity.
 func (a Action) Shrink() bool {
-	return a.Kind == Resize && a.After.Extensions < a.Before.Extensions
+	return a.Kind == Resize && a.Sizing != nil && a.After.Extensions < a.Before.Extensions
 }
 
 // Plan is every action, in the order they are shown and reported.

@@ -495,7 +495,7 @@ func (b *book) poolLeft() []int {
 	free := b.r.ExtensionPool - b.r.ExtensionsAllocated
 	for k, i := range b.instances {
 		a := &b.r.Plan.Actions[i]
-		if o := b.outcomes[i]; a.Kind == reconcile.Resize && (o == reconcile.Applied || o == reconcile.Planned) {
+		if o := b.outcomes[i]; a.Kind == reconcile.Resize && a.Sizing != nil && (o == reconcile.Applied || o == reconcile.Planned) {
 			free -= a.After.Extensions - a.Before.Extensions
 		}
 		left[k] = free
@@ -507,7 +507,10 @@ func (b *book) writeInstances() error {
 	pool := b.poolLeft()
 	return b.streamTable(sheetInstances, "InstanceTable", instanceColumns, len(b.instances), func(k int, row []cell) {
 		i := b.instances[k]
-		a := &b.r.Plan.Actions[i]
+		a := b.r.Plan.Actions[i] // a copy: a PBX action without sizing gets an empty one here
+		if a.Sizing == nil {
+			a.Sizing = &reconcile.Sizing{ExtensionsUsed: -1}
+		}
 		o := b.outcomes[i]
 		res := b.r.result(i)
 		pos := func(n int) cell { return b.num(n, n > 0 && a.Kind != reconcile.Skip) }

@@ -57,16 +57,16 @@ func applyRun() Run {
 			Activation: reconcile.ActivationPending, InvitedAt: t0.Add(-50 * time.Hour)},
 		{Kind: reconcile.Noop, Object: C, Key: "lea@acme.example", Label: "lea@acme.example", Name: "Léa Soon", Source: src(14), ColleagueID: 19,
 			Activation: reconcile.ActivationPending, InvitedAt: t0.Add(-12*time.Hour - 30*time.Minute)},
-		{Kind: reconcile.Resize, Object: P, Key: "PCE-ACME-0001", Label: "Acme HQ", Source: pbxSrc(2), PBXID: 7715,
+		{Kind: reconcile.Resize, Object: P, Key: "PCE-ACME-0001", Label: "Acme HQ", Source: pbxSrc(2), Sizing: &reconcile.Sizing{PBXID: 7715,
 			Before: portal.Capacity{Extensions: 50, ConcurrentCalls: 10}, After: portal.Capacity{Extensions: 151, ConcurrentCalls: 20},
-			ExtensionsUsed: 42, Derivation: "137 users in 3cx.csv + 10% = 151",
+			ExtensionsUsed: 42, Derivation: "137 users in 3cx.csv + 10% = 151"},
 			Changes: []reconcile.Change{{Field: "Extensions", Old: "50", New: "151"}, {Field: "Concurrent calls", Old: "10", New: "20"}}},
-		{Kind: reconcile.Noop, Object: P, Key: "PCE-ACME-0002", Label: "Acme Branch", Source: pbxSrc(3), PBXID: 7716,
-			Before: portal.Capacity{Extensions: 20, ConcurrentCalls: 4}, After: portal.Capacity{Extensions: 20, ConcurrentCalls: 4}, ExtensionsUsed: -1},
-		{Kind: reconcile.Skip, Object: P, Key: "0007", Label: "0007", Source: pbxSrc(4), ExtensionsUsed: -1},
-		{Kind: reconcile.Resize, Object: P, Key: "PCE-ACME-0003", Label: "=1+1", Source: pbxSrc(5), PBXID: 7717,
+		{Kind: reconcile.Noop, Object: P, Key: "PCE-ACME-0002", Label: "Acme Branch", Source: pbxSrc(3), Sizing: &reconcile.Sizing{PBXID: 7716,
+			Before: portal.Capacity{Extensions: 20, ConcurrentCalls: 4}, After: portal.Capacity{Extensions: 20, ConcurrentCalls: 4}, ExtensionsUsed: -1}},
+		{Kind: reconcile.Skip, Object: P, Key: "0007", Label: "0007", Source: pbxSrc(4), Sizing: &reconcile.Sizing{ExtensionsUsed: -1}},
+		{Kind: reconcile.Resize, Object: P, Key: "PCE-ACME-0003", Label: "=1+1", Source: pbxSrc(5), Sizing: &reconcile.Sizing{PBXID: 7717,
 			Before: portal.Capacity{Extensions: 100, ConcurrentCalls: 10}, After: portal.Capacity{Extensions: 30, ConcurrentCalls: 10},
-			ExtensionsUsed: 64, Changes: []reconcile.Change{{Field: "Extensions", Old: "100", New: "30"}}},
+			ExtensionsUsed: 64}, Changes: []reconcile.Change{{Field: "Extensions", Old: "100", New: "30"}}},
 	}
 	refused := "The portal refused the e-mail domain; use the colleague's company address, then run apply again."
 	results := []reconcile.Result{

@@ -22,7 +22,7 @@ func TestIntentAndOutcomeOf(t *testing.T) {
 			Intent{Source: "wave1.xlsx sheet Colleagues row 7", Object: "colleague", Key: "a@example.com", Kind: "create"}},
 		{reconcile.Action{Kind: reconcile.Delete, Object: reconcile.ColleagueObject, Key: "b@example.com", ColleagueID: 9},
 			Intent{Object: "colleague", Key: "b@example.com", Kind: "delete", PortalID: 9}},
-		{reconcile.Action{Kind: reconcile.Resize, Object: reconcile.InstanceObject, Key: "SN1", PBXID: 4, ColleagueID: 99},
+		{reconcile.Action{Kind: reconcile.Resize, Object: reconcile.InstanceObject, Key: "SN1", Sizing: &reconcile.Sizing{PBXID: 4}, ColleagueID: 99},
 			Intent{Object: "PBX", Key: "SN1", Kind: "resize", PortalID: 4}},
 	} {
 		if d := cmp.Diff(tc.want, IntentOf(tc.a)); d != "" {

@@ -129,7 +129,7 @@ type Intent struct {
 // IntentOf is the intent of a plan's action.
 func IntentOf(a reconcile.Action) Intent {
 	in := Intent{Object: a.Object.String(), Key: a.Key, Kind: a.Kind.String(), PortalID: a.ColleagueID}
-	if a.Object == reconcile.InstanceObject {
+	if a.Object == reconcile.InstanceObject && a.Sizing != nil {
 		in.PortalID = a.PBXID
 	}
 	if a.Source != nil {

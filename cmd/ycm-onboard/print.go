@@ -33,7 +33,7 @@ func printPlan(w io.Writer, p reconcile.Plan) {
 		if a.Reason != "" && a.Kind != reconcile.Skip {
 			detail = append(detail, a.Reason)
 		}
-		if a.Derivation != "" {
+		if a.Sizing != nil && a.Derivation != "" {
 			detail = append(detail, a.Derivation)
 		}
 		mark, kind := a.Kind.Symbol(), a.Kind.String()
