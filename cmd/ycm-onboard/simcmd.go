@@ -15,9 +15,8 @@ import (
 
 func (a *app) simCommand() *cobra.Command {
 	var (
-		addr  string
-		opts  sim.Options
-		ready func(addr string) // tests learn the address here
+		addr string
+		opts sim.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -41,9 +40,6 @@ shows request statistics (see docs/wire.md).`,
 			}
 			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 			a.log.Info().Str("addr", "http://"+ln.Addr().String()).Msg("simulator serving the Partner Portal and YCM APIs")
-			if ready != nil {
-				ready(ln.Addr().String())
-			}
 			ctx := cmd.Context()
 			stop := context.AfterFunc(ctx, func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
