@@ -219,7 +219,6 @@ type rowReader struct {
 	lastEnd int   // physical line on which the previous record ended
 	started bool
 	extra   []int // rows with values beyond the header width
-	err     error
 }
 
 // next reads one record and computes its spreadsheet row.

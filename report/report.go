@@ -298,15 +298,15 @@ var deflaters sync.Pool
 type deflater struct{ *flate.Writer }
 
 func newDeflater(w io.Writer) (io.WriteCloser, error) {
-	if d, ok := deflaters.Get().(deflater); ok {
+	if d, ok := deflaters.Get().(*deflater); ok {
 		d.Reset(w)
 		return d, nil
 	}
 	fw, err := flate.NewWriter(w, flate.BestSpeed)
-	return deflater{fw}, err
+	return &deflater{fw}, err
 }
 
-func (d deflater) Close() error {
+func (d *deflater) Close() error {
 	err := d.Writer.Close()
 	deflaters.Put(d)
 	return err

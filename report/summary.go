@@ -70,7 +70,7 @@ type ActionCounts struct {
 
 func (c *ActionCounts) of(k reconcile.Kind) *OutcomeCounts {
 	ps := [...]*OutcomeCounts{&c.Noop, &c.Create, &c.Update, &c.Delete, &c.Reinvite, &c.Resize, &c.Skip}
-	if int(k) >= len(ps) || k < 0 {
+	if int(k) >= len(ps) {
 		return new(OutcomeCounts) // a kind this report does not know
 	}
 	return ps[k]
