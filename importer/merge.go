@@ -44,129 +44,96 @@ func (d *Desired) column(src Source, name string) ColumnRef {
 // than once, in one file or across files.
 func dedupe(d *Desired) []Problem {
 	var ps []Problem
-
-	type cref struct {
-		rejected bool
-		i        int
-	}
-	byEmail := map[string][]cref{}
-	var emails []string
-	add := func(c Colleague, ref cref) {
-		k := strings.ToLower(c.Email())
-		if k == "" {
-			return
-		}
-		if _, ok := byEmail[k]; !ok {
-			emails = append(emails, k)
-		}
-		byEmail[k] = append(byEmail[k], ref)
-	}
-	for i, c := range d.Colleagues {
-		add(c, cref{false, i})
-	}
-	for i, c := range d.RejectedColleagues {
-		add(c, cref{true, i})
-	}
-	reject := map[int]bool{}
-	for _, k := range emails {
-		refs := byEmail[k]
-		if len(refs) < 2 {
-			continue
-		}
-		get := func(r cref) Colleague {
-			if r.rejected {
-				return d.RejectedColleagues[r.i]
-			}
-			return d.Colleagues[r.i]
-		}
-		for _, r := range refs {
-			c := get(r)
-			var others []string
-			for _, o := range refs {
-				if o != r {
-					others = append(others, get(o).Source().String())
-				}
+	d.Colleagues, d.RejectedColleagues = rejectDuplicates(d.Colleagues, d.RejectedColleagues,
+		func(c Colleague) string { return strings.ToLower(c.Email()) },
+		func(c Colleague, others []Colleague) {
+			places := make([]string, len(others))
+			for i, o := range others {
+				places[i] = o.Source().String()
 			}
 			col := d.column(c.Source(), "Email")
 			ps = append(ps, Problem{Source: c.Source(), Column: col.Letter, Header: col.Header, Value: c.Email(), Severity: Error,
-				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email(), strings.Join(others, ", ")),
+				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email(), strings.Join(places, ", ")),
 				Fix:     "keep one row per colleague; none of these rows is applied until then"})
+		})
+	d.Instances, d.RejectedInstances = rejectDuplicates(d.Instances, d.RejectedInstances,
+		func(in Instance) string { return strings.ToLower(in.Ref) },
+		func(in Instance, others []Instance) {
+			places := make([]string, len(others))
+			for i, o := range others {
+				places[i] = instancePlace(o)
+			}
+			col := d.column(in.Source, "PBX")
+			ps = append(ps, Problem{Source: in.Source, Column: col.Letter, Header: col.Header, Value: in.Ref, Severity: Error,
+				Message: fmt.Sprintf("PBX %s is sized more than once: here and in %s", in.Ref, strings.Join(places, ", ")),
+				Fix:     "size each PBX in one place only (one Instances row, or one --3cx export); none of these sizes is applied until then"})
+		})
+	return ps
+}
+
+// rejectDuplicates finds the keys that more than one row has, kept or rejected (an
+// empty key counts for nothing), calls report for each such row with the others, and
+// moves the kept ones among them to the rejected rows.
+func rejectDuplicates[T any](kept, rejected []T, key func(T) string, report func(row T, others []T)) ([]T, []T) {
+	type ref struct {
+		rejected bool
+		i        int
+	}
+	get := func(r ref) T {
+		if r.rejected {
+			return rejected[r.i]
+		}
+		return kept[r.i]
+	}
+	byKey := map[string][]ref{}
+	var order []string
+	add := func(row T, r ref) {
+		k := key(row)
+		if k == "" {
+			return
+		}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	for i, row := range kept {
+		add(row, ref{false, i})
+	}
+	for i, row := range rejected {
+		add(row, ref{true, i})
+	}
+	reject := map[int]bool{}
+	for _, k := range order {
+		refs := byKey[k]
+		if len(refs) < 2 {
+			continue
+		}
+		for _, r := range refs {
+			var others []T
+			for _, o := range refs {
+				if o != r {
+					others = append(others, get(o))
+				}
+			}
+			report(get(r), others)
 			if !r.rejected {
 				reject[r.i] = true
 			}
 		}
 	}
-	if len(reject) > 0 {
-		kept := d.Colleagues[:0:0]
-		for i, c := range d.Colleagues {
-			if reject[i] {
-				d.RejectedColleagues = append(d.RejectedColleagues, c)
-			} else {
-				kept = append(kept, c)
-			}
-		}
-		d.Colleagues = kept
+	if len(reject) == 0 {
+		return kept, rejected
 	}
-
-	byRef := map[string][]cref{}
-	var refsOrder []string
-	addI := func(in Instance, ref cref) {
-		k := strings.ToLower(in.Ref)
-		if k == "" {
-			return
-		}
-		if _, ok := byRef[k]; !ok {
-			refsOrder = append(refsOrder, k)
-		}
-		byRef[k] = append(byRef[k], ref)
-	}
-	for i, in := range d.Instances {
-		addI(in, cref{false, i})
-	}
-	for i, in := range d.RejectedInstances {
-		addI(in, cref{true, i})
-	}
-	rejectI := map[int]bool{}
-	for _, k := range refsOrder {
-		refs := byRef[k]
-		if len(refs) < 2 {
-			continue
-		}
-		get := func(r cref) Instance {
-			if r.rejected {
-				return d.RejectedInstances[r.i]
-			}
-			return d.Instances[r.i]
-		}
-		for _, r := range refs {
-			in := get(r)
-			var others []string
-			for _, o := range refs {
-				if o != r {
-					others = append(others, instancePlace(get(o)))
-				}
-			}
-			col := d.column(in.Source, "PBX")
-			ps = append(ps, Problem{Source: in.Source, Column: col.Letter, Header: col.Header, Value: in.Ref, Severity: Error,
-				Message: fmt.Sprintf("PBX %s is sized more than once: here and in %s", in.Ref, strings.Join(others, ", ")),
-				Fix:     "size each PBX in one place only (one Instances row, or one --3cx export); none of these sizes is applied until then"})
-			if !r.rejected {
-				rejectI[r.i] = true
-			}
+	still := kept[:0:0]
+	for i, row := range kept {
+		if reject[i] {
+			rejected = append(rejected, row)
+		} else {
+			still = append(still, row)
 		}
 	}
-	if len(rejectI) > 0 {
-		kept := d.Instances[:0:0]
-		for i, in := range d.Instances {
-			if rejectI[i] {
-				d.RejectedInstances = append(d.RejectedInstances, in)
-			} else {
-				kept = append(kept, in)
-			}
-		}
-		d.Instances = kept
-	}
-	return ps
+	return still, rejected
 }
 
 func instancePlace(in Instance) string {
