@@ -496,9 +496,7 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 	return a
 }
 
-// Fingerprint identifies a portal state: any change to a colleague or PBX changes it.
-func Fingerprint(a Actual) string { return newIndex(a).fingerprint() }
-
+// fingerprint identifies a portal state: any change to a colleague or PBX changes it.
 func (ix *index) fingerprint() string {
 	hs := make([]keyed, 0, len(ix.states)+len(ix.pbxStates))
 	for _, x := range ix.states {
