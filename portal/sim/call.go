@@ -29,6 +29,7 @@ type call struct {
 	status     int // answered status; 0 when the connection was dropped
 	retryAfter time.Duration
 	dirty      bool // the world changed: save before answering
+	counted    bool // the stats have it
 	buf        []byte
 }
 
@@ -276,9 +277,19 @@ func (c *call) send(status int, body []byte) {
 	c.w.Write(body)
 }
 
-// drop closes the connection without an answer.
+// count records the call in the stats, once.
+func (c *call) count() {
+	if !c.counted {
+		c.counted = true
+		c.s.stats.leave(c.rt.name, c.status)
+	}
+}
+
+// drop closes the connection without an answer. The stats have the drop
+// before the client can see it.
 func (c *call) drop() {
 	c.status = 0
+	c.count()
 	rc := http.NewResponseController(c.w)
 	conn, _, err := rc.Hijack()
 	if err != nil {

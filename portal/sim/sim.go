@@ -384,7 +384,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := getCall(s, w, r, api, rt, id)
 	defer putCall(c)
 	s.stats.enter()
-	defer func() { s.stats.leave(rt.name, c.status) }()
+	defer c.count()
 	if s.onEnter != nil {
 		s.onEnter()
 	}
