@@ -56,6 +56,7 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 		p.Actions = append(p.Actions, idx.colleague(c, &srcs[j], idx.colleagueMatch(c.Email(), match[j]), a.Now, opts))
 	}
 	if opts.Prune {
+		blind := blindRows(d.RejectedColleagues)
 		for i := range a.Colleagues {
 			if matched[i] {
 				continue
@@ -63,6 +64,7 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 			act := idx.existing(i, a.Now)
 			act.Kind = Delete
 			act.Reason = "not in the sheet (--prune)"
+			act.Blocked = blind
 			p.Actions = append(p.Actions, act)
 		}
 	}
@@ -73,6 +75,33 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 	}
 	p.Tripped = Guards(p, len(a.Colleagues), opts)
 	return p
+}
+
+// blindRows says why nothing may be pruned while some rejected row names no e-mail
+// address at all: that row could be any colleague the portal has. "" when every
+// rejected row names one.
+func blindRows(rejected []importer.Colleague) string {
+	var rows []string
+	n := 0
+	for _, c := range rejected {
+		if len(salvageEmails(c.Email())) > 0 {
+			continue
+		}
+		if n++; n <= 3 {
+			rows = append(rows, c.Source().String())
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	where := strings.Join(rows, ", ")
+	if n > 3 {
+		where += fmt.Sprintf(" and %d more", n-3)
+	}
+	if n == 1 {
+		return fmt.Sprintf("not pruned: a row has no usable e-mail (%s), so the sheet cannot say who is absent: fix it, or run without --prune", where)
+	}
+	return fmt.Sprintf("not pruned: %d rows have no usable e-mail (%s), so the sheet cannot say who is absent: fix them, or run without --prune", n, where)
 }
 
 // sortActions puts colleague rows in source order (portal-only ones after, by e-mail),

@@ -148,6 +148,34 @@ func TestDiffColleagues(t *testing.T) {
 				{Kind: "delete", Key: "former.staff@demo.example"}, {Kind: "delete", Key: "new.hire@demo.example"},
 				{Kind: "delete", Key: "stale.invite@demo.example"}},
 		},
+		{
+			name: "a rejected row with a mistyped e-mail still keeps its colleague from being pruned",
+			rows: []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")},
+			rejected: []importer.Colleague{col(3, "former.staff@demo.example.", "", ""), col(4, "Fiona <FINANCE@demo.example>", "", ""),
+				col(5, "mailto:new.hire@demo.example", "", ""), col(6, "stale.invite @demo.example", "", "")},
+			opts: Options{Prune: true, MaxDelete: 10},
+			want: []got{{Kind: "no-op", Key: "ops.lead@demo.example"}, {Kind: "skip", Key: "former.staff@demo.example."},
+				{Kind: "skip", Key: "fiona <finance@demo.example>"}, {Kind: "skip", Key: "mailto:new.hire@demo.example"},
+				{Kind: "skip", Key: "stale.invite @demo.example"}},
+		},
+		{
+			name: "a rejected row with no address at all blocks every prune: it could be anyone",
+			rows: []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM"),
+				importer.NewColleague(absent)},
+			rejected: []importer.Colleague{col(3, "", "Frank", ""), col(4, "former.staff", "", ""),
+				col(5, "finance@demo.example", "", ""), col(6, "@", "", ""), col(7, "-", "", ""), col(8, "n/a", "", "")},
+			opts: Options{Prune: true, MaxDelete: 10},
+			want: func() []got {
+				why := "not pruned: 5 rows have no usable e-mail (s.xlsx sheet Colleagues row 3, s.xlsx sheet Colleagues row 4, " +
+					"s.xlsx sheet Colleagues row 6 and 2 more), so the sheet cannot say who is absent: fix them, or run without --prune"
+				return []got{{Kind: "no-op", Key: "ops.lead@demo.example"}, {Kind: "skip", Key: ""}, {Kind: "skip", Key: "former.staff"},
+					{Kind: "skip", Key: "finance@demo.example"}, {Kind: "skip", Key: "@"}, {Kind: "skip", Key: "-"}, {Kind: "skip", Key: "n/a"},
+					// State absent still deletes: the row names its colleague.
+					{Kind: "delete", Key: "finance@demo.example"},
+					{Kind: "delete", Key: "former.staff@demo.example", Blocked: why}, {Kind: "delete", Key: "new.hire@demo.example", Blocked: why},
+					{Kind: "delete", Key: "stale.invite@demo.example", Blocked: why}}
+			}(),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

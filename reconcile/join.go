@@ -46,8 +46,9 @@ func radixSort(ks []keyed) {
 // join matches the input's colleagues to the portal's by e-mail hash: match[j] is the
 // portal index for d.Colleagues[j], or -1, still to be confirmed by comparing the
 // e-mails (see colleagueMatch). matched marks every portal colleague whose hash some
-// row has, rejected rows included, so that none of them is pruned: a hash collision
-// can only keep a colleague, never delete one. A sort-merge join on hashes reads
+// row has, rejected rows included (by their e-mail as written and as salvageEmails
+// cleans it up), so that none of them is pruned: a hash collision can only keep a
+// colleague, never delete one. A sort-merge join on hashes reads
 // memory in order where a hash map would miss the cache on every lookup.
 func (ix *index) join(d *importer.Desired) (match []int32, matched []bool) {
 	portalKeys := make([]keyed, len(ix.all))
@@ -62,6 +63,9 @@ func (ix *index) join(d *importer.Desired) (match []int32, matched []bool) {
 	}
 	for j, c := range d.RejectedColleagues {
 		rowKeys = append(rowKeys, keyed{emailKey(c.Email()), int32(nd + j)})
+		for _, e := range salvageEmails(c.Email()) {
+			rowKeys = append(rowKeys, keyed{emailKey(e), int32(nd + j)})
+		}
 	}
 	radixSort(rowKeys)
 
@@ -102,4 +106,27 @@ func (ix *index) colleagueMatch(email string, candidate int32) int {
 		}
 	}
 	return -1
+}
+
+// salvageEmails reads the addresses a rejected row most likely means, so that a typo
+// such as "Ann <ann@x.example>", "mailto:ann@x.example", "ann @x.example" or
+// "ann@x.example." still keeps Ann from being pruned. Lower case; none when the row
+// names no address at all.
+func salvageEmails(s string) []string {
+	s = strings.ToLower(s)
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			s = s[i+1 : i+j]
+		}
+	}
+	var out []string
+	for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' }) {
+		part = strings.Join(strings.Fields(part), "")
+		part = strings.TrimPrefix(part, "mailto:")
+		part = strings.Trim(part, ".,;:'\"`()[]<>")
+		if local, domain, ok := strings.Cut(part, "@"); ok && local != "" && domain != "" && !strings.Contains(domain, "@") {
+			out = append(out, part)
+		}
+	}
+	return out
 }
