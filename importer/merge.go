@@ -61,7 +61,7 @@ func dedupe(d *Desired) []Problem {
 		func(in Instance, others []Instance) {
 			places := make([]string, len(others))
 			for i, o := range others {
-				places[i] = instancePlace(o)
+				places[i] = o.Place()
 			}
 			col := d.column(in.Source, "PBX")
 			ps = append(ps, Problem{Source: in.Source, Column: col.Letter, Header: col.Header, Value: in.Ref, Severity: Error,
@@ -136,7 +136,8 @@ func rejectDuplicates[T any](kept, rejected []T, key func(T) string, report func
 	return still, rejected
 }
 
-func instancePlace(in Instance) string {
+// Place says where a PBX's size came from: a sheet row, or a 3CX export.
+func (in Instance) Place() string {
 	if in.Derivation != "" && in.Source.Row == 0 {
 		return "the 3CX export " + in.Source.File
 	}

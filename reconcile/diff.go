@@ -458,8 +458,33 @@ func (ix *index) instances(d *importer.Desired, opts Options) []Action {
 		out = append(out, Action{Kind: Skip, Object: InstanceObject, Key: strings.ToLower(in.Ref), Label: in.Ref,
 			Source: &src, Reason: "the row has errors", Sizing: &Sizing{ExtensionsUsed: -1}})
 	}
+	first := len(out)
+	bySN := make(map[string][]int, len(d.Instances))
 	for _, in := range d.Instances {
-		out = append(out, ix.instance(in, opts))
+		a := ix.instance(in, opts)
+		if a.Kind != Skip { // found in YCM: Key is its SN
+			bySN[a.Key] = append(bySN[a.Key], len(out))
+		}
+		out = append(out, a)
+	}
+	// Rows naming one PBX differently (by name and by SN, or a sheet row and a 3CX
+	// export) would race each other: none of them runs.
+	for _, is := range bySN {
+		if len(is) < 2 {
+			continue
+		}
+		for _, i := range is {
+			var others []string
+			for _, j := range is {
+				if j != i {
+					others = append(others, d.Instances[j-first].Place())
+				}
+			}
+			a := &out[i]
+			a.Kind, a.Changes, a.After = Skip, nil, a.Before
+			a.Blocked = fmt.Sprintf("PBX %s (%s) is sized more than once: also by %s: size each PBX in one place only",
+				a.Label, a.Key, strings.Join(others, ", "))
+		}
 	}
 	return out
 }

@@ -221,6 +221,26 @@ func TestDiffInstances(t *testing.T) {
 	}
 }
 
+func TestDiffOnePBXSizedTwice(t *testing.T) {
+	d := &importer.Desired{Instances: []importer.Instance{
+		{Source: importer.Source{File: "s.xlsx", Sheet: "Instances", Row: 2}, Ref: "Acme HQ", Extensions: 60},
+		{Source: importer.Source{File: "s.xlsx", Sheet: "Instances", Row: 3}, Ref: "Globex Branch", Extensions: 30},
+		{Source: importer.Source{File: "users.csv"}, Ref: "pce-acme-0001", Extensions: 70, Derivation: "41 users"},
+	}}
+	p := Diff(d, demoActual(), Options{})
+	want := []got{
+		{Kind: "skip", Key: "PCE-ACME-0001", Blocked: "PBX Acme HQ (PCE-ACME-0001) is sized more than once: also by the 3CX export users.csv: size each PBX in one place only"},
+		{Kind: "resize", Key: "PCE-GLBX-0002", Changes: []string{"extensions: 20 → 30"}},
+		{Kind: "skip", Key: "PCE-ACME-0001", Blocked: "PBX Acme HQ (PCE-ACME-0001) is sized more than once: also by s.xlsx sheet Instances row 2: size each PBX in one place only"},
+	}
+	if diff := cmp.Diff(want, summarize(p)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	if c := p.Counts(); c.Resize != 1 || c.Skipped != 2 {
+		t.Errorf("counts %+v, want 1 resize and 2 skipped", c)
+	}
+}
+
 func TestDiffIsDeterministic(t *testing.T) {
 	d := &importer.Desired{Colleagues: []importer.Colleague{
 		col(3, "b@demo.example", "B", "", "Dashboard"), col(2, "a@demo.example", "A", "", "Orders")}}
