@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -276,7 +278,15 @@ func Explain(err error) string {
 		return msg + ". It was removed since the plan was made: run plan again"
 	case portal.KindValidation:
 		return msg + ". Fix the row and run again"
-	case portal.KindThrottled, portal.KindServer, portal.KindNetwork:
+	case portal.KindNetwork:
+		if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {
+			return msg + ". No such host: check the portal URL (--portal, --partner-url, --ycm-url or the config file)"
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return msg + ". Nothing answers at that address: check the portal URL and port, and any proxy or firewall on the way"
+		}
+		return msg + ". The portal did not answer after retries: run again later; finished rows are not repeated"
+	case portal.KindThrottled, portal.KindServer:
 		return msg + ". The portal kept failing after retries: run again later; finished rows are not repeated"
 	}
 	return msg

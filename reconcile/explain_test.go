@@ -1,0 +1,59 @@
+package reconcile
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// TestExplainNetwork: a wrong host or port is told apart from a portal that is down,
+// so that a cron job's owner checks the URL instead of waiting for tomorrow.
+func TestExplainNetwork(t *testing.T) {
+	var refused error
+	for range 5 { // a port just closed is refused unless another process binds it at once
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			refused = err
+			break
+		}
+		c.Close()
+	}
+	if !errors.Is(refused, syscall.ECONNREFUSED) {
+		t.Fatalf("no refused connection on loopback to test with: %v", refused)
+	}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no such host", &net.DNSError{Err: "no such host", Name: "portal.invalid", IsNotFound: true},
+			"No such host: check the portal URL"},
+		{"connection refused", refused, "Nothing answers at that address: check the portal URL and port"},
+		{"timed out", &net.DNSError{Err: "i/o timeout", Name: "portal.example", IsTimeout: true},
+			"The portal did not answer after retries: run again later"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := &portal.Error{Kind: portal.KindNetwork, API: "partner portal", Op: "list colleagues", Err: tt.err}
+			if got := Explain(err); !strings.Contains(got, tt.want) {
+				t.Errorf("Explain = %q, want it to say %q", got, tt.want)
+			}
+			if Classify(err) != ClassRetryable {
+				t.Error("a network error is not classed retryable")
+			}
+		})
+	}
+	if got := Explain(errors.New("plain")); got != "plain" {
+		t.Errorf("Explain of a plain error = %q", got)
+	}
+}
