@@ -37,6 +37,11 @@ type portalFlags struct {
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
 }
 
+// unset reports whether no portal is configured: the built-in simulator is used.
+func (pf portalFlags) unset() bool {
+	return pf.portal == "" && pf.partnerURL == "" && pf.ycmURL == ""
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -52,6 +57,20 @@ type conn struct {
 	ycmURL     string
 	embedded   bool
 	close      func()
+}
+
+// portalSummary says in the --json summary which portal a run used.
+type portalSummary struct {
+	Simulator  bool   `json:"simulator,omitempty"` // the built-in demo world
+	PartnerURL string `json:"partner_url,omitempty"`
+	YCMURL     string `json:"ycm_url,omitempty"`
+}
+
+func (c *conn) summary() portalSummary {
+	if c.embedded {
+		return portalSummary{Simulator: true}
+	}
+	return portalSummary{PartnerURL: c.partnerURL, YCMURL: c.ycmURL}
 }
 
 // clients joins both APIs into what reconcile.Apply needs.
@@ -82,7 +101,10 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	pid, psec := a.getenv(pidEnv), a.getenv(psecEnv)
 	yid, ysec := a.getenv(yidEnv), a.getenv(ysecEnv)
 	switch {
-	case partnerURL == "" && ycmURL == "":
+	case pf.unset():
+		if err := a.refuseDemo(pidEnv, psecEnv, yidEnv, ysecEnv); err != nil {
+			return nil, err
+		}
 		addr, stop, err := startEmbedded()
 		if err != nil {
 			return nil, exitf(exitFatal, "cannot start the built-in simulator: "+err.Error())
@@ -120,6 +142,29 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	}
 	c.partnerURL, c.ycmURL = redactURL(partnerURL), redactURL(ycmURL)
 	return c, nil
+}
+
+// refuseDemo stops a run meant for a real portal from going to the demo world: with
+// credentials in the environment or a configuration file, a missing portal URL is a
+// mistake, not a wish to try the simulator. Only the variables' names are shown.
+func (a *app) refuseDemo(envNames ...string) error {
+	var set []string
+	for _, name := range envNames {
+		if strings.TrimSpace(a.getenv(name)) != "" {
+			set = append(set, name)
+		}
+	}
+	const fix = "set --partner-url and --ycm-url (or partner_url and ycm_url in the configuration file); " +
+		"the built-in demo simulator runs only without --config and without credentials in the environment"
+	switch {
+	case a.configPath != "":
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured: %s sets none and the command line neither: %s", a.configPath, fix))
+	case len(set) == 1:
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s is set in the environment: %s", set[0], fix))
+	case len(set) > 1:
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s are set in the environment: %s", strings.Join(set, ", "), fix))
+	}
+	return nil
 }
 
 // redactURL drops user information and the query from a URL shown to people.

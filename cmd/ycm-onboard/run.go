@@ -184,6 +184,12 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 	}
 
+	if f.portal.unset() && f.hist.stateDir != "" && a.configPath == "" {
+		// A state directory holds a real portal's record: demo invitations in it would
+		// show in status and be settled against the real portal by the next run.
+		return exitf(exitUsage, "--state-dir keeps a real portal's run history and the built-in simulator's demo runs are never recorded: "+
+			"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal")
+	}
 	c, err := a.connect(f.portal)
 	if err != nil {
 		return err
@@ -212,7 +218,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
-			_ = json.NewEncoder(a.stdout).Encode(sum)
+			_ = json.NewEncoder(a.stdout).Encode(runSummary{Summary: sum, Portal: c.summary()})
 		}
 		reportDir := ""
 		if f.report == "" {
@@ -399,4 +405,10 @@ func runCounts(r report.Run) map[string]int {
 		m["succeeded"], m["failed"], m["not run"] = t.Succeeded, t.Failed, t.NotRun
 	}
 	return m
+}
+
+// runSummary is the --json document: the report's summary and the portal used.
+type runSummary struct {
+	report.Summary
+	Portal portalSummary `json:"portal"`
 }

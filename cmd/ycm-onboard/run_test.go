@@ -299,3 +299,37 @@ func TestSIGINTStopsCleanly(t *testing.T) {
 		t.Errorf("%d e-mails sent: the run should have stopped soon after the signal", sent)
 	}
 }
+
+// TestForgottenPortalURLIsRefused: credentials in the environment or a configuration
+// file without a portal URL mean a real run whose URL was forgotten: exit 2, nothing
+// planned against the demo world, and no secret in the message.
+func TestForgottenPortalURLIsRefused(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "nourl.yaml")
+	if err := os.WriteFile(cfg, []byte("concurrency: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noCreds := map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: "", envYCMSecret: ""}
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+	}{
+		"credentials":      {nil, nil},
+		"one secret":       {map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: ""}, nil},
+		"config":           {noCreds, []string{"--config", cfg}},
+		"state dir (demo)": {noCreds, []string{"--state-dir", filepath.Join(t.TempDir(), "state")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, out, errb := testApp(t, tc.env)
+			args := append([]string{"apply", waveCSV(t, 3), "--report", filepath.Join(t.TempDir(), "r.xlsx")}, tc.args...)
+			if code := runApp(t.Context(), a, args...); code != exitUsage {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitUsage, out, errb)
+			}
+			if out.Len() > 0 {
+				t.Errorf("stdout %q: the run went ahead", out)
+			}
+			if strings.Contains(errb.String(), sim.DemoPartnerSecret) || strings.Contains(errb.String(), "demo world") {
+				t.Errorf("stderr %q", errb)
+			}
+		})
+	}
+}
