@@ -164,6 +164,16 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	if err != nil {
 		return err
 	}
+	inputs := []namedPath{{"saved plan (--plan)", f.planFile}, {"configuration file (--config)", a.configPath}}
+	for _, p := range files {
+		inputs = append(inputs, namedPath{"input file " + p, p})
+	}
+	for _, p := range f.in.threeCX {
+		inputs = append(inputs, namedPath{"3CX export " + p, p})
+	}
+	if err := checkOutputs(inputs, []namedPath{{"--report", f.report}, {"--out", f.out}}); err != nil {
+		return err
+	}
 	started := a.now()
 	desired := &importer.Desired{}
 	var problems []importer.Problem
