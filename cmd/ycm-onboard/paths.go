@@ -72,6 +72,24 @@ func numbered(path string, n int) string {
 // maxNumbered bounds the search for a free name.
 const maxNumbered = 1000
 
+// reserveNew creates an empty file at path, or at path-2, path-3... when taken, and
+// returns the name it got. Creating it exclusively both claims the name for this run
+// and proves the directory is writable before anything is done.
+func reserveNew(path string) (string, error) {
+	for n := 1; n <= maxNumbered; n++ {
+		p := numbered(path, n)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return p, f.Close()
+	}
+	return "", fmt.Errorf("%s and %d numbered names after it are taken", path, maxNumbered)
+}
+
 // linkNew puts the finished temporary file tmp at path without replacing a file that
 // is there: a hard link fails when the name is taken, where a rename would not.
 func linkNew(tmp, path string) error {

@@ -205,6 +205,18 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return err
 	}
 	defer c.close()
+	// The report is known to be writable, and its name this run's, before the portal
+	// is read, so no change is ever made that cannot be reported.
+	reportPath, err := prepareReport(f, mode, started)
+	if err != nil {
+		return exitf(exitUsage, fmt.Sprintf("cannot write the report: %v; choose another --report or --report-dir (nothing was changed)", err))
+	}
+	reportWritten := false
+	defer func() {
+		if !reportWritten && f.report == "" {
+			_ = os.Remove(reportPath) // the empty file that held the name
+		}
+	}()
 	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
 	if err != nil && mode == "apply" {
 		return err // apply needs the lock and the journal
@@ -219,12 +231,17 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
 	finish := func(code int, msg string) error {
 		rep.Finished, rep.ExitCode, rep.Now = a.now(), code, a.now()
-		path, werr := a.writeReport(f, mode, rep)
+		path, werr := a.writeReport(reportPath, rep)
+		reportWritten = werr == nil
 		if werr != nil {
-			fmt.Fprintln(a.stderr, "ycm-onboard: "+werr.Error())
+			// Changes may have been made: the run's outcome stays, said without the report.
+			why := "the report could not be written: " + werr.Error()
 			if code == exitOK {
-				code = exitPartial
+				code, msg = exitPartial, why
+			} else {
+				msg = why + "; " + strings.TrimSuffix(msg, seeReport)
 			}
+			rep.ExitCode = code
 		}
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
@@ -308,7 +325,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return exitOK
 	}
 	if mode == "plan" {
-		return finish(partial(), "some rows were skipped for errors or blocked: see the report")
+		return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
 	}
 
 	if plan.HasChanges() && a.stdinTTY && !f.yes {
@@ -345,9 +362,9 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Fatal = reconcile.Explain(ferr)
 		return finish(exitFatal, "stopped: "+rep.Fatal)
 	case tally.Failed > 0 || tally.NotRun > 0:
-		return finish(exitPartial, fmt.Sprintf("%d changes failed: see the report", tally.Failed))
+		return finish(exitPartial, fmt.Sprintf("%d changes failed", tally.Failed)+seeReport)
 	}
-	return finish(partial(), "some rows were skipped for errors or blocked: see the report")
+	return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
 }
 
 // unreadable reports whether nothing could be read: every file failed as a whole.
@@ -390,16 +407,37 @@ func (a *app) confirm(p reconcile.Plan) (bool, error) {
 	return false, nil
 }
 
-func (a *app) writeReport(f runFlags, mode string, r report.Run) (string, error) {
-	path := f.report
-	if path == "" {
-		path = filepath.Join(f.reportDir, report.DefaultName(mode, r.Started))
+// seeReport ends the messages that send people to the report.
+const seeReport = ": see the report"
+
+// prepareReport returns the report's path and proves it can be written: --report's
+// directory takes a file; a default name is created empty and exclusively, with -2,
+// -3... when a run in the same second took it, so no two runs share a report.
+func prepareReport(f runFlags, mode string, started time.Time) (string, error) {
+	if f.report == "" {
+		if err := os.MkdirAll(f.reportDir, 0o755); err != nil {
+			return "", err
+		}
+		return reserveNew(filepath.Join(f.reportDir, report.DefaultName(mode, started)))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", fmt.Errorf("cannot write the report: %w", err)
+	dir := filepath.Dir(f.report)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
+	if fi, err := os.Stat(f.report); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("%s is a directory (use --report-dir for a directory)", f.report)
+	}
+	probe, err := os.CreateTemp(dir, ".ycm-onboard-probe-*")
+	if err != nil {
+		return "", err
+	}
+	probe.Close()
+	return f.report, os.Remove(probe.Name())
+}
+
+func (a *app) writeReport(path string, r report.Run) (string, error) {
 	if err := report.Write(path, r); err != nil {
-		return "", fmt.Errorf("cannot write the report %s: %w", path, err)
+		return "", err
 	}
 	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+path)
 	return path, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,10 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
@@ -332,4 +335,105 @@ func TestForgottenPortalURLIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReportNamesAreUnique: runs started in the same second never share a default
+// report name, and the history points each run to its own report.
+func TestReportNamesAreUnique(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	dir := t.TempDir()
+	stateHome := filepath.Join(t.TempDir(), "state")
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var paths []string
+	for range 3 {
+		a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome})
+		a.now = func() time.Time { return at }
+		if code := runApp(t.Context(), a, "apply", waveCSV(t, 1), "--portal", ts.URL, "--report-dir", dir, "--json"); code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, out, errb)
+		}
+		var sum struct{ Report string }
+		if err := json.Unmarshal(lastLine(out), &sum); err != nil {
+			t.Fatalf("stdout is not the JSON summary: %v\n%s", err, out)
+		}
+		paths = append(paths, sum.Report)
+	}
+	base := filepath.Join(dir, "ycm-onboard-apply-20260304T050607Z")
+	want := []string{base + ".xlsx", base + "-2.xlsx", base + "-3.xlsx"}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("report paths (-want +got):\n%s", diff)
+	}
+	for _, p := range paths {
+		f, err := excelize.OpenFile(p)
+		if err != nil {
+			t.Fatalf("%s is not a whole report: %v", p, err)
+		}
+		f.Close()
+	}
+	st, err := state.Open(filepath.Join(stateHome, "ycm-onboard"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.LastRuns(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range runs {
+		if seen[r.ReportPath] {
+			t.Errorf("two runs point to %s", r.ReportPath)
+		}
+		seen[r.ReportPath] = true
+	}
+}
+
+// TestReportLostAtTheEnd: when the report cannot be written after the changes were
+// made, the message says so, not that rows were skipped, and the exit is 1.
+func TestReportLostAtTheEnd(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	dir := filepath.Join(t.TempDir(), "reports")
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/colleagues") {
+			once.Do(func() { // the report directory goes away while apply runs
+				if err := os.RemoveAll(dir); err != nil {
+					t.Error(err)
+				}
+				if err := os.WriteFile(dir, []byte("a file now"), 0o644); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}))
+	defer ts.Close()
+	a, out, errb := testApp(t, nil)
+	code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report", filepath.Join(dir, "r.xlsx"), "--json")
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitPartial, out, errb)
+	}
+	if n := len(s.Outbox()); n != 3 {
+		t.Errorf("%d e-mails, want 3", n)
+	}
+	if !strings.Contains(errb.String(), "the report could not be written: ") {
+		t.Errorf("stderr does not say the report is missing:\n%s", errb)
+	}
+	if strings.Contains(errb.String(), "some rows were skipped") || strings.Contains(errb.String(), "see the report") {
+		t.Errorf("stderr blames rows or points to a report that is not there:\n%s", errb)
+	}
+	var sum struct {
+		Report   string `json:"report"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal(lastLine(out), &sum); err != nil || sum.Report != "" || sum.ExitCode != exitPartial {
+		t.Errorf("summary %+v (%v)", sum, err)
+	}
+}
+
+// lastLine is the last line of a run's stdout: the --json summary.
+func lastLine(b *bytes.Buffer) []byte {
+	lines := bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n"))
+	return lines[len(lines)-1]
 }
