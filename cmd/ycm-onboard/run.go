@@ -88,7 +88,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	fs.StringVar(&f.report, "report", "", "report workbook path (default ycm-onboard-<mode>-<UTC time>.xlsx)")
 	fs.StringVar(&f.reportDir, "report-dir", ".", "directory for the report when --report is not given")
 	fs.BoolVar(&f.strict, "strict", false, "refuse to run when any row has an error")
-	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout")
+	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout, and nothing else there (the plan goes to stderr)")
 	d := reconcile.DefaultOptions()
 	fs.BoolVar(&f.diff.Prune, "prune", false, "delete portal colleagues the sheet lacks")
 	fs.BoolVar(&f.diff.NoReinvite, "no-reinvite", false, "do not re-invite colleagues whose activation link expired")
@@ -173,6 +173,12 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	}
 	if err := checkOutputs(inputs, []namedPath{{"--report", f.report}, {"--out", f.out}}); err != nil {
 		return err
+	}
+	// With --json stdout holds the JSON summary alone, so it can be appended to a file
+	// that jq reads; the plan and the summary lines go to stderr instead.
+	human := a.stdout
+	if f.jsonOut {
+		human = a.stderr
 	}
 	started := a.now()
 	desired := &importer.Desired{}
@@ -295,7 +301,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	rep.Problems = problems
 	rep.Plan = plan
 	printProblems(a.stderr, problems)
-	printPlan(a.stdout, plan)
+	printPlan(human, plan)
 	if f.out != "" {
 		inputs := make([]string, len(desired.Files))
 		for i, fl := range desired.Files {
@@ -350,7 +356,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	prog.finish()
 	rep.Results = results
 	tally := reconcile.TallyResults(results)
-	fmt.Fprintln(a.stdout, tally.Line())
+	fmt.Fprintln(human, tally.Line())
 	switch {
 	case ctx.Err() != nil:
 		rep.Interrupted = true

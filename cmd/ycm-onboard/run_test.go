@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -436,4 +437,55 @@ func TestReportLostAtTheEnd(t *testing.T) {
 func lastLine(b *bytes.Buffer) []byte {
 	lines := bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n"))
 	return lines[len(lines)-1]
+}
+
+// TestJSONStdoutIsOnlyJSON: with --json, stdout holds exactly one JSON document whatever
+// the outcome, so that `--json >> runs.json` makes a file jq reads; the plan and the
+// summary lines are on stderr.
+func TestJSONStdoutIsOnlyJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("Email,First Name\nnot-an-email,X\nok@demo.example,Ok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"plan", []string{"plan", "WAVE"}, exitOK},
+		{"apply", []string{"apply", "WAVE"}, exitOK},
+		{"rows skipped", []string{"apply", bad}, exitPartial},
+		{"guard", []string{"apply", "WAVE", "--prune", "--max-delete", "0"}, exitGuard},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := sim.New(sim.Options{})
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			a, out, errb := testApp(t, nil)
+			args := append([]string{}, tc.args...)
+			for i, v := range args {
+				if v == "WAVE" {
+					args[i] = waveCSV(t, 2)
+				}
+			}
+			args = append(args, "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"), "--json")
+			if code := runApp(t.Context(), a, args...); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errb)
+			}
+			dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+			var sum map[string]any
+			if err := dec.Decode(&sum); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				t.Fatalf("stdout holds more than the JSON summary:\n%s", out)
+			}
+			if sum["exit_code"] != float64(tc.code) || sum["portal"] == nil {
+				t.Errorf("summary %v", sum)
+			}
+			if !strings.Contains(errb.String(), "Plan: ") {
+				t.Errorf("the plan line is not on stderr:\n%s", errb)
+			}
+		})
+	}
 }
