@@ -119,6 +119,9 @@ func (a *app) planCommand() *cobra.Command {
 			if err := a.applyConfig(cmd, &f); err != nil {
 				return err
 			}
+			if err := f.check(cmd.Flags(), false); err != nil {
+				return err
+			}
 			return a.run(cmd.Context(), "plan", args, f)
 		},
 	}
@@ -148,6 +151,9 @@ the question); off a terminal it never asks.`,
 			if err := a.applyConfig(cmd, &f); err != nil {
 				return err
 			}
+			if err := f.check(cmd.Flags(), true); err != nil {
+				return err
+			}
 			return a.run(cmd.Context(), "apply", args, f)
 		},
 	}
@@ -157,9 +163,6 @@ the question); off a terminal it never asks.`,
 
 // run is plan and apply: read, connect, diff, (apply), report.
 func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) error {
-	if mode == "apply" && (f.concurrency < 1 || f.concurrency > reconcile.MaxConcurrency) {
-		return exitf(exitUsage, fmt.Sprintf("--concurrency %d: give 1 to %d", f.concurrency, reconcile.MaxConcurrency))
-	}
 	opts, err := f.in.options()
 	if err != nil {
 		return err
