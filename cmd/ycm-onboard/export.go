@@ -89,7 +89,7 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			if _, err := a.writeWorkbook(out, force, unique, func(w io.Writer) error { return importer.WriteExport(w, cols, insts) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ycm-onboard: %d colleagues and %d PBXs exported\n", len(cols), len(insts))
+			fmt.Fprintf(a.stderr, "ycm-onboard: %s and %s exported\n", plural(len(cols), "colleague"), plural(len(insts), "PBX"))
 			return nil
 		},
 	}

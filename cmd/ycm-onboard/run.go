@@ -98,7 +98,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 		"refuse a plan deleting more than this percentage of the portal's colleagues (once it holds 50 or more)")
 	fs.IntVar(&f.diff.ExtensionPool, "extension-pool", 0, "the hosting package's extensions across its PBXs: grows that do not fit are blocked in the plan (0: not checked)")
 	if !apply {
-		fs.StringVar(&f.out, "out", "", "save the plan to this JSON file for `apply --plan`")
+		fs.StringVar(&f.out, "out", "", "save the plan to this JSON file, to apply exactly with apply --plan FILE")
 	}
 	if apply {
 		fs.StringVar(&f.planFile, "plan", "", "apply exactly this saved plan (refused if the portal changed since)")
@@ -294,8 +294,11 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		plan = saved
 		plan.Tripped = reconcile.Guards(plan, len(actual.Colleagues), f.diff)
 		if stale := reconcile.Stale(plan, actual); len(stale) > 0 {
-			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s (and %d more); run plan again",
-				stale[0], len(stale)-1))
+			more := ""
+			if len(stale) > 1 {
+				more = fmt.Sprintf(" (and %d more)", len(stale)-1)
+			}
+			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s%s; run plan again", stale[0], more))
 		}
 	} else {
 		problems = append(problems, importer.Check(desired, catalog(actual))...)
@@ -304,7 +307,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	rep.Problems = problems
 	rep.Plan = plan
 	printProblems(a.stderr, problems)
-	printPlan(human, plan)
+	printPlan(human, plan, problems)
 	if f.out != "" {
 		inputs := make([]string, len(desired.Files))
 		for i, fl := range desired.Files {
@@ -371,7 +374,11 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Fatal = reconcile.Explain(ferr)
 		return finish(exitFatal, "stopped: "+rep.Fatal)
 	case tally.Failed > 0 || tally.NotRun > 0:
-		return finish(exitPartial, fmt.Sprintf("%d changes failed", tally.Failed)+seeReport)
+		msg := plural(tally.Failed, "change") + " failed"
+		if tally.NotRun > 0 {
+			msg += ", " + plural(tally.NotRun, "change") + " not run"
+		}
+		return finish(exitPartial, msg+seeReport)
 	}
 	return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
 }
