@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -485,6 +486,30 @@ func TestJSONStdoutIsOnlyJSON(t *testing.T) {
 			}
 			if !strings.Contains(errb.String(), "Plan: ") {
 				t.Errorf("the plan line is not on stderr:\n%s", errb)
+			}
+		})
+	}
+}
+
+// TestUnreachablePortalSaysCheckTheURL: an unknown host or a refused connection when the
+// portal is first read is most often a wrong URL: say so, not "run again later".
+func TestUnreachablePortalSaysCheckTheURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for name, url := range map[string]string{"refused": refused, "unknown host": "http://ycm-onboard-test.invalid"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, out, errb := testApp(t, nil)
+			code := runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", url, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+			if code != exitFatal {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitFatal, out, errb)
+			}
+			if !strings.Contains(errb.String(), "Check the URL") || strings.Contains(errb.String(), "run again later") {
+				t.Errorf("stderr:\n%s", errb)
 			}
 		})
 	}
