@@ -99,8 +99,12 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	c := &conn{close: func() {}}
 	pidEnv, psecEnv := orDefault(pf.partnerIDEnv, envPartnerID), orDefault(pf.partnerSecretEnv, envPartnerSecret)
 	yidEnv, ysecEnv := orDefault(pf.ycmIDEnv, envYCMID), orDefault(pf.ycmSecretEnv, envYCMSecret)
-	pid, psec := a.getenv(pidEnv), a.getenv(psecEnv)
-	yid, ysec := a.getenv(yidEnv), a.getenv(ysecEnv)
+	// Surrounding whitespace is never part of a credential, but a Kubernetes Secret or a
+	// file read into a variable often ends with a newline: sent as is, it costs a failed
+	// login, and YCM blocks the IP after five.
+	env := func(name string) string { return strings.TrimSpace(a.getenv(name)) }
+	pid, psec := env(pidEnv), env(psecEnv)
+	yid, ysec := env(yidEnv), env(ysecEnv)
 	switch {
 	case pf.unset():
 		if err := a.refuseDemo(pidEnv, psecEnv, yidEnv, ysecEnv); err != nil {

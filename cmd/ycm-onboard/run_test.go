@@ -514,3 +514,29 @@ func TestUnreachablePortalSaysCheckTheURL(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsAreTrimmed: credentials from the environment lose surrounding
+// whitespace (a Secret's trailing newline) instead of costing a failed login.
+func TestCredentialsAreTrimmed(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	a, out, errb := testApp(t, map[string]string{
+		envPartnerID: " " + sim.DemoPartnerID + "\n", envPartnerSecret: sim.DemoPartnerSecret + "\n",
+		envYCMID: "\t" + sim.DemoYCMID, envYCMSecret: sim.DemoYCMSecret + "\r\n",
+	})
+	code := runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", ts.URL, "--log-level", "debug",
+		"--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	if strings.Contains(out.String()+errb.String(), sim.DemoPartnerSecret) {
+		t.Errorf("a secret was shown:\n%s%s", out, errb)
+	}
+	// Only whitespace is no credential at all.
+	a, out, errb = testApp(t, map[string]string{envYCMSecret: "\n"})
+	code = runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	if code != exitUsage || !strings.Contains(errb.String(), "credentials missing: set "+envYCMSecret) {
+		t.Errorf("exit %d\n%s%s", code, out, errb)
+	}
+}
