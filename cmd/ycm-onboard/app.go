@@ -102,8 +102,9 @@ func (a *app) rootCommand() *cobra.Command {
 each cloud PBX, compares it with the Yeastar Partner Portal and Yeastar Central Management,
 applies the differences with bounded concurrency, and writes an Excel report of every row.
 
-Without --portal, --partner-url or --ycm-url it runs against a built-in simulator
-holding a demo world, so you can try it without an account.`,
+Without --portal, --partner-url or --ycm-url, and with no credentials in the environment
+and no --config, it runs against a built-in simulator holding a demo world, so you can try
+it without an account.`,
 		Version:           version,
 		SilenceUsage:      true,
 		SilenceErrors:     true,

@@ -3,7 +3,7 @@ package main
 // Exit codes: scripts and schedulers rely on them; the README lists them.
 const (
 	exitOK          = 0   // success, or nothing to do
-	exitPartial     = 1   // some actions failed, or some rows were skipped for errors
+	exitPartial     = 1   // some actions failed, rows were skipped for errors, or the report was lost
 	exitUsage       = 2   // usage error, unreadable input, validate found errors, --strict refused
 	exitGuard       = 3   // a safety guard refused the plan; nothing was written
 	exitFatal       = 4   // fatal portal error: authentication, IP blocked, unreachable

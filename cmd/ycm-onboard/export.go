@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,12 +21,16 @@ func (a *app) templateCommand() *cobra.Command {
 		pf      portalFlags
 		out     string
 		offline bool
+		force   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "template",
 		Short: "Write a workbook ready to fill: both sheets, drop-down lists from the portal, hints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseExisting(out, force); err != nil {
+				return err // before the portal is read: the filled-in sheet is safe
+			}
 			var cat importer.Catalog
 			if !offline {
 				c, err := a.connect(pf)
@@ -38,19 +44,22 @@ func (a *app) templateCommand() *cobra.Command {
 				}
 				cat = catalog(actual)
 			}
-			return a.writeWorkbook(out, func(w io.Writer) error { return importer.WriteTemplate(w, cat) })
+			_, err := a.writeWorkbook(out, force, false, func(w io.Writer) error { return importer.WriteTemplate(w, cat) })
+			return err
 		},
 	}
 	addPortalFlags(cmd, &pf)
-	cmd.Flags().StringVar(&out, "out", "ycm-onboard-template.xlsx", "the workbook to write")
+	cmd.Flags().StringVar(&out, "out", "ycm-onboard-template.xlsx", "the workbook to write (an existing one is kept unless --force)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	cmd.Flags().BoolVar(&offline, "offline", false, "without the portal: no permission, owner or PBX lists")
 	return cmd
 }
 
 func (a *app) exportCommand() *cobra.Command {
 	var (
-		pf  portalFlags
-		out string
+		pf    portalFlags
+		out   string
+		force bool
 	)
 	cmd := &cobra.Command{
 		Use:   "export",
@@ -60,6 +69,10 @@ unchanged it shows no change (except re-invitations of expired activation links,
 --no-reinvite leaves out): edit it and plan it to change the portal in bulk.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			unique := out == "" // the default name: a run in the same second gets -2
+			if err := refuseExisting(out, force); !unique && err != nil {
+				return err
+			}
 			c, err := a.connect(pf)
 			if err != nil {
 				return err
@@ -70,18 +83,19 @@ unchanged it shows no change (except re-invitations of expired activation links,
 				return err
 			}
 			cols, insts := exportRows(actual)
-			if out == "" {
+			if unique {
 				out = "ycm-onboard-export-" + a.now().UTC().Format("20060102T150405Z") + ".xlsx"
 			}
-			if err := a.writeWorkbook(out, func(w io.Writer) error { return importer.WriteExport(w, cols, insts) }); err != nil {
+			if _, err := a.writeWorkbook(out, force, unique, func(w io.Writer) error { return importer.WriteExport(w, cols, insts) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ycm-onboard: %d colleagues and %d PBXs exported\n", len(cols), len(insts))
+			fmt.Fprintf(a.stderr, "ycm-onboard: %s and %s exported\n", plural(len(cols), "colleague"), plural(len(insts), "PBX"))
 			return nil
 		},
 	}
 	addPortalFlags(cmd, &pf)
-	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx)")
+	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx); an existing one is kept unless --force")
+	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	return cmd
 }
 
@@ -129,23 +143,47 @@ func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.Expo
 	return cols, insts
 }
 
-// writeWorkbook writes through a temporary file renamed into place.
-func (a *app) writeWorkbook(path string, write func(io.Writer) error) error {
+// writeWorkbook writes through a temporary file put into place at the end. It replaces
+// an existing file only when forced; a unique (default) name that is taken gets -2, -3...
+// It returns the path written.
+func (a *app) writeWorkbook(path string, force, unique bool, write func(io.Writer) error) (string, error) {
+	fail := func(err error) (string, error) { return "", exitf(exitUsage, "cannot write "+path+": "+err.Error()) }
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.xlsx")
 	if err != nil {
-		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+		return fail(err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return exitf(exitUsage, "cannot write "+path+": "+err.Error())
+	switch {
+	case force:
+		err = os.Rename(tmp.Name(), path)
+	case unique:
+		base := path
+		for n := 1; ; n++ {
+			if n > maxNumbered {
+				err = fmt.Errorf("%s and %d numbered names after it are taken", base, maxNumbered)
+				break
+			}
+			path = numbered(base, n)
+			if err = linkNew(tmp.Name(), path); !errors.Is(err, fs.ErrExist) {
+				break
+			}
+		}
+	default:
+		err = linkNew(tmp.Name(), path)
+		if errors.Is(err, fs.ErrExist) {
+			return "", refuseExisting(path, false)
+		}
+	}
+	if err != nil {
+		return fail(err)
 	}
 	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+path)
-	return nil
+	return path, nil
 }

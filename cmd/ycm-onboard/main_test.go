@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -65,6 +67,7 @@ func TestScripts(t *testing.T) {
 				}
 			},
 			"xlsx-dump": cmdXLSXDump,
+			"exits":     cmdExits,
 		},
 	})
 }
@@ -140,5 +143,26 @@ func cmdXLSXDump(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	for _, r := range rows {
 		fmt.Fprintln(ts.Stdout(), strings.Join(r, " | "))
+	}
+}
+
+// exits CODE COMMAND [ARGS...] runs the command like exec and checks its exit code;
+// stdout and stderr can be checked after it as after exec.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
 }

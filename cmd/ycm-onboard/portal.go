@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -37,6 +38,11 @@ type portalFlags struct {
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
 }
 
+// unset reports whether no portal is configured: the built-in simulator is used.
+func (pf portalFlags) unset() bool {
+	return pf.portal == "" && pf.partnerURL == "" && pf.ycmURL == ""
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -52,6 +58,20 @@ type conn struct {
 	ycmURL     string
 	embedded   bool
 	close      func()
+}
+
+// portalSummary says in the --json summary which portal a run used.
+type portalSummary struct {
+	Simulator  bool   `json:"simulator,omitempty"` // the built-in demo world
+	PartnerURL string `json:"partner_url,omitempty"`
+	YCMURL     string `json:"ycm_url,omitempty"`
+}
+
+func (c *conn) summary() portalSummary {
+	if c.embedded {
+		return portalSummary{Simulator: true}
+	}
+	return portalSummary{PartnerURL: c.partnerURL, YCMURL: c.ycmURL}
 }
 
 // clients joins both APIs into what reconcile.Apply needs.
@@ -79,10 +99,17 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	c := &conn{close: func() {}}
 	pidEnv, psecEnv := orDefault(pf.partnerIDEnv, envPartnerID), orDefault(pf.partnerSecretEnv, envPartnerSecret)
 	yidEnv, ysecEnv := orDefault(pf.ycmIDEnv, envYCMID), orDefault(pf.ycmSecretEnv, envYCMSecret)
-	pid, psec := a.getenv(pidEnv), a.getenv(psecEnv)
-	yid, ysec := a.getenv(yidEnv), a.getenv(ysecEnv)
+	// Surrounding whitespace is never part of a credential, but a Kubernetes Secret or a
+	// file read into a variable often ends with a newline: sent as is, it costs a failed
+	// login, and YCM blocks the IP after five.
+	env := func(name string) string { return strings.TrimSpace(a.getenv(name)) }
+	pid, psec := env(pidEnv), env(psecEnv)
+	yid, ysec := env(yidEnv), env(ysecEnv)
 	switch {
-	case partnerURL == "" && ycmURL == "":
+	case pf.unset():
+		if err := a.refuseDemo(pidEnv, psecEnv, yidEnv, ysecEnv); err != nil {
+			return nil, err
+		}
 		addr, stop, err := startEmbedded()
 		if err != nil {
 			return nil, exitf(exitFatal, "cannot start the built-in simulator: "+err.Error())
@@ -120,6 +147,29 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	}
 	c.partnerURL, c.ycmURL = redactURL(partnerURL), redactURL(ycmURL)
 	return c, nil
+}
+
+// refuseDemo stops a run meant for a real portal from going to the demo world: with
+// credentials in the environment or a configuration file, a missing portal URL is a
+// mistake, not a wish to try the simulator. Only the variables' names are shown.
+func (a *app) refuseDemo(envNames ...string) error {
+	var set []string
+	for _, name := range envNames {
+		if strings.TrimSpace(a.getenv(name)) != "" {
+			set = append(set, name)
+		}
+	}
+	const fix = "set --partner-url and --ycm-url (or partner_url and ycm_url in the configuration file); " +
+		"the built-in demo simulator runs only without --config and without credentials in the environment"
+	switch {
+	case a.configPath != "":
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured: %s sets none and the command line neither: %s", a.configPath, fix))
+	case len(set) == 1:
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s is set in the environment: %s", set[0], fix))
+	case len(set) > 1:
+		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s are set in the environment: %s", strings.Join(set, ", "), fix))
+	}
+	return nil
 }
 
 // redactURL drops user information and the query from a URL shown to people.
@@ -193,7 +243,18 @@ func portalFailure(what string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return exitf(exitInterrupted, "interrupted")
 	}
-	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, reconcile.Explain(err)))
+	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, explainFirstContact(err)))
+}
+
+// explainFirstContact is reconcile.Explain, except for a portal that cannot be reached
+// at all when it is first read (unknown host, connection refused): that is most often a
+// wrong URL, which running again later does not mend.
+func explainFirstContact(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED) {
+		return err.Error() + ". Check the URL (--partner-url and --ycm-url, --portal, or the configuration file) and that this machine can reach it"
+	}
+	return reconcile.Explain(err)
 }
 
 // catalog is what the importer checks rows against.

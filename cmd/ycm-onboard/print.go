@@ -10,9 +10,15 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
-// printPlan lists every action that changes something, or is blocked or skipped,
-// then the stable summary line.
-func printPlan(w io.Writer, p reconcile.Plan) {
+// printPlan lists every action that changes something, or is blocked or skipped (with
+// the row's first error), then the stable summary line.
+func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
+	rowErrors := map[importer.Source][]importer.Problem{}
+	for _, pr := range problems {
+		if pr.Severity == importer.Error && pr.Source.Row > 0 {
+			rowErrors[pr.Source] = append(rowErrors[pr.Source], pr)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range p.Actions {
 		if a.Kind == reconcile.Noop {
@@ -30,7 +36,10 @@ func printPlan(w io.Writer, p reconcile.Plan) {
 		for _, c := range a.Changes {
 			detail = append(detail, c.String())
 		}
-		if a.Reason != "" && a.Kind != reconcile.Skip {
+		switch {
+		case a.Kind == reconcile.Skip && a.Blocked == "":
+			detail = append(detail, skipReason(a, rowErrors))
+		case a.Reason != "":
 			detail = append(detail, a.Reason)
 		}
 		if a.Sizing != nil && a.Derivation != "" {
@@ -52,6 +61,29 @@ func printPlan(w io.Writer, p reconcile.Plan) {
 		fmt.Fprintf(w, "%s skipped for errors, %s blocked.\n", plural(c.Skipped, "row"), plural(c.Blocked, "change"))
 	}
 	fmt.Fprintln(w, c.Line())
+}
+
+// skipReason is why a row was skipped, in short: its first error, and how many more.
+func skipReason(a reconcile.Action, rowErrors map[importer.Source][]importer.Problem) string {
+	var errs []importer.Problem
+	if a.Source != nil {
+		errs = rowErrors[*a.Source]
+	}
+	if len(errs) == 0 {
+		return a.Reason
+	}
+	what := errs[0].Header
+	if what == "" {
+		what = errs[0].Column
+	}
+	r := errs[0].Message
+	if what != "" {
+		r = what + ": " + r
+	}
+	if len(errs) > 1 {
+		r += fmt.Sprintf(" (and %s)", plural(len(errs)-1, "more error"))
+	}
+	return r
 }
 
 // printProblems lists the input's problems, errors first.

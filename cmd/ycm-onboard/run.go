@@ -88,7 +88,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	fs.StringVar(&f.report, "report", "", "report workbook path (default ycm-onboard-<mode>-<UTC time>.xlsx)")
 	fs.StringVar(&f.reportDir, "report-dir", ".", "directory for the report when --report is not given")
 	fs.BoolVar(&f.strict, "strict", false, "refuse to run when any row has an error")
-	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout")
+	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout, and nothing else there (the plan goes to stderr)")
 	d := reconcile.DefaultOptions()
 	fs.BoolVar(&f.diff.Prune, "prune", false, "delete portal colleagues the sheet lacks")
 	fs.BoolVar(&f.diff.NoReinvite, "no-reinvite", false, "do not re-invite colleagues whose activation link expired")
@@ -98,7 +98,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 		"refuse a plan deleting more than this percentage of the portal's colleagues (once it holds 50 or more)")
 	fs.IntVar(&f.diff.ExtensionPool, "extension-pool", 0, "the hosting package's extensions across its PBXs: grows that do not fit are blocked in the plan (0: not checked)")
 	if !apply {
-		fs.StringVar(&f.out, "out", "", "save the plan to this JSON file for `apply --plan`")
+		fs.StringVar(&f.out, "out", "", "save the plan to this JSON file, to apply exactly with apply --plan FILE")
 	}
 	if apply {
 		fs.StringVar(&f.planFile, "plan", "", "apply exactly this saved plan (refused if the portal changed since)")
@@ -117,6 +117,9 @@ func (a *app) planCommand() *cobra.Command {
 		Args:  f.in.args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.applyConfig(cmd, &f); err != nil {
+				return err
+			}
+			if err := f.check(cmd.Flags(), false); err != nil {
 				return err
 			}
 			return a.run(cmd.Context(), "plan", args, f)
@@ -148,6 +151,9 @@ the question); off a terminal it never asks.`,
 			if err := a.applyConfig(cmd, &f); err != nil {
 				return err
 			}
+			if err := f.check(cmd.Flags(), true); err != nil {
+				return err
+			}
 			return a.run(cmd.Context(), "apply", args, f)
 		},
 	}
@@ -157,12 +163,25 @@ the question); off a terminal it never asks.`,
 
 // run is plan and apply: read, connect, diff, (apply), report.
 func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) error {
-	if mode == "apply" && (f.concurrency < 1 || f.concurrency > reconcile.MaxConcurrency) {
-		return exitf(exitUsage, fmt.Sprintf("--concurrency %d: give 1 to %d", f.concurrency, reconcile.MaxConcurrency))
-	}
 	opts, err := f.in.options()
 	if err != nil {
 		return err
+	}
+	inputs := []namedPath{{"saved plan (--plan)", f.planFile}, {"configuration file (--config)", a.configPath}}
+	for _, p := range files {
+		inputs = append(inputs, namedPath{"input file " + p, p})
+	}
+	for _, p := range f.in.threeCX {
+		inputs = append(inputs, namedPath{"3CX export " + p, p})
+	}
+	if err := checkOutputs(inputs, []namedPath{{"--report", f.report}, {"--out", f.out}}); err != nil {
+		return err
+	}
+	// With --json stdout holds the JSON summary alone, so it can be appended to a file
+	// that jq reads; the plan and the summary lines go to stderr instead.
+	human := a.stdout
+	if f.jsonOut {
+		human = a.stderr
 	}
 	started := a.now()
 	desired := &importer.Desired{}
@@ -184,11 +203,29 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 	}
 
+	if f.portal.unset() && f.hist.stateDir != "" && a.configPath == "" {
+		// A state directory holds a real portal's record: demo invitations in it would
+		// show in status and be settled against the real portal by the next run.
+		return exitf(exitUsage, "--state-dir keeps a real portal's run history and the built-in simulator's demo runs are never recorded: "+
+			"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal")
+	}
 	c, err := a.connect(f.portal)
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	// The report is known to be writable, and its name this run's, before the portal
+	// is read, so no change is ever made that cannot be reported.
+	reportPath, err := prepareReport(f, mode, started)
+	if err != nil {
+		return exitf(exitUsage, fmt.Sprintf("cannot write the report: %v; choose another --report or --report-dir (nothing was changed)", err))
+	}
+	reportWritten := false
+	defer func() {
+		if !reportWritten && f.report == "" {
+			_ = os.Remove(reportPath) // the empty file that held the name
+		}
+	}()
 	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
 	if err != nil && mode == "apply" {
 		return err // apply needs the lock and the journal
@@ -203,16 +240,21 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
 	finish := func(code int, msg string) error {
 		rep.Finished, rep.ExitCode, rep.Now = a.now(), code, a.now()
-		path, werr := a.writeReport(f, mode, rep)
+		path, werr := a.writeReport(reportPath, rep)
+		reportWritten = werr == nil
 		if werr != nil {
-			fmt.Fprintln(a.stderr, "ycm-onboard: "+werr.Error())
+			// Changes may have been made: the run's outcome stays, said without the report.
+			why := "the report could not be written: " + werr.Error()
 			if code == exitOK {
-				code = exitPartial
+				code, msg = exitPartial, why
+			} else {
+				msg = why + "; " + strings.TrimSuffix(msg, seeReport)
 			}
+			rep.ExitCode = code
 		}
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
-			_ = json.NewEncoder(a.stdout).Encode(sum)
+			_ = json.NewEncoder(a.stdout).Encode(runSummary{Summary: sum, Portal: c.summary()})
 		}
 		reportDir := ""
 		if f.report == "" {
@@ -252,8 +294,11 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		plan = saved
 		plan.Tripped = reconcile.Guards(plan, len(actual.Colleagues), f.diff)
 		if stale := reconcile.Stale(plan, actual); len(stale) > 0 {
-			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s (and %d more); run plan again",
-				stale[0], len(stale)-1))
+			more := ""
+			if len(stale) > 1 {
+				more = fmt.Sprintf(" (and %d more)", len(stale)-1)
+			}
+			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s%s; run plan again", stale[0], more))
 		}
 	} else {
 		problems = append(problems, importer.Check(desired, catalog(actual))...)
@@ -262,7 +307,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	rep.Problems = problems
 	rep.Plan = plan
 	printProblems(a.stderr, problems)
-	printPlan(a.stdout, plan)
+	printPlan(human, plan, problems)
 	if f.out != "" {
 		inputs := make([]string, len(desired.Files))
 		for i, fl := range desired.Files {
@@ -292,7 +337,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return exitOK
 	}
 	if mode == "plan" {
-		return finish(partial(), "some rows were skipped for errors or blocked: see the report")
+		return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
 	}
 
 	if plan.HasChanges() && a.stdinTTY && !f.yes {
@@ -317,7 +362,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	prog.finish()
 	rep.Results = results
 	tally := reconcile.TallyResults(results)
-	fmt.Fprintln(a.stdout, tally.Line())
+	fmt.Fprintln(human, tally.Line())
 	switch {
 	case ctx.Err() != nil:
 		rep.Interrupted = true
@@ -329,9 +374,13 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Fatal = reconcile.Explain(ferr)
 		return finish(exitFatal, "stopped: "+rep.Fatal)
 	case tally.Failed > 0 || tally.NotRun > 0:
-		return finish(exitPartial, fmt.Sprintf("%d changes failed: see the report", tally.Failed))
+		msg := plural(tally.Failed, "change") + " failed"
+		if tally.NotRun > 0 {
+			msg += ", " + plural(tally.NotRun, "change") + " not run"
+		}
+		return finish(exitPartial, msg+seeReport)
 	}
-	return finish(partial(), "some rows were skipped for errors or blocked: see the report")
+	return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
 }
 
 // unreadable reports whether nothing could be read: every file failed as a whole.
@@ -374,16 +423,37 @@ func (a *app) confirm(p reconcile.Plan) (bool, error) {
 	return false, nil
 }
 
-func (a *app) writeReport(f runFlags, mode string, r report.Run) (string, error) {
-	path := f.report
-	if path == "" {
-		path = filepath.Join(f.reportDir, report.DefaultName(mode, r.Started))
+// seeReport ends the messages that send people to the report.
+const seeReport = ": see the report"
+
+// prepareReport returns the report's path and proves it can be written: --report's
+// directory takes a file; a default name is created empty and exclusively, with -2,
+// -3... when a run in the same second took it, so no two runs share a report.
+func prepareReport(f runFlags, mode string, started time.Time) (string, error) {
+	if f.report == "" {
+		if err := os.MkdirAll(f.reportDir, 0o755); err != nil {
+			return "", err
+		}
+		return reserveNew(filepath.Join(f.reportDir, report.DefaultName(mode, started)))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", fmt.Errorf("cannot write the report: %w", err)
+	dir := filepath.Dir(f.report)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
+	if fi, err := os.Stat(f.report); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("%s is a directory (use --report-dir for a directory)", f.report)
+	}
+	probe, err := os.CreateTemp(dir, ".ycm-onboard-probe-*")
+	if err != nil {
+		return "", err
+	}
+	probe.Close()
+	return f.report, os.Remove(probe.Name())
+}
+
+func (a *app) writeReport(path string, r report.Run) (string, error) {
 	if err := report.Write(path, r); err != nil {
-		return "", fmt.Errorf("cannot write the report %s: %w", path, err)
+		return "", err
 	}
 	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+path)
 	return path, nil
@@ -399,4 +469,10 @@ func runCounts(r report.Run) map[string]int {
 		m["succeeded"], m["failed"], m["not run"] = t.Succeeded, t.Failed, t.NotRun
 	}
 	return m
+}
+
+// runSummary is the --json document: the report's summary and the portal used.
+type runSummary struct {
+	report.Summary
+	Portal portalSummary `json:"portal"`
 }

@@ -3,18 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
@@ -297,5 +302,241 @@ func TestSIGINTStopsCleanly(t *testing.T) {
 	sent := len(s.Outbox())
 	if sent < 20 || sent >= 300 {
 		t.Errorf("%d e-mails sent: the run should have stopped soon after the signal", sent)
+	}
+}
+
+// TestForgottenPortalURLIsRefused: credentials in the environment or a configuration
+// file without a portal URL mean a real run whose URL was forgotten: exit 2, nothing
+// planned against the demo world, and no secret in the message.
+func TestForgottenPortalURLIsRefused(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "nourl.yaml")
+	if err := os.WriteFile(cfg, []byte("concurrency: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noCreds := map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: "", envYCMSecret: ""}
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+	}{
+		"credentials":      {nil, nil},
+		"one secret":       {map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: ""}, nil},
+		"config":           {noCreds, []string{"--config", cfg}},
+		"state dir (demo)": {noCreds, []string{"--state-dir", filepath.Join(t.TempDir(), "state")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, out, errb := testApp(t, tc.env)
+			args := append([]string{"apply", waveCSV(t, 3), "--report", filepath.Join(t.TempDir(), "r.xlsx")}, tc.args...)
+			if code := runApp(t.Context(), a, args...); code != exitUsage {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitUsage, out, errb)
+			}
+			if out.Len() > 0 {
+				t.Errorf("stdout %q: the run went ahead", out)
+			}
+			if strings.Contains(errb.String(), sim.DemoPartnerSecret) || strings.Contains(errb.String(), "demo world") {
+				t.Errorf("stderr %q", errb)
+			}
+		})
+	}
+}
+
+// TestReportNamesAreUnique: runs started in the same second never share a default
+// report name, and the history points each run to its own report.
+func TestReportNamesAreUnique(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	dir := t.TempDir()
+	stateHome := filepath.Join(t.TempDir(), "state")
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var paths []string
+	for range 3 {
+		a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome})
+		a.now = func() time.Time { return at }
+		if code := runApp(t.Context(), a, "apply", waveCSV(t, 1), "--portal", ts.URL, "--report-dir", dir, "--json"); code != exitOK {
+			t.Fatalf("exit %d\n%s%s", code, out, errb)
+		}
+		var sum struct{ Report string }
+		if err := json.Unmarshal(lastLine(out), &sum); err != nil {
+			t.Fatalf("stdout is not the JSON summary: %v\n%s", err, out)
+		}
+		paths = append(paths, sum.Report)
+	}
+	base := filepath.Join(dir, "ycm-onboard-apply-20260304T050607Z")
+	want := []string{base + ".xlsx", base + "-2.xlsx", base + "-3.xlsx"}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("report paths (-want +got):\n%s", diff)
+	}
+	for _, p := range paths {
+		f, err := excelize.OpenFile(p)
+		if err != nil {
+			t.Fatalf("%s is not a whole report: %v", p, err)
+		}
+		f.Close()
+	}
+	st, err := state.Open(filepath.Join(stateHome, "ycm-onboard"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.LastRuns(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range runs {
+		if seen[r.ReportPath] {
+			t.Errorf("two runs point to %s", r.ReportPath)
+		}
+		seen[r.ReportPath] = true
+	}
+}
+
+// TestReportLostAtTheEnd: when the report cannot be written after the changes were
+// made, the message says so, not that rows were skipped, and the exit is 1.
+func TestReportLostAtTheEnd(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	dir := filepath.Join(t.TempDir(), "reports")
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/colleagues") {
+			once.Do(func() { // the report directory goes away while apply runs
+				if err := os.RemoveAll(dir); err != nil {
+					t.Error(err)
+				}
+				if err := os.WriteFile(dir, []byte("a file now"), 0o644); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}))
+	defer ts.Close()
+	a, out, errb := testApp(t, nil)
+	code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report", filepath.Join(dir, "r.xlsx"), "--json")
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitPartial, out, errb)
+	}
+	if n := len(s.Outbox()); n != 3 {
+		t.Errorf("%d e-mails, want 3", n)
+	}
+	if !strings.Contains(errb.String(), "the report could not be written: ") {
+		t.Errorf("stderr does not say the report is missing:\n%s", errb)
+	}
+	if strings.Contains(errb.String(), "some rows were skipped") || strings.Contains(errb.String(), "see the report") {
+		t.Errorf("stderr blames rows or points to a report that is not there:\n%s", errb)
+	}
+	var sum struct {
+		Report   string `json:"report"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal(lastLine(out), &sum); err != nil || sum.Report != "" || sum.ExitCode != exitPartial {
+		t.Errorf("summary %+v (%v)", sum, err)
+	}
+}
+
+// lastLine is the last line of a run's stdout: the --json summary.
+func lastLine(b *bytes.Buffer) []byte {
+	lines := bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n"))
+	return lines[len(lines)-1]
+}
+
+// TestJSONStdoutIsOnlyJSON: with --json, stdout holds exactly one JSON document whatever
+// the outcome, so that `--json >> runs.json` makes a file jq reads; the plan and the
+// summary lines are on stderr.
+func TestJSONStdoutIsOnlyJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("Email,First Name\nnot-an-email,X\nok@demo.example,Ok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"plan", []string{"plan", "WAVE"}, exitOK},
+		{"apply", []string{"apply", "WAVE"}, exitOK},
+		{"rows skipped", []string{"apply", bad}, exitPartial},
+		{"guard", []string{"apply", "WAVE", "--prune", "--max-delete", "0"}, exitGuard},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := sim.New(sim.Options{})
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			a, out, errb := testApp(t, nil)
+			args := append([]string{}, tc.args...)
+			for i, v := range args {
+				if v == "WAVE" {
+					args[i] = waveCSV(t, 2)
+				}
+			}
+			args = append(args, "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"), "--json")
+			if code := runApp(t.Context(), a, args...); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errb)
+			}
+			dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+			var sum map[string]any
+			if err := dec.Decode(&sum); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				t.Fatalf("stdout holds more than the JSON summary:\n%s", out)
+			}
+			if sum["exit_code"] != float64(tc.code) || sum["portal"] == nil {
+				t.Errorf("summary %v", sum)
+			}
+			if !strings.Contains(errb.String(), "Plan: ") {
+				t.Errorf("the plan line is not on stderr:\n%s", errb)
+			}
+		})
+	}
+}
+
+// TestUnreachablePortalSaysCheckTheURL: an unknown host or a refused connection when the
+// portal is first read is most often a wrong URL: say so, not "run again later".
+func TestUnreachablePortalSaysCheckTheURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for name, url := range map[string]string{"refused": refused, "unknown host": "http://ycm-onboard-test.invalid"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a, out, errb := testApp(t, nil)
+			code := runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", url, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+			if code != exitFatal {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitFatal, out, errb)
+			}
+			if !strings.Contains(errb.String(), "Check the URL") || strings.Contains(errb.String(), "run again later") {
+				t.Errorf("stderr:\n%s", errb)
+			}
+		})
+	}
+}
+
+// TestCredentialsAreTrimmed: credentials from the environment lose surrounding
+// whitespace (a Secret's trailing newline) instead of costing a failed login.
+func TestCredentialsAreTrimmed(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	a, out, errb := testApp(t, map[string]string{
+		envPartnerID: " " + sim.DemoPartnerID + "\n", envPartnerSecret: sim.DemoPartnerSecret + "\n",
+		envYCMID: "\t" + sim.DemoYCMID, envYCMSecret: sim.DemoYCMSecret + "\r\n",
+	})
+	code := runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", ts.URL, "--log-level", "debug",
+		"--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	if strings.Contains(out.String()+errb.String(), sim.DemoPartnerSecret) {
+		t.Errorf("a secret was shown:\n%s%s", out, errb)
+	}
+	// Only whitespace is no credential at all.
+	a, out, errb = testApp(t, map[string]string{envYCMSecret: "\n"})
+	code = runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	if code != exitUsage || !strings.Contains(errb.String(), "credentials missing: set "+envYCMSecret) {
+		t.Errorf("exit %d\n%s%s", code, out, errb)
 	}
 }

@@ -23,6 +23,9 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "List pending, expired and activated invitations, and the last runs, from the run history",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runs < 1 {
+				return exitf(exitUsage, fmt.Sprintf("--runs %d: give 1 or more", runs))
+			}
 			dir, err := a.stateDir(hf)
 			if err != nil {
 				return exitf(exitUsage, err.Error())

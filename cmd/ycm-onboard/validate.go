@@ -44,8 +44,9 @@ Permission, owner and PBX names are checked against the portal when one is reach
 				writeProblemsJSON(a.stdout, problems)
 			} else {
 				writeProblemsTable(a.stdout, problems)
-				fmt.Fprintf(a.stdout, "%d errors, %d warnings in %d colleagues and %d PBXs.\n", errs, warns,
-					len(desired.Colleagues)+len(desired.RejectedColleagues), len(desired.Instances)+len(desired.RejectedInstances))
+				fmt.Fprintf(a.stdout, "%s, %s in %s and %s.\n", plural(errs, "error"), plural(warns, "warning"),
+					plural(len(desired.Colleagues)+len(desired.RejectedColleagues), "colleague"),
+					plural(len(desired.Instances)+len(desired.RejectedInstances), "PBX"))
 			}
 			if errs > 0 {
 				return exitf(exitUsage, "")
