@@ -140,6 +140,7 @@ func (a *app) setupLogging() error {
 	default:
 		return exitf(exitUsage, fmt.Sprintf("--log-format %q: use auto, console or json", a.logFormat))
 	}
-	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	// Both portal clients log from their workers: one event is one whole write.
+	a.log = zerolog.New(zerolog.SyncWriter(w)).Level(lvl).With().Timestamp().Logger()
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
@@ -243,18 +242,7 @@ func portalFailure(what string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return exitf(exitInterrupted, "interrupted")
 	}
-	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, explainFirstContact(err)))
-}
-
-// explainFirstContact is reconcile.Explain, except for a portal that cannot be reached
-// at all when it is first read (unknown host, connection refused): that is most often a
-// wrong URL, which running again later does not mend.
-func explainFirstContact(err error) string {
-	var dns *net.DNSError
-	if errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED) {
-		return err.Error() + ". Check the URL (--partner-url and --ycm-url, --portal, or the configuration file) and that this machine can reach it"
-	}
-	return reconcile.Explain(err)
+	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, reconcile.Explain(err)))
 }
 
 // catalog is what the importer checks rows against.
