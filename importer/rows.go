@@ -51,9 +51,17 @@ func isSpace(r rune) bool {
 // cleanText trims spaces of every kind from both ends.
 func cleanText(s string) string { return strings.TrimFunc(s, isSpace) }
 
-// row reads one data row. cells is padded to the header width.
-func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
-	blank := true
+// rowFault is an error about a row found before its cells are checked, such as a
+// quote that was never closed.
+type rowFault struct {
+	col             int
+	value, msg, fix string
+}
+
+// row reads one data row. cells is padded to the header width. A row with faults is
+// rejected whatever its cells hold.
+func (t *tableReader) row(rowNum int, cells []string, meta cellMeta, faults ...rowFault) {
+	blank := len(faults) == 0
 	for _, c := range cells {
 		if !isBlank(c) {
 			blank = false
@@ -80,6 +88,9 @@ func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
 	src := t.src
 	src.Row = rowNum
 	r := &rowCheck{t: t, src: src, cells: cells, meta: meta}
+	for _, f := range faults {
+		r.problem(Error, f.col, f.value, f.msg, f.fix)
+	}
 	for i, c := range cells {
 		if utf8.RuneCountInString(c) > t.opts.MaxCellChars {
 			r.problem(Error, i, c, fmt.Sprintf("the cell holds %d characters, more than the limit of %d", utf8.RuneCountInString(c), t.opts.MaxCellChars), "shorten the text in this cell")

@@ -33,6 +33,10 @@ func countThreeCX(path string, rr *rowReader, header []string, opts *Options) (i
 			return 0, []Problem{fileProblem(path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", opts.MaxRows), "check that this is the right file, or raise the row limit")}
 		}
 	}
+	if len(rr.quotes) > 0 {
+		q := rr.quotes[0]
+		return 0, []Problem{csvProblem(path, rr, &unclosedQuoteError{row: q.row, col: q.col})}
+	}
 	return users, nil
 }
 
