@@ -73,7 +73,7 @@ var tableFields = map[tableKind][]field{
 }
 
 var requiredFields = map[tableKind][]field{
-	kindColleagues: {fEmail, fFirstName, fLastName, fPermissions},
+	kindColleagues: {fEmail, fPermissions}, // and First Name or Last Name: see mapHeaders
 	kindInstances:  {fPBX},
 }
 
@@ -210,6 +210,9 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 		if !l.has(f) {
 			missing = append(missing, fieldSpecs[f].name)
 		}
+	}
+	if kind == kindColleagues && !l.has(fFirstName) && !l.has(fLastName) {
+		missing = append(missing, "First Name or Last Name")
 	}
 	if kind == kindInstances && !l.has(fExtensions) && !l.has(fConcurrentCalls) {
 		missing = append(missing, "Extensions or Concurrent Calls")

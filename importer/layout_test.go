@@ -57,16 +57,41 @@ func TestHeaderProblems(t *testing.T) {
 	})
 	t.Run("missing required column", func(t *testing.T) {
 		path := writeXLSX(t, "m.xlsx", sheet{"Colleagues", [][]any{
-			{"Mail", "First Name", "Permissions"},
+			{"Mail", "Given", "Permissions"},
 			{"a@example.com", "A", "Sales"},
 		}})
 		d, ps := Read([]string{path}, Options{})
-		p, ok := findProblem(ps, "missing required column Last Name", `found "Mail", "First Name", "Permissions"`)
+		p, ok := findProblem(ps, "missing required column First Name or Last Name", `found "Mail", "Given", "Permissions"`)
 		if !ok || p.Severity != Error {
 			t.Errorf("got:\n%s", problemsText(ps))
 		}
-		_ = d
+		if len(d.Colleagues) != 0 {
+			t.Errorf("read rows without a name column: %+v", d.Colleagues)
+		}
 	})
+	// The README says "First Name, Last Name: at least one": either column will do.
+	for _, tt := range []struct {
+		name   string
+		header []any
+		row    []any
+		want   []wantProblem
+	}{
+		{"first name alone", []any{"Email", "First Name", "Permissions"}, []any{"a@example.com", "Ann", "Sales"}, nil},
+		{"last name alone", []any{"Email", "Last Name", "Permissions"}, []any{"a@example.com", "Lee", "Sales"}, nil},
+		{"first name alone, empty", []any{"Email", "First Name", "Permissions"}, []any{"a@example.com", "", "Sales"},
+			[]wantProblem{{2, "B", Error, "both first name and last name are empty"}}},
+		{"last name alone, empty", []any{"Email", "Last Name", "Permissions"}, []any{"a@example.com", " ", "Sales"},
+			[]wantProblem{{2, "B", Error, "both first name and last name are empty"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "n.csv", []byte(csvLine(tt.header)+csvLine(tt.row)))
+			d, ps := Read([]string{path}, Options{})
+			checkProblems(t, ps, tt.want)
+			if got, want := len(d.Colleagues), 1-len(tt.want); got != want {
+				t.Errorf("%d colleagues accepted, want %d", got, want)
+			}
+		})
+	}
 	t.Run("instances need a size column", func(t *testing.T) {
 		path := writeXLSX(t, "m.xlsx", sheet{"Instances", [][]any{{"PBX", "Owner"}, {"HQ", "x"}}})
 		_, ps := Read([]string{path}, Options{})
