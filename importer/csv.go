@@ -445,7 +445,7 @@ func (rr *rowReader) ReadAll() ([][]string, error) {
 
 // readCSVFile reads a CSV file holding one table. want is kindUnknown for an input
 // file (the header decides), kindThreeCX for a sizing source.
-func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
 	src := Source{File: base}
 	f, err := os.Open(path)
@@ -512,9 +512,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *
 		if kind != kindThreeCX {
 			return append(ps, fileProblem(path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", base), "export the users from the 3CX management console (Users > Export) and pass that file"))
 		}
-		n, cp := countThreeCX(path, rr, header, opts)
-		*users = n
-		return append(ps, cp...)
+		return append(ps, countThreeCX(path, rr, header, opts, cx)...)
 	case kind == kindThreeCX:
 		return append(ps, threeCXAsInput(path, Source{File: base}))
 	case kind == kindUnknown:

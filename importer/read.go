@@ -144,8 +144,8 @@ func looksBinary(head []byte) bool {
 const sniffLen = 4096
 
 // readAny reads one file into d, whatever its format. want is kindUnknown for an
-// input file and kindThreeCX for a sizing source, whose user count goes to users.
-func readAny(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+// input file and kindThreeCX for a sizing source, whose users are counted in cx.
+func readAny(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
 	fi, err := os.Stat(path)
 	switch {
@@ -170,7 +170,7 @@ func readAny(path string, opts *Options, d *Desired, want tableKind, users *int)
 	case fmtEmpty:
 		return []Problem{fileProblem(path, "the file is empty", "export the spreadsheet again; the file has 0 bytes")}
 	case fmtZip:
-		return readXLSX(path, opts, d, want, users)
+		return readXLSX(path, opts, d, want, cx)
 	case fmtOLE:
 		return []Problem{oleProblem(path)}
 	case fmtPNG, fmtJPEG, fmtGIF:
@@ -190,7 +190,7 @@ func readAny(path string, opts *Options, d *Desired, want tableKind, users *int)
 				Message: fmt.Sprintf("%s is named %s but holds CSV text; it was read as CSV", base, ext),
 				Fix:     "rename it to .csv, or open it and save it as Excel Workbook (.xlsx)"})
 		}
-		return append(ps, readCSVFile(path, opts, d, want, users)...)
+		return append(ps, readCSVFile(path, opts, d, want, cx)...)
 	}
 }
 

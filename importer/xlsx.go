@@ -129,7 +129,7 @@ func oleProblem(path string) Problem {
 
 // readXLSX reads the Colleagues and Instances sheets of a workbook. want limits the
 // tables read (kindThreeCX reads the first sheet as a 3CX export: see readThreeCX).
-func readXLSX(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
 	formulas, zp := checkZip(path, opts)
 	if zp != nil {
@@ -155,9 +155,7 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, users *int
 	sheets := f.GetSheetList()
 	x := &xlsxFile{f: f, path: path, base: base, opts: opts, d: d, date1904: date1904, formulas: formulas}
 	if want == kindThreeCX {
-		n, ps := x.countThreeCX(sheets)
-		*users = n
-		return ps
+		return x.countThreeCX(sheets, cx)
 	}
 	var ps []Problem
 	found := map[tableKind]string{}
@@ -470,41 +468,41 @@ func isDateFormatCode(code string) bool {
 	return false
 }
 
-// countThreeCX counts the user rows of a 3CX export saved as a workbook: its first sheet.
-func (x *xlsxFile) countThreeCX(sheets []string) (int, []Problem) {
+// countThreeCX counts the users of a 3CX export saved as a workbook: its first sheet.
+func (x *xlsxFile) countThreeCX(sheets []string, cx *threeCXCount) []Problem {
 	if len(sheets) == 0 {
-		return 0, []Problem{fileProblem(x.path, "the workbook has no sheets", "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, "the workbook has no sheets", "export the users from 3CX again")}
 	}
 	rows, err := x.f.Rows(sheets[0])
 	if err != nil {
-		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 	}
 	defer rows.Close()
-	header, users := false, 0
+	numberCol := -1
 	for rows.Next() {
 		cells, err := rows.Columns()
 		if err != nil {
-			return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+			return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 		}
 		switch {
 		case allBlank(cells):
-		case !header:
+		case numberCol < 0:
 			if classify(cells) != kindThreeCX {
-				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", x.base), "export the users from the 3CX management console (Users > Export) and pass that file")}
+				return []Problem{fileProblem(x.path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", x.base), "export the users from the 3CX management console (Users > Export) and pass that file")}
 			}
-			header = true
+			numberCol = threeCXNumberColumn(cells)
 		default:
-			users++
-			if users > x.opts.MaxRows {
-				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", x.opts.MaxRows), "check that this is the right file, or raise the row limit")}
+			cx.add(cells, numberCol)
+			if cx.rows > x.opts.MaxRows {
+				return []Problem{fileProblem(x.path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", x.opts.MaxRows), "check that this is the right file, or raise the row limit")}
 			}
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 	}
-	if !header {
-		return 0, []Problem{fileProblem(x.path, "the 3CX export has no rows", "export the users from 3CX again")}
+	if numberCol < 0 {
+		return []Problem{fileProblem(x.path, "the 3CX export has no rows", "export the users from 3CX again")}
 	}
-	return users, nil
+	return nil
 }
