@@ -217,3 +217,47 @@ func TestCheck(t *testing.T) {
 		t.Errorf("near miss problem = %+v", p)
 	}
 }
+
+func TestHeaderTypos(t *testing.T) {
+	t.Run("misspelled required columns", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Emial,First Name,Last Name,Permisions\na@example.com,A,B,Sales\n"))
+		_, ps := Read([]string{path}, Options{})
+		w, ok := findProblem(ps, "unknown columns ignored: Emial (A, did you mean Email?), Permisions (D, did you mean Permissions?)")
+		if !ok || w.Severity != Warning {
+			t.Errorf("no did-you-mean warning; got:\n%s", problemsText(ps))
+		}
+		e, ok := findProblem(ps, "missing required columns Email, Permissions", `rename column A "Emial" to Email; rename column D "Permisions" to Permissions`)
+		if !ok || e.Severity != Error {
+			t.Errorf("the error does not say which column to rename; got:\n%s", problemsText(ps))
+		}
+	})
+	t.Run("unrelated columns get no guess", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Email,First Name,Last Name,Permissions,Phone,Department\na@example.com,A,B,Sales,1,IT\n"))
+		_, ps := Read([]string{path}, Options{})
+		checkProblems(t, ps, []wantProblem{{1, "", Warning, "unknown columns ignored: Phone (E), Department (F)"}})
+	})
+	// A portal export's Status (Active, Pending) is not the State column: reading it
+	// as State refused every row. It is ignored, and the warning says why.
+	t.Run("Status is not State", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Email,First Name,Last Name,Permissions,Status\na@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\n"))
+		d, ps := Read([]string{path}, Options{})
+		checkProblems(t, ps, []wantProblem{{1, "E", Warning, `column E "Status" is ignored`}})
+		if len(d.Colleagues) != 2 || d.Colleagues[0].State() != Present || d.Colleagues[1].State() != Present {
+			t.Errorf("colleagues = %+v", d.Colleagues)
+		}
+	})
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"email", "email", 0}, {"emial", "email", 1}, {"permisions", "permissions", 1},
+		{"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ab", "ba", 1}, {"ca", "abc", 3},
+	} {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
