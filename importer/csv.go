@@ -495,12 +495,35 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 			break
 		}
 	}
+	var title *Problem
+	if classify(header) == kindUnknown {
+		// A title or a note above the table: look a few rows further for the headers.
+		for tries := 0; tries < maxTitleRows; {
+			rec, row, err := rr.next()
+			if err != nil {
+				break // the first row's problems are reported below
+			}
+			if allBlank(rec) {
+				continue
+			}
+			tries++
+			if isHeaderRow(want, rec) {
+				p := titleRowsProblem(Source{File: base, Row: row}, header, headerRow)
+				title = &p
+				header, headerRow = rec, row
+				break
+			}
+		}
+	}
 	src.Row = headerRow
 	if len(rr.quotes) > 0 {
 		q := rr.quotes[0]
 		return []Problem{csvProblem(path, rr, &unclosedQuoteError{row: q.row, col: q.col})}
 	}
 	var ps []Problem
+	if title != nil {
+		ps = append(ps, *title)
+	}
 	if te.name == "Windows-1252" {
 		ps = append(ps, Problem{Source: Source{File: base}, Severity: Warning,
 			Message: "the file is not UTF-8; it was read as Windows-1252 (Western European)",

@@ -279,6 +279,40 @@ func nearestField(kind tableKind, h string) (field, bool) {
 	return f, ok
 }
 
+// maxTitleRows is how many non-blank rows below a first row that is not a header row
+// are searched for the header row: a title or a note above the table.
+const maxTitleRows = 5
+
+// isHeaderRow reports whether cells can be the header row of a table of kind want:
+// kindUnknown for any table, or a 3CX export (so it can be named as one).
+func isHeaderRow(want tableKind, cells []string) bool {
+	k := classify(cells)
+	switch {
+	case k == kindThreeCX:
+		return true
+	case want == kindThreeCX, k == kindUnknown:
+		return false
+	case want != kindUnknown:
+		k = want
+	}
+	_, ps := mapHeaders(k, cells, Source{})
+	return !HasErrors(ps)
+}
+
+// titleRowsProblem says that the header row was found below rows that are not one.
+func titleRowsProblem(src Source, first []string, firstRow int) Problem {
+	text := ""
+	for _, c := range first {
+		if c = cleanText(c); c != "" {
+			text = c
+			break
+		}
+	}
+	return Problem{Source: src, Severity: Warning,
+		Message: fmt.Sprintf("row %d (%q) does not hold the headers; they were found in row %d, and the rows above it are ignored", firstRow, shorten(text), src.Row),
+		Fix:     fmt.Sprintf("delete the rows above the headers so that they are in row 1, or leave them: rows above row %d are not read", src.Row)}
+}
+
 func expectedList(kind tableKind) string {
 	var names []string
 	for _, f := range tableFields[kind] {

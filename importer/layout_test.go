@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,5 +260,54 @@ func TestLevenshtein(t *testing.T) {
 		if got := levenshtein(tt.a, tt.b); got != tt.want {
 			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+// A title or a note above the table: the header row is found a few rows down, and a
+// warning says which rows were skipped.
+func TestTitleRows(t *testing.T) {
+	title := []any{"Onboarding wave 3"}
+	note := []any{"Prepared by Ann", nil, "26 Nov"}
+	row := []any{"a@example.com", "A", "B", "Sales", "", "", "", ""}
+	tests := []struct {
+		name string
+		path func(t *testing.T) string
+		want []wantProblem
+		rows []int // rows of the colleagues read
+	}{
+		{"workbook", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Colleagues", [][]any{title, {}, note, colleagueHeader, row}})
+		}, []wantProblem{{4, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 4`}}, []int{5}},
+		{"workbook sheet named otherwise", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Wave 3", [][]any{title, colleagueHeader, row}})
+		}, []wantProblem{
+			{0, "", Warning, `sheet "Wave 3" was read as the Colleagues table`},
+			{2, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 2`},
+		}, []int{3}},
+		{"csv", func(t *testing.T) string {
+			return writeFile(t, "t.csv", []byte("Onboarding wave 3,,,\n,,,\n"+csvLine(colleagueHeader)+csvLine(row)))
+		}, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 3`}}, []int{4}},
+		{"no header row at all", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Colleagues", [][]any{title, {"a@example.com", "A"}, {"b@example.com", "B"}}})
+		}, []wantProblem{
+			{1, "", Error, "missing required columns Email, Permissions, First Name or Last Name"},
+			{1, "", Warning, "unknown column ignored: Onboarding wave 3 (A)"},
+		}, nil},
+		{"headers too far down", func(t *testing.T) string {
+			return writeFile(t, "t.csv", []byte("Title\n1\n2\n3\n4\n5\n"+csvLine(colleagueHeader)+csvLine(row)))
+		}, []wantProblem{{0, "", Error, "the header row names neither colleagues"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, ps := Read([]string{tt.path(t)}, Options{})
+			checkProblems(t, ps, tt.want)
+			var rows []int
+			for _, c := range d.Colleagues {
+				rows = append(rows, c.Source().Row)
+			}
+			if !slices.Equal(rows, tt.rows) {
+				t.Errorf("colleagues on rows %v, want %v", rows, tt.rows)
+			}
+		})
 	}
 }

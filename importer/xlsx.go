@@ -233,23 +233,36 @@ type xlsxFile struct {
 	anyDate  *bool        // whether any style is a date format; nil until asked
 }
 
-// headerOf returns the first non-blank row of a sheet.
+// headerOf returns the header row of a sheet: its first non-blank row, or one of
+// the few below it when that one is a title rather than headers.
 func (x *xlsxFile) headerOf(sheet string) ([]string, error) {
 	rows, err := x.f.Rows(sheet)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	for i := 0; rows.Next() && i < 100; i++ {
+	var first []string
+	tries := 0
+	for i := 0; rows.Next() && i < 100 && tries <= maxTitleRows; i++ {
 		cells, err := rows.Columns()
 		if err != nil {
 			return nil, err
 		}
-		if !allBlank(cells) {
+		if allBlank(cells) {
+			continue
+		}
+		if first == nil {
+			first = cells
+		}
+		if classify(cells) != kindUnknown {
 			return cells, nil
 		}
+		tries++
 	}
-	return nil, rows.Error()
+	if err := rows.Error(); err != nil {
+		return nil, err
+	}
+	return first, nil
 }
 
 func allBlank(cells []string) bool {
@@ -274,6 +287,8 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	var t *tableReader
 	meta := &xlsxMeta{x: x, sheet: sheet}
 	rowNum := 0
+	var first []string // the first non-blank row, when it is not the header row
+	firstRow, tries := 0, 0
 	fail := func(msg, fix string) {
 		p := Problem{Source: src, Severity: Error, Message: msg, Fix: fix}
 		p.Source.Row = rowNum
@@ -294,7 +309,24 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 			if k := classify(cells); k == kindThreeCX {
 				return append(ps, threeCXAsInput(x.path, src))
 			}
-			l, hp := mapHeaders(kind, cells, Source{File: x.base, Sheet: sheet, Row: rowNum})
+			hdrSrc := Source{File: x.base, Sheet: sheet, Row: rowNum}
+			switch {
+			case first == nil && classify(cells) != kindUnknown:
+				// The header row, where it belongs.
+			case first != nil && isHeaderRow(kind, cells):
+				ps = append(ps, titleRowsProblem(hdrSrc, first, firstRow))
+			default:
+				// A title or a note above the table: look a few rows further for the
+				// headers; if none is found, the first row's problems are reported.
+				if first == nil {
+					first, firstRow = cells, rowNum
+				}
+				if tries++; tries <= maxTitleRows {
+					continue
+				}
+				cells, hdrSrc.Row = first, firstRow
+			}
+			l, hp := mapHeaders(kind, cells, hdrSrc)
 			ps = append(ps, hp...)
 			if HasErrors(hp) {
 				return ps
@@ -318,6 +350,12 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	}
 	if err := rows.Error(); err != nil {
 		fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+		return ps
+	}
+	if t == nil && first != nil {
+		// No header row below it either.
+		_, hp := mapHeaders(kind, first, Source{File: x.base, Sheet: sheet, Row: firstRow})
+		ps = append(ps, hp...)
 		return ps
 	}
 	if t == nil {
