@@ -17,6 +17,9 @@ type cellMeta interface {
 	dateCell(col int, raw string) (iso string, ok bool)
 	// formulaWithoutValue reports whether the empty cell is a formula that was never calculated.
 	formulaWithoutValue(col int) bool
+	// merged reports whether the cell is part of merged cells other than their
+	// first, and the merged range ("D10:D11").
+	merged(col int) (ref string, ok bool)
 }
 
 // tableReader turns the data rows of one table into colleagues or instances.
@@ -127,6 +130,13 @@ type rowCheck struct {
 }
 
 func (r *rowCheck) problem(sev Severity, col int, value, msg, fix string) {
+	if col >= 0 && r.meta != nil && isBlank(value) {
+		if ref, ok := r.meta.merged(col); ok {
+			first, _, _ := strings.Cut(ref, ":")
+			msg += fmt.Sprintf(" (the cell is part of the merged cells %s, whose value is only in %s)", ref, first)
+			fix = "unmerge the cells and write the value on every row; " + fix
+		}
+	}
 	p := Problem{Source: r.src, Severity: sev, Message: msg, Fix: fix, Value: shorten(value)}
 	if col >= 0 {
 		p.Column = colLetter(col)

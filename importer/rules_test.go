@@ -177,3 +177,40 @@ func TestInstanceRules(t *testing.T) {
 		}
 	})
 }
+
+// Only the first cell of merged cells holds the value: a row below it reads the cell
+// as empty, and the problem says it is merged.
+func TestMergedCells(t *testing.T) {
+	path := writeXLSX(t, "m.xlsx", sheet{"Colleagues", [][]any{colleagueHeader,
+		{"a@example.com", "A", "B", "Sales", "", "", "", ""},
+		{"b@example.com", "B", "C", nil, "", "", "", ""},
+		{"c@example.com", "C", "D", "", "", "", "", ""},
+	}})
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MergeCell("Colleagues", "D2", "D3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, ps := Read([]string{path}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{3, "D", Error, "no permission given (the cell is part of the merged cells D2:D3, whose value is only in D2)"},
+		{4, "D", Error, "no permission given"},
+	})
+	for _, p := range ps {
+		if p.Source.Row == 3 && !strings.HasPrefix(p.Fix, "unmerge the cells") {
+			t.Errorf("fix %q does not say to unmerge", p.Fix)
+		}
+		if p.Source.Row == 4 && strings.Contains(p.Message, "merged") {
+			t.Errorf("row 4 is not merged: %s", p)
+		}
+	}
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Email() != "a@example.com" {
+		t.Errorf("colleagues = %+v", d.Colleagues)
+	}
+}
