@@ -41,6 +41,14 @@ func Check(d *Desired, cat Catalog) []Problem {
 			if near := nearest(p, cat.Permissions); near != "" {
 				msg += fmt.Sprintf("; did you mean %q?", near)
 				fix = fmt.Sprintf("write %s", near)
+			} else if parts, known := splitOther(p, perms); len(parts) > 1 {
+				// "Dashboard/Billing" or "Dashboard | Billing": separated by the wrong sign.
+				if known {
+					msg += "; it looks like several permissions separated by / or |"
+					fix = fmt.Sprintf("separate permissions with ; and write %s", strings.Join(parts, "; "))
+				} else {
+					fix = "separate several permissions with ; (not / or |), and " + fix
+				}
 			}
 			problem("Permissions", p, msg, fix)
 		}
@@ -108,6 +116,25 @@ func Check(d *Desired, cat Catalog) []Problem {
 	}
 	d.Instances = keptI
 	return ps
+}
+
+// splitOther splits a permission name on / and |, which people use to separate
+// permissions, and reports whether every part is a permission of the catalogue (by
+// lower-case name in perms); the parts are in the catalogue's spelling when known.
+func splitOther(p string, perms map[string]string) (parts []string, known bool) {
+	known = true
+	for _, s := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '|' }) {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if c, ok := perms[strings.ToLower(s)]; ok {
+			s = c
+		} else {
+			known = false
+		}
+		parts = append(parts, s)
+	}
+	return parts, known
 }
 
 // nearest returns the candidate closest to s when it is a plausible typo, or "".

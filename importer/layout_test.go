@@ -311,3 +311,41 @@ func TestTitleRows(t *testing.T) {
 		})
 	}
 }
+
+// Permissions separated by / or | are one unknown name to the portal: the problem
+// says to separate them with ;.
+func TestCheckSeparators(t *testing.T) {
+	cat := Catalog{Permissions: []string{"Dashboard", "Technical Support", "Billing", "Orders/Returns"}}
+	path := writeFile(t, "p.csv", []byte("Email,First Name,Permissions\n"+
+		"a@example.com,A,Dashboard/Billing\n"+
+		"b@example.com,B,dashboard | technical support\n"+
+		"c@example.com,C,Dashboard/Admin\n"+
+		"d@example.com,D,Orders/Returns\n"))
+	d, ps := Read([]string{path}, Options{})
+	if len(ps) > 0 {
+		t.Fatalf("Read: %s", problemsText(ps))
+	}
+	ps = Check(d, cat)
+	checkProblems(t, ps, []wantProblem{
+		{2, "C", Error, `no permission "Dashboard/Billing"; it looks like several permissions separated by / or |`},
+		{3, "C", Error, `no permission "dashboard | technical support"; it looks like several permissions`},
+		{4, "C", Error, `no permission "Dashboard/Admin"`},
+	})
+	for _, w := range []struct {
+		row int
+		fix string
+	}{
+		{2, "separate permissions with ; and write Dashboard; Billing"},
+		{3, "separate permissions with ; and write Dashboard; Technical Support"},
+		{4, "separate several permissions with ; (not / or |)"},
+	} {
+		for _, p := range ps {
+			if p.Source.Row == w.row && !strings.HasPrefix(p.Fix, w.fix) {
+				t.Errorf("row %d fix = %q, want it to start %q", w.row, p.Fix, w.fix)
+			}
+		}
+	}
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Email() != "d@example.com" {
+		t.Errorf("a permission named with a / must still be accepted: %+v", d.Colleagues)
+	}
+}
