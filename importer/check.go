@@ -115,6 +115,7 @@ func Check(d *Desired, cat Catalog) []Problem {
 		keptI = append(keptI, in)
 	}
 	d.Instances = keptI
+	SortProblems(ps)
 	return ps
 }
 

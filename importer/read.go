@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +68,30 @@ func Read(paths []string, opts Options) (*Desired, []Problem) {
 		ps = append(ps, readThreeCX(s, &opts, d)...)
 	}
 	ps = append(ps, dedupe(d)...)
+	SortProblems(ps)
 	return d, ps
+}
+
+// SortProblems orders problems by file (in the order the files first appear), sheet
+// (likewise) and row, keeping the order of problems at the same place. Whole-file and
+// whole-sheet problems (row 0) come first.
+func SortProblems(ps []Problem) {
+	files, sheets := map[string]int{}, map[[2]string]int{}
+	for _, p := range ps {
+		if _, ok := files[p.Source.File]; !ok {
+			files[p.Source.File] = len(files)
+		}
+		k := [2]string{p.Source.File, p.Source.Sheet}
+		if _, ok := sheets[k]; !ok {
+			sheets[k] = len(sheets)
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(
+			cmp.Compare(files[a.Source.File], files[b.Source.File]),
+			cmp.Compare(sheets[[2]string{a.Source.File, a.Source.Sheet}], sheets[[2]string{b.Source.File, b.Source.Sheet}]),
+			cmp.Compare(a.Source.Row, b.Source.Row))
+	})
 }
 
 // HasErrors reports whether any problem is an error.
