@@ -68,6 +68,18 @@ func Read(paths []string, opts Options) (*Desired, []Problem) {
 		ps = append(ps, readThreeCX(s, &opts, d)...)
 	}
 	ps = append(ps, dedupe(d)...)
+	if len(paths) > 0 && !HasErrors(ps) && len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances) == 0 {
+		names := make([]string, len(paths))
+		for i, p := range paths {
+			names[i] = filepath.Base(p)
+		}
+		msg := "the file has no rows: nothing to do"
+		if len(paths) > 1 {
+			msg = "the files have no rows: nothing to do"
+		}
+		ps = append(ps, Problem{Source: Source{File: strings.Join(names, ", ")}, Severity: Warning, Message: msg,
+			Fix: "add a row per colleague under the Colleagues headers, or a row per cloud PBX under the Instances headers"})
+	}
 	SortProblems(ps)
 	return d, ps
 }
