@@ -186,6 +186,26 @@ func decodeHead(head []byte) (string, textEncoding) {
 	return string(s), textEncoding{name: "Windows-1252"}
 }
 
+// headerLine is the line to sniff the delimiter from: the first non-blank line
+// holding , ; tab or |, among the first few (a title line above the headers may hold
+// none); else the first line.
+func headerLine(text string) string {
+	lines := strings.SplitN(text, "\n", 2+maxTitleRows*2)
+	tried := 0
+	for _, l := range lines {
+		if isBlank(l) {
+			continue
+		}
+		if strings.ContainsAny(l, ",;\t|") {
+			return l
+		}
+		if tried++; tried > maxTitleRows {
+			break
+		}
+	}
+	return lines[0]
+}
+
 // sniffDelimiter picks , ; or tab: the one that splits the header line (outside
 // quotes) into the most fields.
 func sniffDelimiter(firstLine string) rune {
@@ -467,8 +487,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	}
 	br := bufio.NewReaderSize(text, 64<<10)
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
-	firstLine, _, _ := strings.Cut(string(first), "\n")
-	delim := sniffDelimiter(firstLine)
+	delim := sniffDelimiter(headerLine(string(first)))
 
 	rr := &rowReader{r: newCSVReader(br, delim), comma: delim, open: open}
 	defer func() {

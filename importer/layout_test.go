@@ -349,3 +349,12 @@ func TestCheckSeparators(t *testing.T) {
 		t.Errorf("a permission named with a / must still be accepted: %+v", d.Colleagues)
 	}
 }
+
+func TestTitleLineWithoutDelimiter(t *testing.T) {
+	path := writeFile(t, "t.csv", []byte("Onboarding wave 3\n\nEmail;First Name;Permissions\na@example.com;A;Sales\n"))
+	d, ps := Read([]string{path}, Options{})
+	checkProblems(t, ps, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers`}})
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Source().Row != 4 || d.Colleagues[0].FirstName() != "A" {
+		t.Errorf("colleagues = %+v", d.Colleagues)
+	}
+}
