@@ -243,6 +243,7 @@ type rowReader struct {
 	extra   []int // rows with values beyond the header width
 
 	comma  rune
+	src    *bufio.Reader                        // what r reads (csv.Reader reads a large bufio.Reader directly)
 	open   func() (io.Reader, io.Closer, error) // the text again from its start
 	closer io.Closer                            // of the last reopened text
 	offset int                                  // physical lines before the current csv.Reader's first
@@ -296,7 +297,7 @@ func (rr *rowReader) next() ([]string, int, error) {
 	if i := rr.unclosed(rec); i >= 0 {
 		qline, qcol := rr.r.FieldPos(i)
 		qline += rr.offset
-		if qline != line || rr.open == nil {
+		if qline != line || rr.open == nil || len(rr.quotes) >= maxStrayQuotes {
 			return nil, 0, &unclosedQuoteError{row: row + qline - line, col: i}
 		}
 		fixed, err := rr.reread(qline, qcol)
@@ -328,9 +329,9 @@ func (rr *rowReader) unclosed(rec []string) int {
 			continue
 		}
 		lines := strings.Split(v, "\n")
-		if strings.HasSuffix(v, "\n") && rr.open != nil {
-			// An unclosed quote keeps the file's last line break: see whether this
-			// cell's quote is ever closed.
+		if strings.HasSuffix(v, "\n") && rr.open != nil && rr.drained() {
+			// An unclosed quote keeps the file's last line break and reads to the end
+			// of the text: see whether this cell's quote is ever closed.
 			if line, col := rr.r.FieldPos(i); rr.atEOF(line+rr.offset, col) {
 				return i
 			}
@@ -347,6 +348,19 @@ func (rr *rowReader) unclosed(rec []string) int {
 	}
 	return -1
 }
+
+// drained reports whether the text has been read to its end.
+func (rr *rowReader) drained() bool {
+	if rr.src == nil {
+		return true
+	}
+	_, err := rr.src.Peek(1)
+	return err != nil
+}
+
+// maxStrayQuotes is how many unclosed quotes are re-read before the file is refused:
+// each re-reads the text from its start.
+const maxStrayQuotes = 100
 
 // atEOF reports whether the quoted cell starting at line, col runs to the end of
 // the text without being closed: parsed strictly from its opening quote, it has no
@@ -420,7 +434,7 @@ func (rr *rowReader) reread(line, col int) ([]string, error) {
 	}
 	rr.close()
 	rr.closer = c
-	rr.r = newCSVReader(br, rr.comma)
+	rr.r, rr.src = newCSVReader(br, rr.comma), br
 	rr.offset = line
 	return rec, nil
 }
@@ -489,7 +503,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{r: newCSVReader(br, delim), comma: delim, open: open}
+	rr := &rowReader{r: newCSVReader(br, delim), src: br, comma: delim, open: open}
 	defer func() {
 		rr.close()
 		_ = closer.Close()

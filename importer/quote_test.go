@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -97,6 +98,33 @@ func TestUnclosedQuote(t *testing.T) {
 		checkProblems(t, ps, []wantProblem{{3, "B", Error, "unterminated quote starting at row 3, column B"}})
 		if len(d.Instances) != 0 {
 			t.Errorf("sized %+v from an export with an unclosed quote", d.Instances)
+		}
+	})
+}
+
+func TestUnclosedQuoteLimits(t *testing.T) {
+	t.Run("many multi-line cells ending in a line break", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Email,First Name,Permissions\n")
+		for i := range 5000 {
+			fmt.Fprintf(&b, "u%d@x.example,A,\"Dashboard\nBilling\n\"\n", i)
+		}
+		d, ps := Read([]string{writeFile(t, "m.csv", []byte(b.String()))}, Options{})
+		if len(ps) > 0 || len(d.Colleagues) != 5000 {
+			t.Errorf("%d colleagues; problems:\n%s", len(d.Colleagues), problemsText(ps[:min(len(ps), 5)]))
+		}
+	})
+	t.Run("too many unclosed quotes refuse the file", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Email,First Name,Permissions\n")
+		for i := range maxStrayQuotes + 1 {
+			fmt.Fprintf(&b, "\"u%d@x.example,A,Dashboard\nok%d@x.example,B,Dashboard\n", i, i)
+		}
+		d, ps := Read([]string{writeFile(t, "q.csv", []byte(b.String()))}, Options{})
+		last := 2 + 2*maxStrayQuotes
+		checkProblems(t, ps, []wantProblem{{last, "A", Error, fmt.Sprintf("unterminated quote starting at row %d, column A", last)}})
+		if len(d.Colleagues) != 0 {
+			t.Errorf("%d colleagues read from a refused file", len(d.Colleagues))
 		}
 	})
 }
