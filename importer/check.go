@@ -41,6 +41,14 @@ func Check(d *Desired, cat Catalog) []Problem {
 			if near := nearest(p, cat.Permissions); near != "" {
 				msg += fmt.Sprintf("; did you mean %q?", near)
 				fix = fmt.Sprintf("write %s", near)
+			} else if parts, known := splitOther(p, perms); len(parts) > 1 {
+				// "Dashboard/Billing" or "Dashboard | Billing": separated by the wrong sign.
+				if known {
+					msg += "; it looks like several permissions separated by / or |"
+					fix = fmt.Sprintf("separate permissions with ; and write %s", strings.Join(parts, "; "))
+				} else {
+					fix = "separate several permissions with ; (not / or |), and " + fix
+				}
 			}
 			problem("Permissions", p, msg, fix)
 		}
@@ -107,7 +115,27 @@ func Check(d *Desired, cat Catalog) []Problem {
 		keptI = append(keptI, in)
 	}
 	d.Instances = keptI
+	SortProblems(ps)
 	return ps
+}
+
+// splitOther splits a permission name on / and |, which people use to separate
+// permissions, and reports whether every part is a permission of the catalogue (by
+// lower-case name in perms); the parts are in the catalogue's spelling when known.
+func splitOther(p string, perms map[string]string) (parts []string, known bool) {
+	known = true
+	for _, s := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '|' }) {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if c, ok := perms[strings.ToLower(s)]; ok {
+			s = c
+		} else {
+			known = false
+		}
+		parts = append(parts, s)
+	}
+	return parts, known
 }
 
 // nearest returns the candidate closest to s when it is a plausible typo, or "".
@@ -131,8 +159,11 @@ func nearest(s string, candidates []string) string {
 	return best
 }
 
+// levenshtein is the edit distance of a and b, a swap of two neighbouring letters
+// counting as one edit ("Emial" is one edit from "Email").
 func levenshtein(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -146,8 +177,11 @@ func levenshtein(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
 }

@@ -186,6 +186,26 @@ func decodeHead(head []byte) (string, textEncoding) {
 	return string(s), textEncoding{name: "Windows-1252"}
 }
 
+// headerLine is the line to sniff the delimiter from: the first non-blank line
+// holding , ; tab or |, among the first few (a title line above the headers may hold
+// none); else the first line.
+func headerLine(text string) string {
+	lines := strings.SplitN(text, "\n", 2+maxTitleRows*2)
+	tried := 0
+	for _, l := range lines {
+		if isBlank(l) {
+			continue
+		}
+		if strings.ContainsAny(l, ",;\t|") {
+			return l
+		}
+		if tried++; tried > maxTitleRows {
+			break
+		}
+	}
+	return lines[0]
+}
+
 // sniffDelimiter picks , ; or tab: the one that splits the header line (outside
 // quotes) into the most fields.
 func sniffDelimiter(firstLine string) rune {
@@ -209,7 +229,9 @@ func sniffDelimiter(firstLine string) rune {
 
 // rowReader is the csv.Reader handed to gocsv. It yields the rewritten header, pads or
 // cuts records to the header width, skips blank records and records each record's row
-// number as a spreadsheet program would show it.
+// number as a spreadsheet program would show it. A quote that is never closed would
+// swallow every later row into one cell: rowReader re-reads that line as if the quote
+// were not there, carries on with the next line, and notes the row in quotes.
 type rowReader struct {
 	r       *csv.Reader
 	header  []string
@@ -219,6 +241,47 @@ type rowReader struct {
 	lastEnd int   // physical line on which the previous record ended
 	started bool
 	extra   []int // rows with values beyond the header width
+
+	comma  rune
+	src    *bufio.Reader                        // what r reads (csv.Reader reads a large bufio.Reader directly)
+	open   func() (io.Reader, io.Closer, error) // the text again from its start
+	closer io.Closer                            // of the last reopened text
+	offset int                                  // physical lines before the current csv.Reader's first
+	quotes []strayQuote                         // rows re-read without their unclosed quote
+}
+
+// strayQuote is a quote opened in a cell and never closed.
+type strayQuote struct {
+	row   int    // spreadsheet row
+	col   int    // zero-based column of the cell
+	value string // the cell as re-read without the quote
+}
+
+// unclosedQuoteError is a quote that was never closed where the rows after it cannot
+// be recovered.
+type unclosedQuoteError struct {
+	row, col int
+}
+
+func (e *unclosedQuoteError) Error() string {
+	return fmt.Sprintf("unterminated quote starting at row %d, column %s", e.row, colLetter(e.col))
+}
+
+func (rr *rowReader) close() {
+	if rr.closer != nil {
+		_ = rr.closer.Close()
+		rr.closer = nil
+	}
+}
+
+// newCSVReader is how every CSV text is parsed.
+func newCSVReader(r io.Reader, comma rune) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = false
+	return cr
 }
 
 // next reads one record and computes its spreadsheet row.
@@ -228,12 +291,152 @@ func (rr *rowReader) next() ([]string, int, error) {
 		return nil, 0, err
 	}
 	line, _ := rr.r.FieldPos(0)
+	line += rr.offset
 	// Blank lines are skipped by encoding/csv but show as rows in a spreadsheet.
 	row := rr.lastRow + 1 + (line - rr.lastEnd - 1)
+	if i := rr.unclosed(rec); i >= 0 {
+		qline, qcol := rr.r.FieldPos(i)
+		qline += rr.offset
+		if qline != line || rr.open == nil || len(rr.quotes) >= maxStrayQuotes {
+			return nil, 0, &unclosedQuoteError{row: row + qline - line, col: i}
+		}
+		fixed, err := rr.reread(qline, qcol)
+		if err != nil {
+			return nil, 0, &unclosedQuoteError{row: row, col: i}
+		}
+		value := ""
+		if i < len(fixed) {
+			value = fixed[i]
+		}
+		rr.quotes = append(rr.quotes, strayQuote{row: row, col: i, value: value})
+		rr.lastEnd, rr.lastRow = qline, row
+		return fixed, row, nil
+	}
 	lastLine, _ := rr.r.FieldPos(len(rec) - 1)
-	rr.lastEnd = lastLine + strings.Count(rec[len(rec)-1], "\n")
+	rr.lastEnd = lastLine + rr.offset + strings.Count(rec[len(rec)-1], "\n")
 	rr.lastRow = row
 	return rec, row, nil
+}
+
+// unclosed returns the index of a cell whose quote was never closed, or -1. Such a
+// cell runs over line breaks and either reaches the end of the file or holds lines
+// that look like records of their own (as many delimiters as the header has). A
+// quoted cell with line breaks that look like neither is an ordinary multi-line cell.
+func (rr *rowReader) unclosed(rec []string) int {
+	need := max(1, rr.width-1)
+	for i, v := range rec {
+		if !strings.Contains(v, "\n") {
+			continue
+		}
+		lines := strings.Split(v, "\n")
+		if strings.HasSuffix(v, "\n") && rr.open != nil && rr.drained() {
+			// An unclosed quote keeps the file's last line break and reads to the end
+			// of the text: see whether this cell's quote is ever closed.
+			if line, col := rr.r.FieldPos(i); rr.atEOF(line+rr.offset, col) {
+				return i
+			}
+		}
+		for j, l := range lines[1:] {
+			n := strings.Count(l, string(rr.comma))
+			if j == len(lines)-2 {
+				n += len(rec) - 1 - i // the cells after this one are on its last line
+			}
+			if n >= need {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// drained reports whether the text has been read to its end.
+func (rr *rowReader) drained() bool {
+	if rr.src == nil {
+		return true
+	}
+	_, err := rr.src.Peek(1)
+	return err != nil
+}
+
+// maxStrayQuotes is how many unclosed quotes are re-read before the file is refused:
+// each re-reads the text from its start.
+const maxStrayQuotes = 100
+
+// atEOF reports whether the quoted cell starting at line, col runs to the end of
+// the text without being closed: parsed strictly from its opening quote, it has no
+// closing one.
+func (rr *rowReader) atEOF(line, col int) bool {
+	br, c, err := rr.rawFrom(line, col)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	strict := csv.NewReader(br)
+	strict.Comma = rr.comma
+	strict.FieldsPerRecord = -1
+	_, err = strict.Read()
+	var pe *csv.ParseError
+	return errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote)
+}
+
+// rawFrom reopens the text at a physical line and byte column (both from 1), as
+// encoding/csv counts them.
+func (rr *rowReader) rawFrom(line, col int) (*bufio.Reader, io.Closer, error) {
+	r, c, err := rr.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for range line - 1 {
+		if _, err := br.ReadSlice('\n'); err != nil && err != bufio.ErrBufferFull {
+			_ = c.Close()
+			return nil, nil, err
+		} else if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: keep reading it.
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil {
+				_ = c.Close()
+				return nil, nil, err
+			}
+		}
+	}
+	if _, err := br.Discard(col - 1); err != nil {
+		_ = c.Close()
+		return nil, nil, err
+	}
+	return br, c, nil
+}
+
+// reread parses physical line again without the quote at col, and carries on
+// reading from the line after it.
+func (rr *rowReader) reread(line, col int) ([]string, error) {
+	br, c, err := rr.rawFrom(line, 1)
+	if err != nil {
+		return nil, err
+	}
+	text, err := br.ReadString('\n')
+	if err != nil && err != io.EOF {
+		_ = c.Close()
+		return nil, err
+	}
+	text = strings.TrimRight(text, "\r\n")
+	if col-1 < len(text) && text[col-1] == '"' {
+		text = text[:col-1] + text[col:]
+	}
+	one := newCSVReader(strings.NewReader(text), rr.comma)
+	one.LazyQuotes = true
+	rec, err := one.Read()
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	rr.close()
+	rr.closer = c
+	rr.r, rr.src = newCSVReader(br, rr.comma), br
+	rr.offset = line
+	return rec, nil
 }
 
 func (rr *rowReader) Read() ([]string, error) {
@@ -276,43 +479,35 @@ func (rr *rowReader) ReadAll() ([][]string, error) {
 
 // readCSVFile reads a CSV file holding one table. want is kindUnknown for an input
 // file (the header decides), kindThreeCX for a sizing source.
-func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
 	src := Source{File: base}
 	f, err := os.Open(path)
 	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be opened: %v", err), "check that the file is readable")}
 	}
-	defer f.Close()
 	head := make([]byte, sniffLen)
 	n, _ := io.ReadFull(f, head)
+	_ = f.Close()
 	head = head[:n]
 	te, err := detectEncoding(path, head)
 	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
 	}
-	if _, err := f.Seek(int64(te.bom), io.SeekStart); err != nil {
+	open := func() (io.Reader, io.Closer, error) { return openText(path, te) }
+	text, closer, err := open()
+	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
 	}
-	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
-	if te.enc != nil {
-		r = transform.NewReader(r, te.enc.NewDecoder())
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	// Strip a BOM the decoder left (UTF-16 without skip, or a doubled one).
-	if p, _ := br.Peek(3); bytes.Equal(p, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
+	br := bufio.NewReaderSize(text, 64<<10)
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
-	firstLine, _, _ := strings.Cut(string(first), "\n")
-	delim := sniffDelimiter(firstLine)
+	delim := sniffDelimiter(headerLine(string(first)))
 
-	cr := csv.NewReader(br)
-	cr.Comma = delim
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = false
-	rr := &rowReader{r: cr}
+	rr := &rowReader{r: newCSVReader(br, delim), src: br, comma: delim, open: open}
+	defer func() {
+		rr.close()
+		_ = closer.Close()
+	}()
 
 	// The header is the first non-blank record.
 	var header []string
@@ -333,8 +528,35 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *
 			break
 		}
 	}
+	var title *Problem
+	if classify(header) == kindUnknown {
+		// A title or a note above the table: look a few rows further for the headers.
+		for tries := 0; tries < maxTitleRows; {
+			rec, row, err := rr.next()
+			if err != nil {
+				break // the first row's problems are reported below
+			}
+			if allBlank(rec) {
+				continue
+			}
+			tries++
+			if isHeaderRow(want, rec) {
+				p := titleRowsProblem(Source{File: base, Row: row}, header, headerRow)
+				title = &p
+				header, headerRow = rec, row
+				break
+			}
+		}
+	}
 	src.Row = headerRow
+	if len(rr.quotes) > 0 {
+		q := rr.quotes[0]
+		return []Problem{csvProblem(path, rr, &unclosedQuoteError{row: q.row, col: q.col})}
+	}
 	var ps []Problem
+	if title != nil {
+		ps = append(ps, *title)
+	}
 	if te.name == "Windows-1252" {
 		ps = append(ps, Problem{Source: Source{File: base}, Severity: Warning,
 			Message: "the file is not UTF-8; it was read as Windows-1252 (Western European)",
@@ -346,9 +568,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *
 		if kind != kindThreeCX {
 			return append(ps, fileProblem(path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", base), "export the users from the 3CX management console (Users > Export) and pass that file"))
 		}
-		n, cp := countThreeCX(path, rr, header, opts)
-		*users = n
-		return append(ps, cp...)
+		return append(ps, countThreeCX(path, rr, header, opts, cx)...)
 	case kind == kindThreeCX:
 		return append(ps, threeCXAsInput(path, Source{File: base}))
 	case kind == kindUnknown:
@@ -400,8 +620,16 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *
 		ps = append(ps, fileProblem(path, fmt.Sprintf("the file has %d rows, more than the limit of %d; none of its rows are used", count, opts.MaxRows), "split the rows over several files, or raise the row limit"))
 		return ps
 	}
+	faults := map[int]rowFault{}
+	for _, q := range rr.quotes {
+		faults[q.row] = quoteFault(q)
+	}
 	for i := 0; i < count && i < len(rr.rows); i++ {
-		t.row(rr.rows[i], cellsOf(i), nil)
+		if f, ok := faults[rr.rows[i]]; ok {
+			t.row(rr.rows[i], cellsOf(i), nil, f)
+		} else {
+			t.row(rr.rows[i], cellsOf(i), nil)
+		}
 	}
 	if len(rr.extra) > 0 {
 		ps = append(ps, Problem{Source: Source{File: base, Row: rr.extra[0]}, Severity: Warning,
@@ -411,7 +639,44 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, users *
 	return ps
 }
 
+// quoteFault is the row problem of a quote never closed, once its line is re-read.
+func quoteFault(q strayQuote) rowFault {
+	return rowFault{col: q.col, value: q.value,
+		msg: fmt.Sprintf("unterminated quote starting at row %d, column %s: the value would run over every row below it; the row is skipped and the rows below are read as usual", q.row, colLetter(q.col)),
+		fix: `close the quote: put a " at the end of the value, or delete the " at its start`}
+}
+
+// openText opens a text file past its byte-order mark, decoded to UTF-8.
+func openText(path string, te textEncoding) (io.Reader, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := f.Seek(int64(te.bom), io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
+	if te.enc != nil {
+		r = transform.NewReader(r, te.enc.NewDecoder())
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	// Strip a BOM the decoder left (UTF-16 without skip, or a doubled one).
+	if p, _ := br.Peek(3); bytes.Equal(p, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	return br, f, nil
+}
+
 func csvProblem(path string, rr *rowReader, err error) Problem {
+	var uq *unclosedQuoteError
+	if errors.As(err, &uq) {
+		p := fileProblem(path, fmt.Sprintf("%v: the quoted value runs over the line breaks below it, so the rows after it cannot be told apart; none of the file's rows are used", uq),
+			`close the quote: put a " at the end of that value, or delete the " at its start`)
+		p.Source.Row = uq.row
+		p.Column = colLetter(uq.col)
+		return p
+	}
 	p := fileProblem(path, fmt.Sprintf("the CSV text cannot be read: %v; none of its rows are used", err), "open it in a spreadsheet program and save it again as CSV UTF-8, or as .xlsx")
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {

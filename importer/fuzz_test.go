@@ -55,6 +55,7 @@ func FuzzReadCSV(f *testing.F) {
 	addSeeds(f, "lo-colleagues-utf8.csv", "lo-colleagues-1252.csv", "lo-colleagues-utf16.txt", "3cx-export-v20.csv")
 	f.Add([]byte("PBX;Extensions;Concurrent Calls\nHQ;60;10\n\"Branch\n2\";6E+1;x\n"))
 	f.Add([]byte("Email,First Name,Last Name,Permissions\n\"a@b.c\",\"x\"\"y\",,\"\n"))
+	f.Add([]byte("Email,First Name,Last Name,Permissions\nok1@x.example,A,B,Dashboard\n\"bad@x.example,C,D,Dashboard\nok2@x.example,\"E\",F,Dashboard\n"))
 	path := filepath.Join(f.TempDir(), "f.csv") // one file per worker, rewritten: a folder per input is slow
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {

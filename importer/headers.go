@@ -31,6 +31,8 @@ type fieldSpec struct {
 	aliases []string // normalised with normHeader
 }
 
+// State has no "status" alias: in a portal export Status is the activation status
+// (Active, Pending), not whether the colleague should exist. mapHeaders says so.
 var fieldSpecs = [numFields]fieldSpec{
 	fEmail:           {"Email", "email", []string{"email", "e-mail", "email address", "e-mail address", "mail", "yeastar id", "login email", "user email"}},
 	fFirstName:       {"First Name", "first_name", []string{"first name", "firstname", "given name", "forename", "first"}},
@@ -39,7 +41,7 @@ var fieldSpecs = [numFields]fieldSpec{
 	fYCMManager:      {"YCM Manager", "ycm_manager", []string{"ycm manager", "ycm", "ycm admin", "ycm administrator", "central management", "yeastar central management"}},
 	fOwner:           {"Owner", "owner", []string{"owner", "partner", "subordinate partner", "owner partner", "partner id", "partner email"}},
 	fRemark:          {"Remark", "remark", []string{"remark", "remarks", "note", "notes", "comment", "comments"}},
-	fState:           {"State", "state", []string{"state", "status", "action"}},
+	fState:           {"State", "state", []string{"state", "action"}},
 	fPBX:             {"PBX", "pbx", []string{"pbx", "pbx name", "sn", "serial number", "pbx sn", "instance", "instance name", "cloud pbx", "name"}},
 	fExtensions:      {"Extensions", "extensions", []string{"extensions", "extension", "extension capacity", "target extensions", "extensions capacity", "max extensions", "extension count"}},
 	fConcurrentCalls: {"Concurrent Calls", "concurrent_calls", []string{"concurrent calls", "concurrent call capacity", "concurrent call", "target concurrent calls", "max concurrent calls", "calls"}},
@@ -73,7 +75,7 @@ var tableFields = map[tableKind][]field{
 }
 
 var requiredFields = map[tableKind][]field{
-	kindColleagues: {fEmail, fFirstName, fLastName, fPermissions},
+	kindColleagues: {fEmail, fPermissions}, // and First Name or Last Name: see mapHeaders
 	kindInstances:  {fPBX},
 }
 
@@ -182,14 +184,28 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 	}
 	var ps []Problem
 	var unknown []string
+	near := map[field]string{} // a missing field → the unknown column that looks like a typo of it
 	for i, h := range headers {
 		h = cleanText(h)
 		if h == "" {
 			continue
 		}
 		f, ok := aliasIndex[kind][normHeader(h)]
+		if !ok && kind == kindColleagues && normHeader(h) == "status" {
+			ps = append(ps, Problem{Source: src, Column: colLetter(i), Header: h, Severity: Warning,
+				Message: fmt.Sprintf("column %s %q is ignored: a status such as Active or Pending is the portal's to set, and does not say whether the colleague should exist", colLetter(i), h),
+				Fix:     "leave it if it came from a portal export; to delete colleagues, add a State column and write absent in their rows"})
+			continue
+		}
 		if !ok {
-			unknown = append(unknown, fmt.Sprintf("%s (%s)", h, colLetter(i)))
+			u := fmt.Sprintf("%s (%s)", h, colLetter(i))
+			if g, ok := nearestField(kind, h); ok {
+				u = fmt.Sprintf("%s (%s, did you mean %s?)", h, colLetter(i), fieldSpecs[g].name)
+				if _, seen := near[g]; !seen {
+					near[g] = fmt.Sprintf("rename column %s %q to %s", colLetter(i), h, fieldSpecs[g].name)
+				}
+			}
+			unknown = append(unknown, u)
 			continue
 		}
 		if c := l.cols[f]; c.index >= 0 {
@@ -205,10 +221,22 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 			Message: fmt.Sprintf("unknown %s ignored: %s", plural(len(unknown), "column", "columns"), strings.Join(unknown, ", ")),
 			Fix:     fmt.Sprintf("the %s table reads %s; rename the column if it was meant as one of them", kind, expectedList(kind))})
 	}
-	var missing []string
+	var missing, renames []string
 	for _, f := range requiredFields[kind] {
 		if !l.has(f) {
 			missing = append(missing, fieldSpecs[f].name)
+			if r, ok := near[f]; ok {
+				renames = append(renames, r)
+			}
+		}
+	}
+	if kind == kindColleagues && !l.has(fFirstName) && !l.has(fLastName) {
+		missing = append(missing, "First Name or Last Name")
+		for _, f := range []field{fFirstName, fLastName} {
+			if r, ok := near[f]; ok {
+				renames = append(renames, r)
+				break
+			}
 		}
 	}
 	if kind == kindInstances && !l.has(fExtensions) && !l.has(fConcurrentCalls) {
@@ -225,11 +253,64 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 		if len(found) > 0 {
 			foundText = strings.Join(found, ", ")
 		}
+		fix := fmt.Sprintf("put the headers in the first row: %s", expectedList(kind))
+		if len(renames) > 0 {
+			fix = strings.Join(renames, "; ")
+		}
 		ps = append(ps, Problem{Source: src, Severity: Error,
 			Message: fmt.Sprintf("missing required %s %s in the header row; found %s", plural(len(missing), "column", "columns"), strings.Join(missing, ", "), foundText),
-			Fix:     fmt.Sprintf("put the headers in the first row: %s", expectedList(kind))})
+			Fix:     fix})
 	}
 	return l, ps
+}
+
+// nearestField returns the field whose name or alias h looks like a typo of.
+func nearestField(kind tableKind, h string) (field, bool) {
+	var names []string
+	for _, f := range tableFields[kind] {
+		names = append(names, fieldSpecs[f].name)
+		names = append(names, fieldSpecs[f].aliases...)
+	}
+	n := nearest(h, names)
+	if n == "" {
+		return 0, false
+	}
+	f, ok := aliasIndex[kind][normHeader(n)]
+	return f, ok
+}
+
+// maxTitleRows is how many non-blank rows below a first row that is not a header row
+// are searched for the header row: a title or a note above the table.
+const maxTitleRows = 5
+
+// isHeaderRow reports whether cells can be the header row of a table of kind want:
+// kindUnknown for any table, or a 3CX export (so it can be named as one).
+func isHeaderRow(want tableKind, cells []string) bool {
+	k := classify(cells)
+	switch {
+	case k == kindThreeCX:
+		return true
+	case want == kindThreeCX, k == kindUnknown:
+		return false
+	case want != kindUnknown:
+		k = want
+	}
+	_, ps := mapHeaders(k, cells, Source{})
+	return !HasErrors(ps)
+}
+
+// titleRowsProblem says that the header row was found below rows that are not one.
+func titleRowsProblem(src Source, first []string, firstRow int) Problem {
+	text := ""
+	for _, c := range first {
+		if c = cleanText(c); c != "" {
+			text = c
+			break
+		}
+	}
+	return Problem{Source: src, Severity: Warning,
+		Message: fmt.Sprintf("row %d (%q) does not hold the headers; they were found in row %d, and the rows above it are ignored", firstRow, shorten(text), src.Row),
+		Fix:     fmt.Sprintf("delete the rows above the headers so that they are in row 1, or leave them: rows above row %d are not read", src.Row)}
 }
 
 func expectedList(kind tableKind) string {

@@ -101,3 +101,9 @@ func colleagues(fs ...ColleagueFields) []Colleague {
 var byFields = cmp.Transformer("Fields", Colleague.Fields)
 
 var colleagueHeader = []any{"Email", "First Name", "Last Name", "Permissions", "YCM Manager", "Owner", "Remark", "State"}
+
+// onlyNothingToDo reports whether the problems are just the warning that the input
+// has no rows, which an empty template or export rightly gets.
+func onlyNothingToDo(ps []Problem) bool {
+	return len(ps) == 1 && ps[0].Severity == Warning && strings.HasSuffix(ps[0].Message, "no rows: nothing to do")
+}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,16 +58,41 @@ func TestHeaderProblems(t *testing.T) {
 	})
 	t.Run("missing required column", func(t *testing.T) {
 		path := writeXLSX(t, "m.xlsx", sheet{"Colleagues", [][]any{
-			{"Mail", "First Name", "Permissions"},
+			{"Mail", "Given", "Permissions"},
 			{"a@example.com", "A", "Sales"},
 		}})
 		d, ps := Read([]string{path}, Options{})
-		p, ok := findProblem(ps, "missing required column Last Name", `found "Mail", "First Name", "Permissions"`)
+		p, ok := findProblem(ps, "missing required column First Name or Last Name", `found "Mail", "Given", "Permissions"`)
 		if !ok || p.Severity != Error {
 			t.Errorf("got:\n%s", problemsText(ps))
 		}
-		_ = d
+		if len(d.Colleagues) != 0 {
+			t.Errorf("read rows without a name column: %+v", d.Colleagues)
+		}
 	})
+	// The README says "First Name, Last Name: at least one": either column will do.
+	for _, tt := range []struct {
+		name   string
+		header []any
+		row    []any
+		want   []wantProblem
+	}{
+		{"first name alone", []any{"Email", "First Name", "Permissions"}, []any{"a@example.com", "Ann", "Sales"}, nil},
+		{"last name alone", []any{"Email", "Last Name", "Permissions"}, []any{"a@example.com", "Lee", "Sales"}, nil},
+		{"first name alone, empty", []any{"Email", "First Name", "Permissions"}, []any{"a@example.com", "", "Sales"},
+			[]wantProblem{{2, "B", Error, "both first name and last name are empty"}}},
+		{"last name alone, empty", []any{"Email", "Last Name", "Permissions"}, []any{"a@example.com", " ", "Sales"},
+			[]wantProblem{{2, "B", Error, "both first name and last name are empty"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "n.csv", []byte(csvLine(tt.header)+csvLine(tt.row)))
+			d, ps := Read([]string{path}, Options{})
+			checkProblems(t, ps, tt.want)
+			if got, want := len(d.Colleagues), 1-len(tt.want); got != want {
+				t.Errorf("%d colleagues accepted, want %d", got, want)
+			}
+		})
+	}
 	t.Run("instances need a size column", func(t *testing.T) {
 		path := writeXLSX(t, "m.xlsx", sheet{"Instances", [][]any{{"PBX", "Owner"}, {"HQ", "x"}}})
 		_, ps := Read([]string{path}, Options{})
@@ -190,5 +216,145 @@ func TestCheck(t *testing.T) {
 	p, _ := findProblem(ps, "Technical Suport")
 	if !strings.Contains(p.Fix, "Technical Support") || p.Value != "Technical Suport" || p.Header != "Permissions" {
 		t.Errorf("near miss problem = %+v", p)
+	}
+}
+
+func TestHeaderTypos(t *testing.T) {
+	t.Run("misspelled required columns", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Emial,First Name,Last Name,Permisions\na@example.com,A,B,Sales\n"))
+		_, ps := Read([]string{path}, Options{})
+		w, ok := findProblem(ps, "unknown columns ignored: Emial (A, did you mean Email?), Permisions (D, did you mean Permissions?)")
+		if !ok || w.Severity != Warning {
+			t.Errorf("no did-you-mean warning; got:\n%s", problemsText(ps))
+		}
+		e, ok := findProblem(ps, "missing required columns Email, Permissions", `rename column A "Emial" to Email; rename column D "Permisions" to Permissions`)
+		if !ok || e.Severity != Error {
+			t.Errorf("the error does not say which column to rename; got:\n%s", problemsText(ps))
+		}
+	})
+	t.Run("unrelated columns get no guess", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Email,First Name,Last Name,Permissions,Phone,Department\na@example.com,A,B,Sales,1,IT\n"))
+		_, ps := Read([]string{path}, Options{})
+		checkProblems(t, ps, []wantProblem{{1, "", Warning, "unknown columns ignored: Phone (E), Department (F)"}})
+	})
+	// A portal export's Status (Active, Pending) is not the State column: reading it
+	// as State refused every row. It is ignored, and the warning says why.
+	t.Run("Status is not State", func(t *testing.T) {
+		path := writeFile(t, "t.csv", []byte("Email,First Name,Last Name,Permissions,Status\na@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\n"))
+		d, ps := Read([]string{path}, Options{})
+		checkProblems(t, ps, []wantProblem{{1, "E", Warning, `column E "Status" is ignored`}})
+		if len(d.Colleagues) != 2 || d.Colleagues[0].State() != Present || d.Colleagues[1].State() != Present {
+			t.Errorf("colleagues = %+v", d.Colleagues)
+		}
+	})
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"email", "email", 0}, {"emial", "email", 1}, {"permisions", "permissions", 1},
+		{"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ab", "ba", 1}, {"ca", "abc", 3},
+	} {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// A title or a note above the table: the header row is found a few rows down, and a
+// warning says which rows were skipped.
+func TestTitleRows(t *testing.T) {
+	title := []any{"Onboarding wave 3"}
+	note := []any{"Prepared by Ann", nil, "26 Nov"}
+	row := []any{"a@example.com", "A", "B", "Sales", "", "", "", ""}
+	tests := []struct {
+		name string
+		path func(t *testing.T) string
+		want []wantProblem
+		rows []int // rows of the colleagues read
+	}{
+		{"workbook", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Colleagues", [][]any{title, {}, note, colleagueHeader, row}})
+		}, []wantProblem{{4, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 4`}}, []int{5}},
+		{"workbook sheet named otherwise", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Wave 3", [][]any{title, colleagueHeader, row}})
+		}, []wantProblem{
+			{0, "", Warning, `sheet "Wave 3" was read as the Colleagues table`},
+			{2, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 2`},
+		}, []int{3}},
+		{"csv", func(t *testing.T) string {
+			return writeFile(t, "t.csv", []byte("Onboarding wave 3,,,\n,,,\n"+csvLine(colleagueHeader)+csvLine(row)))
+		}, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 3`}}, []int{4}},
+		{"no header row at all", func(t *testing.T) string {
+			return writeXLSX(t, "t.xlsx", sheet{"Colleagues", [][]any{title, {"a@example.com", "A"}, {"b@example.com", "B"}}})
+		}, []wantProblem{
+			{1, "", Error, "missing required columns Email, Permissions, First Name or Last Name"},
+			{1, "", Warning, "unknown column ignored: Onboarding wave 3 (A)"},
+		}, nil},
+		{"headers too far down", func(t *testing.T) string {
+			return writeFile(t, "t.csv", []byte("Title\n1\n2\n3\n4\n5\n"+csvLine(colleagueHeader)+csvLine(row)))
+		}, []wantProblem{{0, "", Error, "the header row names neither colleagues"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, ps := Read([]string{tt.path(t)}, Options{})
+			checkProblems(t, ps, tt.want)
+			var rows []int
+			for _, c := range d.Colleagues {
+				rows = append(rows, c.Source().Row)
+			}
+			if !slices.Equal(rows, tt.rows) {
+				t.Errorf("colleagues on rows %v, want %v", rows, tt.rows)
+			}
+		})
+	}
+}
+
+// Permissions separated by / or | are one unknown name to the portal: the problem
+// says to separate them with ;.
+func TestCheckSeparators(t *testing.T) {
+	cat := Catalog{Permissions: []string{"Dashboard", "Technical Support", "Billing", "Orders/Returns"}}
+	path := writeFile(t, "p.csv", []byte("Email,First Name,Permissions\n"+
+		"a@example.com,A,Dashboard/Billing\n"+
+		"b@example.com,B,dashboard | technical support\n"+
+		"c@example.com,C,Dashboard/Admin\n"+
+		"d@example.com,D,Orders/Returns\n"))
+	d, ps := Read([]string{path}, Options{})
+	if len(ps) > 0 {
+		t.Fatalf("Read: %s", problemsText(ps))
+	}
+	ps = Check(d, cat)
+	checkProblems(t, ps, []wantProblem{
+		{2, "C", Error, `no permission "Dashboard/Billing"; it looks like several permissions separated by / or |`},
+		{3, "C", Error, `no permission "dashboard | technical support"; it looks like several permissions`},
+		{4, "C", Error, `no permission "Dashboard/Admin"`},
+	})
+	for _, w := range []struct {
+		row int
+		fix string
+	}{
+		{2, "separate permissions with ; and write Dashboard; Billing"},
+		{3, "separate permissions with ; and write Dashboard; Technical Support"},
+		{4, "separate several permissions with ; (not / or |)"},
+	} {
+		for _, p := range ps {
+			if p.Source.Row == w.row && !strings.HasPrefix(p.Fix, w.fix) {
+				t.Errorf("row %d fix = %q, want it to start %q", w.row, p.Fix, w.fix)
+			}
+		}
+	}
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Email() != "d@example.com" {
+		t.Errorf("a permission named with a / must still be accepted: %+v", d.Colleagues)
+	}
+}
+
+func TestTitleLineWithoutDelimiter(t *testing.T) {
+	path := writeFile(t, "t.csv", []byte("Onboarding wave 3\n\nEmail;First Name;Permissions\na@example.com;A;Sales\n"))
+	d, ps := Read([]string{path}, Options{})
+	checkProblems(t, ps, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers`}})
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Source().Row != 4 || d.Colleagues[0].FirstName() != "A" {
+		t.Errorf("colleagues = %+v", d.Colleagues)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func TestThreeCXSizing(t *testing.T) {
 				var b strings.Builder
 				b.WriteString("Number;FirstName;LastName;EmailAddress;MobileNumber\n")
 				for i := range tt.users {
-					b.WriteString("1" + strings.Repeat("0", 3) + ";A;B;a" + string(rune('a'+i%26)) + "@example.com;\n")
+					fmt.Fprintf(&b, "%d;A;B;a%d@example.com;\n", 1000+i, i)
 				}
 				path = writeFile(t, "3cx.csv", []byte(b.String()))
 			}
@@ -50,6 +51,11 @@ func TestThreeCXSizing(t *testing.T) {
 			if tt.warn == "" && len(ps) > 0 || tt.warn != "" && (len(ps) != 1 || !strings.Contains(ps[0].Message, tt.warn)) {
 				t.Errorf("problems:\n%s", problemsText(ps))
 			}
+			for _, p := range ps {
+				if n := strings.Count(p.String(), "5 to 500"); n > 1 {
+					t.Errorf("the range is said %d times: %s", n, p)
+				}
+			}
 			if len(d.Instances) != 1 {
 				t.Fatalf("Instances = %+v", d.Instances)
 			}
@@ -59,6 +65,46 @@ func TestThreeCXSizing(t *testing.T) {
 			}
 			if len(d.Files) != 1 {
 				t.Errorf("Files = %+v", d.Files)
+			}
+		})
+	}
+	// Users are distinct extension numbers: a row that repeats one, or has none, is
+	// no extra user, and the derivation says how many rows were dropped.
+	t.Run("counts extension numbers, not rows", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Number,FirstName,LastName,EmailAddress\n")
+		for i := range 40 {
+			fmt.Fprintf(&b, "%d,A,B,a%d@example.com\n", 100+i%10, i)
+		}
+		b.WriteString(" ,No,Number,nn@example.com\n")
+		path := writeFile(t, "users.csv", []byte(b.String()))
+		d, ps := Read(nil, Options{ThreeCX: []ThreeCXSizing{{Path: path, PBX: "HQ", HeadroomPercent: 10}}})
+		checkProblems(t, ps, []wantProblem{{0, "", Warning, "PBX HQ is sized from 10 users of users.csv: 31 of 41 rows not counted: 30 repeat an extension number, 1 has no Number"}})
+		want := "10 users in users.csv (31 of 41 rows not counted: 30 repeat an extension number, 1 has no Number) + 10% = 11"
+		if len(d.Instances) != 1 || d.Instances[0].Extensions != 11 || d.Instances[0].Derivation != want {
+			t.Errorf("got %+v, want 11 extensions derived as %q", d.Instances, want)
+		}
+	})
+	t.Run("workbook export counts extension numbers", func(t *testing.T) {
+		path := writeXLSX(t, "3cx.xlsx", sheet{"Users", [][]any{{"Number", "FirstName", "LastName", "EmailAddress"},
+			{100, "A", "B", "a@example.com"}, {100, "A", "B", "a2@example.com"}, {nil, "C", "D", "c@example.com"}, {101, "E", "F", "e@example.com"}}})
+		d, _ := Read(nil, Options{ThreeCX: []ThreeCXSizing{{Path: path, PBX: "HQ"}}})
+		if len(d.Instances) != 1 || !strings.HasPrefix(d.Instances[0].Derivation, "2 users in 3cx.xlsx (2 of 4 rows not counted: 1 repeats an extension number, 1 has no Number)") {
+			t.Errorf("Instances = %+v", d.Instances)
+		}
+	})
+	// An export with no users sizes nothing: with --allow-shrink it would shrink the
+	// PBX to 5 extensions.
+	for _, tt := range []struct{ name, text string }{
+		{"header only", "Number,FirstName,LastName,EmailAddress\n"},
+		{"no numbers", "Number,FirstName,LastName,EmailAddress\n,A,B,a@example.com\n,C,D,c@example.com\n"},
+	} {
+		t.Run("no users: "+tt.name, func(t *testing.T) {
+			path := writeFile(t, "users.csv", []byte(tt.text))
+			d, ps := Read(nil, Options{ThreeCX: []ThreeCXSizing{{Path: path, PBX: "HQ", HeadroomPercent: 10}}})
+			checkProblems(t, ps, []wantProblem{{0, "", Error, "holds no user with an extension Number"}})
+			if len(d.Instances) != 0 {
+				t.Errorf("sized from an export without users: %+v", d.Instances)
 			}
 		})
 	}

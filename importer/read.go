@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +68,42 @@ func Read(paths []string, opts Options) (*Desired, []Problem) {
 		ps = append(ps, readThreeCX(s, &opts, d)...)
 	}
 	ps = append(ps, dedupe(d)...)
+	if len(paths) > 0 && !HasErrors(ps) && len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances) == 0 {
+		names := make([]string, len(paths))
+		for i, p := range paths {
+			names[i] = filepath.Base(p)
+		}
+		msg := "the file has no rows: nothing to do"
+		if len(paths) > 1 {
+			msg = "the files have no rows: nothing to do"
+		}
+		ps = append(ps, Problem{Source: Source{File: strings.Join(names, ", ")}, Severity: Warning, Message: msg,
+			Fix: "add a row per colleague under the Colleagues headers, or a row per cloud PBX under the Instances headers"})
+	}
+	SortProblems(ps)
 	return d, ps
+}
+
+// SortProblems orders problems by file (in the order the files first appear), sheet
+// (likewise) and row, keeping the order of problems at the same place. Whole-file and
+// whole-sheet problems (row 0) come first.
+func SortProblems(ps []Problem) {
+	files, sheets := map[string]int{}, map[[2]string]int{}
+	for _, p := range ps {
+		if _, ok := files[p.Source.File]; !ok {
+			files[p.Source.File] = len(files)
+		}
+		k := [2]string{p.Source.File, p.Source.Sheet}
+		if _, ok := sheets[k]; !ok {
+			sheets[k] = len(sheets)
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(
+			cmp.Compare(files[a.Source.File], files[b.Source.File]),
+			cmp.Compare(sheets[[2]string{a.Source.File, a.Source.Sheet}], sheets[[2]string{b.Source.File, b.Source.Sheet}]),
+			cmp.Compare(a.Source.Row, b.Source.Row))
+	})
 }
 
 // HasErrors reports whether any problem is an error.
@@ -144,8 +181,8 @@ func looksBinary(head []byte) bool {
 const sniffLen = 4096
 
 // readAny reads one file into d, whatever its format. want is kindUnknown for an
-// input file and kindThreeCX for a sizing source, whose user count goes to users.
-func readAny(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+// input file and kindThreeCX for a sizing source, whose users are counted in cx.
+func readAny(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
 	fi, err := os.Stat(path)
 	switch {
@@ -170,7 +207,7 @@ func readAny(path string, opts *Options, d *Desired, want tableKind, users *int)
 	case fmtEmpty:
 		return []Problem{fileProblem(path, "the file is empty", "export the spreadsheet again; the file has 0 bytes")}
 	case fmtZip:
-		return readXLSX(path, opts, d, want, users)
+		return readXLSX(path, opts, d, want, cx)
 	case fmtOLE:
 		return []Problem{oleProblem(path)}
 	case fmtPNG, fmtJPEG, fmtGIF:
@@ -190,7 +227,7 @@ func readAny(path string, opts *Options, d *Desired, want tableKind, users *int)
 				Message: fmt.Sprintf("%s is named %s but holds CSV text; it was read as CSV", base, ext),
 				Fix:     "rename it to .csv, or open it and save it as Excel Workbook (.xlsx)"})
 		}
-		return append(ps, readCSVFile(path, opts, d, want, users)...)
+		return append(ps, readCSVFile(path, opts, d, want, cx)...)
 	}
 }
 

@@ -17,6 +17,9 @@ type cellMeta interface {
 	dateCell(col int, raw string) (iso string, ok bool)
 	// formulaWithoutValue reports whether the empty cell is a formula that was never calculated.
 	formulaWithoutValue(col int) bool
+	// merged reports whether the cell is part of merged cells other than their
+	// first, and the merged range ("D10:D11").
+	merged(col int) (ref string, ok bool)
 }
 
 // tableReader turns the data rows of one table into colleagues or instances.
@@ -51,9 +54,17 @@ func isSpace(r rune) bool {
 // cleanText trims spaces of every kind from both ends.
 func cleanText(s string) string { return strings.TrimFunc(s, isSpace) }
 
-// row reads one data row. cells is padded to the header width.
-func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
-	blank := true
+// rowFault is an error about a row found before its cells are checked, such as a
+// quote that was never closed.
+type rowFault struct {
+	col             int
+	value, msg, fix string
+}
+
+// row reads one data row. cells is padded to the header width. A row with faults is
+// rejected whatever its cells hold.
+func (t *tableReader) row(rowNum int, cells []string, meta cellMeta, faults ...rowFault) {
+	blank := len(faults) == 0
 	for _, c := range cells {
 		if !isBlank(c) {
 			blank = false
@@ -80,6 +91,9 @@ func (t *tableReader) row(rowNum int, cells []string, meta cellMeta) {
 	src := t.src
 	src.Row = rowNum
 	r := &rowCheck{t: t, src: src, cells: cells, meta: meta}
+	for _, f := range faults {
+		r.problem(Error, f.col, f.value, f.msg, f.fix)
+	}
 	for i, c := range cells {
 		if utf8.RuneCountInString(c) > t.opts.MaxCellChars {
 			r.problem(Error, i, c, fmt.Sprintf("the cell holds %d characters, more than the limit of %d", utf8.RuneCountInString(c), t.opts.MaxCellChars), "shorten the text in this cell")
@@ -116,6 +130,13 @@ type rowCheck struct {
 }
 
 func (r *rowCheck) problem(sev Severity, col int, value, msg, fix string) {
+	if col >= 0 && r.meta != nil && isBlank(value) {
+		if ref, ok := r.meta.merged(col); ok {
+			first, _, _ := strings.Cut(ref, ":")
+			msg += fmt.Sprintf(" (the cell is part of the merged cells %s, whose value is only in %s)", ref, first)
+			fix = "unmerge the cells and write the value on every row; " + fix
+		}
+	}
 	p := Problem{Source: r.src, Severity: sev, Message: msg, Fix: fix, Value: shorten(value)}
 	if col >= 0 {
 		p.Column = colLetter(col)
@@ -153,7 +174,7 @@ func (r *rowCheck) colleague() Colleague {
 	c := Colleague{tab: t, row: int32(min(r.src.Row, math.MaxInt32))}
 	rawEmail, ei := r.get(fEmail)
 	c.email = cleanText(rawEmail)
-	if msg, fix := checkEmail(c.email); msg != "" {
+	if msg, fix := emailProblem(c.email); msg != "" {
 		r.problem(Error, ei, rawEmail, msg, fix)
 	}
 
@@ -333,6 +354,62 @@ func parseYesNo(s string) (bool, bool) {
 	return false, false
 }
 
+// E-mail limits of RFC 5321: the part before the @ and the whole address.
+const (
+	maxEmailLocal = 64
+	maxEmail      = 254
+)
+
+// emailProblem returns what is wrong with a trimmed address and what to do, or "".
+// When the address can clearly be cleaned up (a display name, mailto:, spaces, a stray
+// dot), the fix names the cleaned address.
+func emailProblem(e string) (msg, fix string) {
+	msg, fix = checkEmail(e)
+	if msg == "" {
+		return "", ""
+	}
+	if s := cleanEmail(e); s != "" && s != e {
+		if m, _ := checkEmail(s); m == "" {
+			fix = fmt.Sprintf("did you mean %s? write that instead", s)
+		}
+	}
+	return msg, fix
+}
+
+// cleanEmail undoes the usual damage to a copied address: a display name, mailto:,
+// spaces, a dot at either end of the parts or doubled dots. It may return an address
+// that is still wrong; the caller checks it again.
+func cleanEmail(e string) string {
+	s := cleanText(e)
+	if i, j := strings.LastIndex(s, "<"), strings.LastIndex(s, ">"); i >= 0 && j > i {
+		s = s[i+1 : j]
+	}
+	s = strings.Map(func(r rune) rune {
+		if isSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) >= len("mailto:") && strings.EqualFold(s[:len("mailto:")], "mailto:") {
+		s = s[len("mailto:"):]
+	}
+	s = strings.TrimRight(s, ".,;")
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok {
+		return s
+	}
+	tidy := func(p string) string {
+		for strings.Contains(p, "..") {
+			p = strings.ReplaceAll(p, "..", ".")
+		}
+		return strings.Trim(p, ".")
+	}
+	return tidy(local) + "@" + tidy(domain)
+}
+
+// atext holds the characters RFC 5322 allows in a dot-atom besides letters and digits.
+const atext = "!#$%&'*+-/=?^_`{|}~"
+
 // checkEmail returns what is wrong with a trimmed address, or "".
 func checkEmail(e string) (msg, fix string) {
 	const fixPlain = "write only the address, like name@example.com"
@@ -352,17 +429,46 @@ func checkEmail(e string) (msg, fix string) {
 		return fmt.Sprintf("%q has no @", e), fixPlain
 	case strings.Count(e, "@") > 1:
 		return fmt.Sprintf("%q has more than one @", e), "write one address per row"
+	case strings.ContainsAny(e, ",;"):
+		return fmt.Sprintf("%q contains a comma or semicolon", e), "write one address per row"
 	}
 	local, domain, _ := strings.Cut(e, "@")
 	switch {
 	case local == "":
 		return fmt.Sprintf("%q has nothing before the @", e), fixPlain
+	case strings.HasPrefix(local, "."):
+		return fmt.Sprintf("%q starts with a dot; the part before the @ cannot", e), "remove the dot at the start"
+	case strings.HasSuffix(local, "."):
+		return fmt.Sprintf("%q has a dot just before the @, which an address cannot have", e), "remove the dot before the @"
+	case strings.Contains(local, ".."):
+		return fmt.Sprintf("%q has two dots in a row before the @, which an address cannot have", e), "remove one of the dots"
+	case utf8.RuneCountInString(local) > maxEmailLocal:
+		return fmt.Sprintf("the part before the @ of %q has %d characters, more than the %d an address allows", e, utf8.RuneCountInString(local), maxEmailLocal), "check the address; it is probably mistyped or two values run together"
+	case utf8.RuneCountInString(e) > maxEmail:
+		return fmt.Sprintf("%q has %d characters, more than the %d an address allows", e, utf8.RuneCountInString(e), maxEmail), "check the address; it is probably mistyped or two values run together"
+	}
+	for _, r := range local {
+		if r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || strings.ContainsRune(atext, r)) {
+			continue
+		}
+		return fmt.Sprintf("%q has the character %q before the @, which the portal does not accept in an address", e, r),
+			fmt.Sprintf("remove it; before the @ an address may hold letters a to z, digits, dots and %s", atext)
+	}
+	switch {
 	case !strings.Contains(domain, "."):
 		return fmt.Sprintf("%q has no dot in the domain after the @", e), "write the full domain, like example.com"
 	case strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
 		return fmt.Sprintf("%q has a misplaced dot in the domain", e), fixPlain
-	case strings.ContainsAny(e, ",;"):
-		return fmt.Sprintf("%q contains a comma or semicolon", e), "write one address per row"
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return fmt.Sprintf("%q has a domain part %q that starts or ends with a hyphen", e, label), "check the domain after the @"
+		}
+		for _, r := range label {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return fmt.Sprintf("%q has the character %q in the domain after the @, which a domain cannot hold", e, r), "check the domain after the @; it holds letters, digits, hyphens and dots"
+			}
+		}
 	}
 	return "", ""
 }

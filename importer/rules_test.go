@@ -59,6 +59,9 @@ func TestColleagueRules(t *testing.T) {
 		{"two @", []any{"a@b@example.com", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "more than one @"}}, false},
 		{"no @", []any{"a.example.com", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "no @"}}, false},
 		{"no dot in domain", []any{"a@localhost", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "no dot"}}, false},
+		{"leading dot", []any{".leading@x.example", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "starts with a dot"}}, false},
+		{"double dot", []any{"a..b@x.example", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "two dots in a row"}}, false},
+		{"dot before @", []any{"trail.@x.example", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "dot just before the @"}}, false},
 		{"inner space", []any{"a b@example.com", "A", "B", "Sales", "", "", "", ""}, []wantProblem{{2, "A", Error, "space"}}, false},
 		{"no names", []any{"a@example.com", "", " ", "Sales", "", "", "", ""}, []wantProblem{{2, "B", Error, "both first name and last name are empty"}}, false},
 		{"no names but absent", []any{"a@example.com", "", "", "", "", "", "", "absent"}, nil, true},
@@ -173,4 +176,41 @@ func TestInstanceRules(t *testing.T) {
 			t.Errorf("rejected = %d, want 1", len(d.RejectedInstances))
 		}
 	})
+}
+
+// Only the first cell of merged cells holds the value: a row below it reads the cell
+// as empty, and the problem says it is merged.
+func TestMergedCells(t *testing.T) {
+	path := writeXLSX(t, "m.xlsx", sheet{"Colleagues", [][]any{colleagueHeader,
+		{"a@example.com", "A", "B", "Sales", "", "", "", ""},
+		{"b@example.com", "B", "C", nil, "", "", "", ""},
+		{"c@example.com", "C", "D", "", "", "", "", ""},
+	}})
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MergeCell("Colleagues", "D2", "D3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, ps := Read([]string{path}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{3, "D", Error, "no permission given (the cell is part of the merged cells D2:D3, whose value is only in D2)"},
+		{4, "D", Error, "no permission given"},
+	})
+	for _, p := range ps {
+		if p.Source.Row == 3 && !strings.HasPrefix(p.Fix, "unmerge the cells") {
+			t.Errorf("fix %q does not say to unmerge", p.Fix)
+		}
+		if p.Source.Row == 4 && strings.Contains(p.Message, "merged") {
+			t.Errorf("row 4 is not merged: %s", p)
+		}
+	}
+	if len(d.Colleagues) != 1 || d.Colleagues[0].Email() != "a@example.com" {
+		t.Errorf("colleagues = %+v", d.Colleagues)
+	}
 }

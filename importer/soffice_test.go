@@ -50,7 +50,7 @@ func TestLibreOfficeResaves(t *testing.T) {
 	}
 
 	tp := filepath.Join(out, "template.xlsx")
-	if d, ps := Read([]string{tp}, Options{}); len(ps) > 0 || len(d.Colleagues)+len(d.Instances) > 0 {
+	if d, ps := Read([]string{tp}, Options{}); !onlyNothingToDo(ps) || len(d.Colleagues)+len(d.Instances) > 0 {
 		t.Errorf("template saved by LibreOffice: %+v\n%s", d, problemsText(ps))
 	}
 	f := openXLSX(t, tp)

@@ -33,8 +33,8 @@ var colleagueColumns = []templateColumn{
 		"First name. A first name or a last name is required; at most 63 characters each."},
 	{fLastName, 16, true, "Required unless First Name is given. At most 63 characters.",
 		"Last name."},
-	{fPermissions, 28, true, "Pick a permission, or type several separated by ; (Sales; Support).",
-		"Required for present colleagues. One or more permission names of the Partner Portal, separated by ; (for example Sales; Support)."},
+	{fPermissions, 28, true, "Pick a permission, or type several separated by ; (Dashboard; Technical Support).",
+		"Required for present colleagues. One or more permission names of the Partner Portal, separated by ; (for example Dashboard; Technical Support)."},
 	{fYCMManager, 13, true, "yes: the colleague may manage Yeastar Central Management. Blank means no.",
 		"yes or no: whether the colleague may use Yeastar Central Management. Blank means no."},
 	{fOwner, 28, true, "A subordinate partner's e-mail or ID. Blank: your own company.",
@@ -244,7 +244,7 @@ func validation(c templateColumn, lists listRefs) (*excelize.DataValidation, err
 	}
 	switch c.f {
 	case fPermissions:
-		// A cell may hold several names ("Sales; Support"), which no list matches. A
+		// A cell may hold several names ("Dashboard; Technical Support"), which no list matches. A
 		// stop alert would refuse them, so the list only suggests: the information
 		// alert lets any text through with OK, and validate checks the names.
 		list(lists.permissions, excelize.DataValidationErrorStyleInformation, "Permissions",

@@ -22,13 +22,13 @@ const xmlInMemoryLimit = 1 << 20
 
 // checkZip looks inside a zip file before excelize opens it: the declared uncompressed
 // size (archive/zip refuses entries that inflate past it) and whether it is a workbook.
-// It reports whether any worksheet holds a formula.
-func checkZip(path string, opts *Options) (formulas bool, p *Problem) {
+// It reports whether any worksheet holds a formula or merged cells.
+func checkZip(path string, opts *Options) (found partMarks, p *Problem) {
 	base := filepath.Base(path)
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		pr := fileProblem(path, fmt.Sprintf("%s looks like an Excel workbook but is damaged (%v)", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
-		return false, &pr
+		return found, &pr
 	}
 	defer zr.Close()
 	var total uint64
@@ -40,46 +40,58 @@ func checkZip(path string, opts *Options) (formulas bool, p *Problem) {
 	if total > uint64(opts.MaxUnzipBytes) {
 		pr := fileProblem(path, fmt.Sprintf("%s would unpack to %s, more than the limit of %s; it is refused as a possible zip bomb", base, byteSize(int64(min(total, 1<<62))), byteSize(opts.MaxUnzipBytes)),
 			"if it is a genuine workbook, delete unused sheets and images, or raise the limit")
-		return false, &pr
+		return found, &pr
 	}
 	switch {
 	case names["xl/workbook.xml"]:
 	case names["xl/workbook.bin"]:
 		pr := fileProblem(path, fmt.Sprintf("%s is an Excel Binary Workbook (.xlsb), which cannot be read", base), "open it in Excel and save it as Excel Workbook (.xlsx)")
-		return false, &pr
+		return found, &pr
 	case names["word/document.xml"]:
 		pr := fileProblem(path, fmt.Sprintf("%s is a Word document, not a spreadsheet", base), "put the table in a spreadsheet and save it as .xlsx or .csv")
-		return false, &pr
+		return found, &pr
 	case names["ppt/presentation.xml"]:
 		pr := fileProblem(path, fmt.Sprintf("%s is a PowerPoint presentation, not a spreadsheet", base), "put the table in a spreadsheet and save it as .xlsx or .csv")
-		return false, &pr
+		return found, &pr
 	case names["content.xml"] && names["mimetype"]:
 		pr := fileProblem(path, fmt.Sprintf("%s is an OpenDocument file (.ods), which cannot be read", base), "open it in LibreOffice and save it as Excel 2007-365 (.xlsx)")
-		return false, &pr
+		return found, &pr
 	default:
 		pr := fileProblem(path, fmt.Sprintf("%s is a zip archive, not an Excel workbook", base), "unpack it and name the .xlsx or .csv file inside, or save the spreadsheet as .xlsx")
-		return false, &pr
+		return found, &pr
 	}
 	for _, f := range zr.File {
 		n := strings.ToLower(f.Name)
 		if !strings.HasPrefix(n, "xl/worksheets/") || !strings.HasSuffix(n, ".xml") {
 			continue
 		}
-		if has, err := partHasFormula(f); err != nil {
+		marks, err := scanPart(f)
+		if err != nil {
 			pr := fileProblem(path, fmt.Sprintf("%s is a damaged workbook: %v", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
-			return false, &pr
-		} else if has {
-			return true, nil
+			return found, &pr
+		}
+		found.formulas = found.formulas || marks.formulas
+		found.merges = found.merges || marks.merges
+		if found.formulas && found.merges {
+			break
 		}
 	}
-	return false, nil
+	return found, nil
 }
 
-// partHasFormula scans a worksheet part for a formula element without parsing it.
-func partHasFormula(f *zip.File) (bool, error) {
+// partMarks is what a scan of worksheet parts found.
+type partMarks struct {
+	formulas bool // a formula element
+	merges   bool // a merged range
+}
+
+// scanPart scans a worksheet part for formula and merged-cell elements without
+// parsing it.
+func scanPart(f *zip.File) (partMarks, error) {
+	var m partMarks
 	rc, err := f.Open()
 	if err != nil {
-		return false, err
+		return m, err
 	}
 	defer rc.Close()
 	buf := make([]byte, 64<<10)
@@ -87,16 +99,19 @@ func partHasFormula(f *zip.File) (bool, error) {
 	for {
 		n, err := rc.Read(buf[keep:])
 		chunk := buf[:keep+n]
-		if bytes.Contains(chunk, []byte("<f>")) || bytes.Contains(chunk, []byte("<f ")) || bytes.Contains(chunk, []byte(":f>")) || bytes.Contains(chunk, []byte(":f ")) {
-			return true, nil
+		if !m.formulas && (bytes.Contains(chunk, []byte("<f>")) || bytes.Contains(chunk, []byte("<f ")) || bytes.Contains(chunk, []byte(":f>")) || bytes.Contains(chunk, []byte(":f "))) {
+			m.formulas = true
 		}
-		if err == io.EOF {
-			return false, nil
+		if !m.merges && (bytes.Contains(chunk, []byte("<mergeCell ")) || bytes.Contains(chunk, []byte(":mergeCell "))) {
+			m.merges = true
+		}
+		if err == io.EOF || m.formulas && m.merges {
+			return m, nil
 		}
 		if err != nil {
-			return false, err
+			return m, err
 		}
-		keep = min(len(chunk), 3)
+		keep = min(len(chunk), len(":mergeCell "))
 		copy(buf, chunk[len(chunk)-keep:])
 	}
 }
@@ -129,9 +144,9 @@ func oleProblem(path string) Problem {
 
 // readXLSX reads the Colleagues and Instances sheets of a workbook. want limits the
 // tables read (kindThreeCX reads the first sheet as a 3CX export: see readThreeCX).
-func readXLSX(path string, opts *Options, d *Desired, want tableKind, users *int) []Problem {
+func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
 	base := filepath.Base(path)
-	formulas, zp := checkZip(path, opts)
+	marks, zp := checkZip(path, opts)
 	if zp != nil {
 		return []Problem{*zp}
 	}
@@ -153,11 +168,9 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, users *int
 		date1904 = *wp.Date1904
 	}
 	sheets := f.GetSheetList()
-	x := &xlsxFile{f: f, path: path, base: base, opts: opts, d: d, date1904: date1904, formulas: formulas}
+	x := &xlsxFile{f: f, path: path, base: base, opts: opts, d: d, date1904: date1904, formulas: marks.formulas, merges: marks.merges}
 	if want == kindThreeCX {
-		n, ps := x.countThreeCX(sheets)
-		*users = n
-		return ps
+		return x.countThreeCX(sheets, cx)
 	}
 	var ps []Problem
 	found := map[tableKind]string{}
@@ -231,27 +244,41 @@ type xlsxFile struct {
 	d        *Desired
 	date1904 bool
 	formulas bool
+	merges   bool         // whether any worksheet has merged cells
 	dateFmt  map[int]bool // style index → is a date format
 	anyDate  *bool        // whether any style is a date format; nil until asked
 }
 
-// headerOf returns the first non-blank row of a sheet.
+// headerOf returns the header row of a sheet: its first non-blank row, or one of
+// the few below it when that one is a title rather than headers.
 func (x *xlsxFile) headerOf(sheet string) ([]string, error) {
 	rows, err := x.f.Rows(sheet)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	for i := 0; rows.Next() && i < 100; i++ {
+	var first []string
+	tries := 0
+	for i := 0; rows.Next() && i < 100 && tries <= maxTitleRows; i++ {
 		cells, err := rows.Columns()
 		if err != nil {
 			return nil, err
 		}
-		if !allBlank(cells) {
+		if allBlank(cells) {
+			continue
+		}
+		if first == nil {
+			first = cells
+		}
+		if classify(cells) != kindUnknown {
 			return cells, nil
 		}
+		tries++
 	}
-	return nil, rows.Error()
+	if err := rows.Error(); err != nil {
+		return nil, err
+	}
+	return first, nil
 }
 
 func allBlank(cells []string) bool {
@@ -276,6 +303,8 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	var t *tableReader
 	meta := &xlsxMeta{x: x, sheet: sheet}
 	rowNum := 0
+	var first []string // the first non-blank row, when it is not the header row
+	firstRow, tries := 0, 0
 	fail := func(msg, fix string) {
 		p := Problem{Source: src, Severity: Error, Message: msg, Fix: fix}
 		p.Source.Row = rowNum
@@ -296,7 +325,24 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 			if k := classify(cells); k == kindThreeCX {
 				return append(ps, threeCXAsInput(x.path, src))
 			}
-			l, hp := mapHeaders(kind, cells, Source{File: x.base, Sheet: sheet, Row: rowNum})
+			hdrSrc := Source{File: x.base, Sheet: sheet, Row: rowNum}
+			switch {
+			case first == nil && classify(cells) != kindUnknown:
+				// The header row, where it belongs.
+			case first != nil && isHeaderRow(kind, cells):
+				ps = append(ps, titleRowsProblem(hdrSrc, first, firstRow))
+			default:
+				// A title or a note above the table: look a few rows further for the
+				// headers; if none is found, the first row's problems are reported.
+				if first == nil {
+					first, firstRow = cells, rowNum
+				}
+				if tries++; tries <= maxTitleRows {
+					continue
+				}
+				cells, hdrSrc.Row = first, firstRow
+			}
+			l, hp := mapHeaders(kind, cells, hdrSrc)
 			ps = append(ps, hp...)
 			if HasErrors(hp) {
 				return ps
@@ -320,6 +366,12 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	}
 	if err := rows.Error(); err != nil {
 		fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
+		return ps
+	}
+	if t == nil && first != nil {
+		// No header row below it either.
+		_, hp := mapHeaders(kind, first, Source{File: x.base, Sheet: sheet, Row: firstRow})
+		ps = append(ps, hp...)
 		return ps
 	}
 	if t == nil {
@@ -359,9 +411,45 @@ func (x *xlsxFile) reserve(sheet string, kind tableKind, header int) {
 // xlsxMeta looks up how a cell is typed, only when a value needs it: the lookups load
 // the whole sheet, once.
 type xlsxMeta struct {
-	x     *xlsxFile
-	sheet string
-	row   int
+	x      *xlsxFile
+	sheet  string
+	row    int
+	merges []mergedRange // nil until asked
+}
+
+// mergedRange is a range of merged cells, in 1-based coordinates.
+type mergedRange struct {
+	ref                    string // "D10:D11"
+	col1, row1, col2, row2 int
+}
+
+// merged reports whether the cell is part of merged cells other than their first,
+// which alone holds the value; ref is the range ("D10:D11").
+func (m *xlsxMeta) merged(col int) (ref string, ok bool) {
+	if !m.x.merges {
+		return "", false // no worksheet merges cells: spare the whole-sheet load
+	}
+	if m.merges == nil {
+		m.merges = []mergedRange{}
+		mcs, err := m.x.f.GetMergeCells(m.sheet)
+		if err != nil {
+			return "", false
+		}
+		for _, mc := range mcs {
+			c1, r1, err1 := excelize.CellNameToCoordinates(mc.GetStartAxis())
+			c2, r2, err2 := excelize.CellNameToCoordinates(mc.GetEndAxis())
+			if err1 == nil && err2 == nil {
+				m.merges = append(m.merges, mergedRange{mc.GetStartAxis() + ":" + mc.GetEndAxis(), c1, r1, c2, r2})
+			}
+		}
+	}
+	c := col + 1
+	for _, r := range m.merges {
+		if c >= r.col1 && c <= r.col2 && m.row >= r.row1 && m.row <= r.row2 && (c != r.col1 || m.row != r.row1) {
+			return r.ref, true
+		}
+	}
+	return "", false
 }
 
 func (m *xlsxMeta) cell(col int) string {
@@ -470,41 +558,41 @@ func isDateFormatCode(code string) bool {
 	return false
 }
 
-// countThreeCX counts the user rows of a 3CX export saved as a workbook: its first sheet.
-func (x *xlsxFile) countThreeCX(sheets []string) (int, []Problem) {
+// countThreeCX counts the users of a 3CX export saved as a workbook: its first sheet.
+func (x *xlsxFile) countThreeCX(sheets []string, cx *threeCXCount) []Problem {
 	if len(sheets) == 0 {
-		return 0, []Problem{fileProblem(x.path, "the workbook has no sheets", "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, "the workbook has no sheets", "export the users from 3CX again")}
 	}
 	rows, err := x.f.Rows(sheets[0])
 	if err != nil {
-		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 	}
 	defer rows.Close()
-	header, users := false, 0
+	numberCol := -1
 	for rows.Next() {
 		cells, err := rows.Columns()
 		if err != nil {
-			return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+			return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 		}
 		switch {
 		case allBlank(cells):
-		case !header:
+		case numberCol < 0:
 			if classify(cells) != kindThreeCX {
-				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", x.base), "export the users from the 3CX management console (Users > Export) and pass that file")}
+				return []Problem{fileProblem(x.path, fmt.Sprintf("%s does not look like a 3CX user export: it has no Number and EmailAddress columns", x.base), "export the users from the 3CX management console (Users > Export) and pass that file")}
 			}
-			header = true
+			numberCol = threeCXNumberColumn(cells)
 		default:
-			users++
-			if users > x.opts.MaxRows {
-				return 0, []Problem{fileProblem(x.path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", x.opts.MaxRows), "check that this is the right file, or raise the row limit")}
+			cx.add(cells, numberCol)
+			if cx.rows > x.opts.MaxRows {
+				return []Problem{fileProblem(x.path, fmt.Sprintf("the 3CX export has more than %d rows, the limit", x.opts.MaxRows), "check that this is the right file, or raise the row limit")}
 			}
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return 0, []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
+		return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}
 	}
-	if !header {
-		return 0, []Problem{fileProblem(x.path, "the 3CX export has no rows", "export the users from 3CX again")}
+	if numberCol < 0 {
+		return []Problem{fileProblem(x.path, "the 3CX export has no rows", "export the users from 3CX again")}
 	}
-	return users, nil
+	return nil
 }
