@@ -16,7 +16,11 @@ func Guards(p Plan, portalColleagues int, opts Options) []string {
 	}
 	var tripped []string
 	if deletes > opts.MaxDelete {
-		tripped = append(tripped, fmt.Sprintf("the plan deletes %d colleagues, more than --max-delete %d", deletes, opts.MaxDelete))
+		noun := "colleagues"
+		if deletes == 1 {
+			noun = "colleague"
+		}
+		tripped = append(tripped, fmt.Sprintf("the plan deletes %d %s, more than --max-delete %d", deletes, noun, opts.MaxDelete))
 	}
 	if portalColleagues >= 50 && opts.MaxDeletePercent > 0 {
 		limit := int(math.Floor(float64(portalColleagues) * opts.MaxDeletePercent / 100))

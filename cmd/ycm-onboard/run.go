@@ -302,6 +302,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 	} else {
 		problems = append(problems, importer.Check(desired, catalog(actual))...)
+		importer.SortProblems(problems)
 		plan = reconcile.Diff(desired, actual, f.diff)
 	}
 	rep.Problems = problems

@@ -38,6 +38,7 @@ Permission, owner and PBX names are checked against the portal when one is reach
 			desired, problems := importer.Read(args, opts)
 			if !offline && !unreadable(problems, desired) {
 				problems = append(problems, a.checkAgainstPortal(cmd.Context(), pf, desired)...)
+				importer.SortProblems(problems)
 			}
 			errs, warns := countProblems(problems)
 			if format == "json" {
