@@ -236,6 +236,7 @@ func (c *call) serverFault() {
 	if c.api == apiYCM {
 		c.w.Header()["Content-Type"] = ctText
 		c.status = status
+		c.count()
 		c.w.WriteHeader(status)
 		io.WriteString(c.w, http.StatusText(status)+" (simulated fault)\n")
 		return
@@ -273,11 +274,12 @@ func (c *call) send(status int, body []byte) {
 		h["Retry-After"] = []string{strconv.Itoa(int(math.Ceil(c.retryAfter.Seconds())))}
 	}
 	c.status = status
+	c.count() // before the answer: a large one reaches the client before the handler returns
 	c.w.WriteHeader(status)
 	c.w.Write(body)
 }
 
-// count records the call in the stats, once.
+// count records the call in the stats, once, before the client can see the answer.
 func (c *call) count() {
 	if !c.counted {
 		c.counted = true
