@@ -3,12 +3,13 @@ package importer
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/soffice"
 )
 
 // TestLibreOfficeResaves opens the template and an export in LibreOffice and saves
@@ -18,10 +19,7 @@ func TestLibreOfficeResaves(t *testing.T) {
 	if testing.Short() {
 		t.Skip("LibreOffice check skipped in -short mode")
 	}
-	soffice, err := exec.LookPath("soffice")
-	if err != nil {
-		t.Skip("soffice not found: install libreoffice-calc-nogui to run this check")
-	}
+	soffice.Path(t)
 	dir := t.TempDir()
 	var tmpl, export bytes.Buffer
 	if err := WriteTemplate(&tmpl, testCatalog); err != nil {
@@ -41,13 +39,7 @@ func TestLibreOfficeResaves(t *testing.T) {
 		}
 	}
 	out := filepath.Join(dir, "out")
-	cmd := exec.CommandContext(t.Context(), soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
-		"--headless", "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", out,
-		filepath.Join(in, "template.xlsx"), filepath.Join(in, "export.xlsx"))
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, b)
-	}
+	soffice.Convert(t, dir, "xlsx:Calc MS Excel 2007 XML", out, filepath.Join(in, "template.xlsx"), filepath.Join(in, "export.xlsx"))
 
 	tp := filepath.Join(out, "template.xlsx")
 	if d, ps := Read([]string{tp}, Options{}); !onlyNothingToDo(ps) || len(d.Colleagues)+len(d.Instances) > 0 {

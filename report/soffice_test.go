@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/soffice"
 )
 
 // TestLibreOfficeOpens converts reports to PDF with LibreOffice: a workbook it cannot
@@ -15,10 +17,7 @@ func TestLibreOfficeOpens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("LibreOffice check skipped in -short mode")
 	}
-	soffice, err := exec.LookPath("soffice")
-	if err != nil {
-		t.Skip("soffice not found: install libreoffice-calc-nogui (and poppler-utils) to run this check")
-	}
+	soffice.Path(t)
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
 		t.Skip("pdftotext not found: install poppler-utils to run this check")
@@ -33,14 +32,7 @@ func TestLibreOfficeOpens(t *testing.T) {
 		}
 		files = append(files, path)
 	}
-	// A private profile: no clash with a running LibreOffice or another test.
-	args := append([]string{"-env:UserInstallation=file://" + filepath.Join(dir, "profile"),
-		"--headless", "--norestore", "--convert-to", "pdf", "--outdir", dir}, files...)
-	cmd := exec.CommandContext(t.Context(), soffice, args...)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice: %v\n%s", err, out)
-	}
+	soffice.Convert(t, dir, "pdf", dir, files...)
 	for name, want := range map[string][]string{
 		"apply":       {"ycm-onboard apply report", "Actions by outcome", "Most frequent errors"},
 		"interrupted": {"STOPPED by a portal error", "INTERRUPTED", "Actions by outcome"},
@@ -61,12 +53,7 @@ func TestLibreOfficeOpens(t *testing.T) {
 	// LibreOffice itself must show the input as written, not evaluate it: export the
 	// Colleagues sheet (sheet 2) to CSV.
 	csvFilter := "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"
-	cmd = exec.CommandContext(t.Context(), soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
-		"--headless", "--norestore", "--convert-to", csvFilter, "--outdir", filepath.Join(dir, "csv"), filepath.Join(dir, "apply.xlsx"))
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("soffice to CSV: %v\n%s", err, out)
-	}
+	soffice.Convert(t, dir, csvFilter, filepath.Join(dir, "csv"), filepath.Join(dir, "apply.xlsx"))
 	csv, err := os.ReadFile(filepath.Join(dir, "csv", "apply-Colleagues.csv"))
 	if err != nil {
 		t.Fatalf("LibreOffice wrote no CSV of the Colleagues sheet: %v", err)
