@@ -514,12 +514,13 @@ func TestJSONStdoutIsOnlyJSON(t *testing.T) {
 // TestUnreachablePortalSaysCheckTheURL: an unknown host or a refused connection when the
 // portal is first read is most often a wrong URL: say so, not "run again later".
 func TestUnreachablePortalSaysCheckTheURL(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Port 1 (tcpmux) is privileged and never handed out as an ephemeral port, so no
+	// other test can take it: connecting there is refused.
+	if c, err := net.Dial("tcp", "127.0.0.1:1"); err == nil {
+		c.Close()
+		t.Fatal("something listens on 127.0.0.1:1: this test needs it refused")
 	}
-	refused := "http://" + ln.Addr().String()
-	ln.Close() // nothing listens there now
+	refused := "http://127.0.0.1:1"
 	a, out, errb := testApp(t, nil)
 	code := runApp(t.Context(), a, "plan", waveCSV(t, 1), "--portal", refused, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
 	if code != exitFatal {
