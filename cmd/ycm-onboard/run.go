@@ -261,9 +261,14 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 			reportDir = f.reportDir
 		}
 		h.finish(runCounts(rep), code, path, reportDir, f.hist.keepReports)
-		a.log.Info().Str("mode", mode).Int("exit", code).Str("report", path).
-			Str("plan", rep.Plan.Counts().Line()).Str("applied", reconcile.TallyResults(rep.Results).Line()).
-			Dur("took", rep.Finished.Sub(rep.Started).Round(time.Millisecond)).Msg("finished")
+		ev := a.log.Info().Str("mode", mode).Int("exit", code).Str("report", path)
+		if !rep.Plan.Made.IsZero() { // a plan was made (or loaded)
+			ev = ev.Str("plan", rep.Plan.Counts().Line())
+		}
+		if mode == "apply" && len(rep.Results) > 0 {
+			ev = ev.Str("applied", reconcile.TallyResults(rep.Results).Line())
+		}
+		ev.Dur("took", rep.Finished.Sub(rep.Started).Round(time.Millisecond)).Msg("finished")
 		if code == exitOK {
 			return nil
 		}
