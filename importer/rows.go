@@ -368,7 +368,7 @@ func emailProblem(e string) (msg, fix string) {
 	if msg == "" {
 		return "", ""
 	}
-	if s := cleanEmail(e); s != "" && s != e {
+	if s := CleanEmail(e); s != "" && s != e {
 		if m, _ := checkEmail(s); m == "" {
 			fix = fmt.Sprintf("did you mean %s? write that instead", s)
 		}
@@ -376,10 +376,11 @@ func emailProblem(e string) (msg, fix string) {
 	return msg, fix
 }
 
-// cleanEmail undoes the usual damage to a copied address: a display name, mailto:,
+// CleanEmail undoes the usual damage to a copied address: a display name, mailto:,
 // spaces, a dot at either end of the parts or doubled dots. It may return an address
-// that is still wrong; the caller checks it again.
-func cleanEmail(e string) string {
+// that is still wrong. The importer suggests it; reconcile keeps the colleague it
+// names from --prune while the row is rejected.
+func CleanEmail(e string) string {
 	s := cleanText(e)
 	if i, j := strings.LastIndex(s, "<"), strings.LastIndex(s, ">"); i >= 0 && j > i {
 		s = s[i+1 : j]

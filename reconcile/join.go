@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
@@ -108,24 +109,22 @@ func (ix *index) colleagueMatch(email string, candidate int32) int {
 	return -1
 }
 
-// salvageEmails reads the addresses a rejected row most likely means, so that a typo
-// such as "Ann <ann@x.example>", "mailto:ann@x.example", "ann @x.example" or
-// "ann@x.example." still keeps Ann from being pruned. Lower case; none when the row
-// names no address at all.
+// salvageEmails reads the addresses a rejected row most likely means, the way the
+// importer's suggestion reads it (importer.CleanEmail), so that a typo such as
+// "Ann <ann@x.example>", "ann..b@x.example" or "ann@x.example." still keeps that
+// colleague from being pruned. Lower case; none when the row names no address at all.
 func salvageEmails(s string) []string {
-	s = strings.ToLower(s)
-	if i := strings.LastIndexByte(s, '<'); i >= 0 {
-		if j := strings.IndexByte(s[i:], '>'); j > 0 {
-			s = s[i+1 : i+j]
+	var out []string
+	add := func(e string) {
+		e = strings.ToLower(importer.CleanEmail(e))
+		if local, domain, ok := strings.Cut(e, "@"); ok && local != "" && domain != "" && !strings.Contains(domain, "@") && !slices.Contains(out, e) {
+			out = append(out, e)
 		}
 	}
-	var out []string
-	for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' }) {
-		part = strings.Join(strings.Fields(part), "")
-		part = strings.TrimPrefix(part, "mailto:")
-		part = strings.Trim(part, ".,;:'\"`()[]<>")
-		if local, domain, ok := strings.Cut(part, "@"); ok && local != "" && domain != "" && !strings.Contains(domain, "@") {
-			out = append(out, part)
+	add(s)
+	if strings.ContainsAny(s, ",;") { // several addresses in one cell: each of them
+		for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' }) {
+			add(part)
 		}
 	}
 	return out
