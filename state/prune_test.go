@@ -27,17 +27,20 @@ func TestPruneReports(t *testing.T) {
 	write("ycm-onboard-apply-20260301T020000Z.xlsx", t0.Add(5*time.Hour))
 	write("ycm-onboard-plan-20260302T020000Z.xlsx", t0.Add(4*time.Hour))
 	write("ycm-onboard-apply-20260303T020000Z.xlsx", t0.Add(3*time.Hour))
+	// Two runs in one second: -2 is the later.
+	write("ycm-onboard-apply-20260304T020000Z-2.xlsx", t0.Add(1*time.Hour))
 	write("ycm-onboard-apply-20260304T020000Z.xlsx", t0.Add(2*time.Hour))
-	// No time in the name: its mtime (2026-03-02 09:00) places it.
+	// Never touched: workbooks a person works on, and what is not a report.
+	write("ycm-onboard-template.xlsx", t0)
+	write("ycm-onboard-export-20200101T000000Z.xlsx", t0)
 	write("ycm-onboard-custom.xlsx", t0)
-	// Never touched.
 	write("ycm-onboard-apply-20200101T000000Z.csv", t0)
 	write("other-20200101T000000Z.xlsx", t0)
 	write("~$ycm-onboard-apply-20200101T000000Z.xlsx", t0)
-	if err := os.Mkdir(filepath.Join(dir, "ycm-onboard-dir-20200101T000000Z.xlsx"), 0o700); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, "ycm-onboard-apply-20200101T000000Z-3.xlsx"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("/nonexistent", filepath.Join(dir, "ycm-onboard-link-20200101T000000Z.xlsx")); err != nil {
+	if err := os.Symlink("/nonexistent", filepath.Join(dir, "ycm-onboard-plan-20200101T000000Z.xlsx")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -49,7 +52,8 @@ func TestPruneReports(t *testing.T) {
 		removed[i] = filepath.Base(removed[i])
 	}
 	slices.Sort(removed)
-	want := []string{"ycm-onboard-apply-20260301T020000Z.xlsx", "ycm-onboard-custom.xlsx", "ycm-onboard-plan-20260302T020000Z.xlsx"}
+	want := []string{"ycm-onboard-apply-20260301T020000Z.xlsx", "ycm-onboard-apply-20260303T020000Z.xlsx",
+		"ycm-onboard-plan-20260302T020000Z.xlsx"}
 	if d := cmp.Diff(want, removed); d != "" {
 		t.Errorf("removed (-want +got):\n%s", d)
 	}
@@ -58,12 +62,22 @@ func TestPruneReports(t *testing.T) {
 	for _, e := range entries {
 		left = append(left, e.Name())
 	}
-	wantLeft := []string{"other-20200101T000000Z.xlsx", "ycm-onboard-apply-20200101T000000Z.csv",
-		"ycm-onboard-apply-20260303T020000Z.xlsx", "ycm-onboard-apply-20260304T020000Z.xlsx",
-		"ycm-onboard-dir-20200101T000000Z.xlsx", "ycm-onboard-link-20200101T000000Z.xlsx",
-		"~$ycm-onboard-apply-20200101T000000Z.xlsx"}
+	wantLeft := []string{"other-20200101T000000Z.xlsx", "ycm-onboard-apply-20200101T000000Z-3.xlsx",
+		"ycm-onboard-apply-20200101T000000Z.csv", "ycm-onboard-apply-20260304T020000Z-2.xlsx",
+		"ycm-onboard-apply-20260304T020000Z.xlsx", "ycm-onboard-custom.xlsx", "ycm-onboard-export-20200101T000000Z.xlsx",
+		"ycm-onboard-plan-20200101T000000Z.xlsx", "ycm-onboard-template.xlsx", "~$ycm-onboard-apply-20200101T000000Z.xlsx"}
 	if d := cmp.Diff(wantLeft, left); d != "" {
 		t.Errorf("left (-want +got):\n%s", d)
+	}
+
+	// The run's own report is kept even when its clock was behind the others'.
+	own := filepath.Join(dir, "ycm-onboard-apply-20250101T000000Z.xlsx")
+	write(filepath.Base(own), t0)
+	if removed, err := PruneReports(dir, 2, own); err != nil || len(removed) != 0 {
+		t.Errorf("prune with the own report protected removed %v, %v", removed, err)
+	}
+	if removed, err := PruneReports(dir, 2); err != nil || len(removed) != 1 || removed[0] != own {
+		t.Errorf("prune without protection removed %v, %v; want the oldest, %s", removed, err, own)
 	}
 
 	// Within the limit: nothing to do.

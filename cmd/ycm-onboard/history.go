@@ -223,7 +223,7 @@ func (h *history) finish(counts map[string]int, code int, reportPath, reportDir 
 		h.a.log.Warn().Err(err).Msg("recording the end of the run")
 	}
 	if keep > 0 && reportDir != "" {
-		removed, err := state.PruneReports(reportDir, keep)
+		removed, err := state.PruneReports(reportDir, keep, reportPath)
 		if err != nil {
 			h.a.log.Warn().Err(err).Msg("pruning old reports")
 		}
