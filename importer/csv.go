@@ -243,11 +243,11 @@ type rowReader struct {
 	extra   []int // rows with values beyond the header width
 
 	comma  rune
-	src    *bufio.Reader                        // what r reads (csv.Reader reads a large bufio.Reader directly)
 	open   func() (io.Reader, io.Closer, error) // the text again from its start
 	closer io.Closer                            // of the last reopened text
 	offset int                                  // physical lines before the current csv.Reader's first
 	quotes []strayQuote                         // rows re-read without their unclosed quote
+	scan   quoteScan                            // the text again, to check quoted cells strictly
 }
 
 // strayQuote is a quote opened in a cell and never closed.
@@ -318,65 +318,122 @@ func (rr *rowReader) next() ([]string, int, error) {
 	return rec, row, nil
 }
 
-// unclosed returns the index of a cell whose quote was never closed, or -1. Such a
-// cell runs over line breaks and either reaches the end of the file or holds lines
-// that look like records of their own (as many delimiters as the header has). A
-// quoted cell with line breaks that look like neither is an ordinary multi-line cell.
+// unclosed returns the index of a cell whose quote was never closed, or -1. Only a
+// cell that runs over line breaks can have swallowed rows, and such a cell is checked
+// by parsing it strictly from its opening quote (see quoteFails): a properly closed
+// multi-line cell is an ordinary one, however many delimiters its lines hold.
 func (rr *rowReader) unclosed(rec []string) int {
-	need := max(1, rr.width-1)
 	for i, v := range rec {
 		if !strings.Contains(v, "\n") {
 			continue
 		}
-		lines := strings.Split(v, "\n")
-		if strings.HasSuffix(v, "\n") && rr.open != nil && rr.drained() {
-			// An unclosed quote keeps the file's last line break and reads to the end
-			// of the text: see whether this cell's quote is ever closed.
-			if line, col := rr.r.FieldPos(i); rr.atEOF(line+rr.offset, col) {
-				return i
-			}
-		}
-		for j, l := range lines[1:] {
-			n := strings.Count(l, string(rr.comma))
-			if j == len(lines)-2 {
-				n += len(rec) - 1 - i // the cells after this one are on its last line
-			}
-			if n >= need {
-				return i
-			}
+		if line, col := rr.r.FieldPos(i); rr.quoteFails(line+rr.offset, col) {
+			return i
 		}
 	}
 	return -1
-}
-
-// drained reports whether the text has been read to its end.
-func (rr *rowReader) drained() bool {
-	if rr.src == nil {
-		return true
-	}
-	_, err := rr.src.Peek(1)
-	return err != nil
 }
 
 // maxStrayQuotes is how many unclosed quotes are re-read before the file is refused:
 // each re-reads the text from its start.
 const maxStrayQuotes = 100
 
-// atEOF reports whether the quoted cell starting at line, col runs to the end of
-// the text without being closed: parsed strictly from its opening quote, it has no
-// closing one.
-func (rr *rowReader) atEOF(line, col int) bool {
-	br, c, err := rr.rawFrom(line, col)
-	if err != nil {
+// quoteScan reads the text a second time, forward only, to check quoted cells
+// strictly. Cells are checked in the order they are read and a closed cell ends where
+// the lenient reader's does, so the text is read once; only after a cell that fails
+// (an unclosed quote, of which there are at most maxStrayQuotes) may it be reopened.
+type quoteScan struct {
+	br   *bufio.Reader
+	c    io.Closer
+	line int    // physical line held in cur, from 1; 0 before the first
+	cur  []byte // that line, with its line break if it has one
+}
+
+func (q *quoteScan) close() {
+	if q.c != nil {
+		_ = q.c.Close()
+	}
+	*q = quoteScan{}
+}
+
+// seekLine makes the physical line (from 1) the scan's current one. It returns
+// io.EOF when the text has no such line.
+func (rr *rowReader) seekLine(line int) error {
+	q := &rr.scan
+	if q.br == nil || line < q.line {
+		q.close()
+		r, c, err := rr.open()
+		if err != nil {
+			return err
+		}
+		q.br, q.c = bufio.NewReaderSize(r, 64<<10), c
+	}
+	for ; q.line < line-1; q.line++ {
+		// Lines between two checked cells: skipped without keeping them.
+		q.cur = nil
+		_, err := q.br.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			_, err = q.br.ReadSlice('\n')
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if q.line == line-1 {
+		b, err := q.br.ReadBytes('\n')
+		if len(b) == 0 {
+			if err == nil {
+				err = io.EOF
+			}
+			return err
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		q.cur, q.line = b, line
+	}
+	return nil
+}
+
+// quoteFails reports whether the quoted cell starting at line, col (a physical line
+// and byte column, both from 1, as encoding/csv counts them) fails a strict parse:
+// its quote is never closed before the end of the text, or a quote in it is followed
+// by something other than a second quote, the delimiter or the end of the line, which
+// encoding/csv without LazyQuotes refuses. The lenient reader takes such a quote as
+// text and reads on, over the rows after it.
+func (rr *rowReader) quoteFails(line, col int) bool {
+	if rr.open == nil {
 		return false
 	}
-	defer c.Close()
-	strict := csv.NewReader(br)
-	strict.Comma = rr.comma
-	strict.FieldsPerRecord = -1
-	_, err = strict.Read()
-	var pe *csv.ParseError
-	return errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote)
+	if err := rr.seekLine(line); err != nil {
+		return false
+	}
+	q := &rr.scan
+	if col < 1 || col > len(q.cur) || q.cur[col-1] != '"' {
+		return false
+	}
+	comma := string(rr.comma)
+	rest := q.cur[col:]
+	for {
+		i := bytes.IndexByte(rest, '"')
+		if i < 0 {
+			if err := rr.seekLine(q.line + 1); err != nil {
+				return err == io.EOF // never closed; another error is not the cell's
+			}
+			rest = q.cur
+			continue
+		}
+		after := rest[i+1:]
+		switch {
+		case len(after) > 0 && after[0] == '"': // an escaped quote
+			rest = after[1:]
+		case len(after) == 0, after[0] == '\n', bytes.HasPrefix(after, []byte(comma)),
+			string(after) == "\r\n", string(after) == "\r": // closed
+			return false
+		default:
+			return true
+		}
+	}
 }
 
 // rawFrom reopens the text at a physical line and byte column (both from 1), as
@@ -434,7 +491,7 @@ func (rr *rowReader) reread(line, col int) ([]string, error) {
 	}
 	rr.close()
 	rr.closer = c
-	rr.r, rr.src = newCSVReader(br, rr.comma), br
+	rr.r = newCSVReader(br, rr.comma)
 	rr.offset = line
 	return rec, nil
 }
@@ -503,9 +560,10 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{r: newCSVReader(br, delim), src: br, comma: delim, open: open}
+	rr := &rowReader{r: newCSVReader(br, delim), comma: delim, open: open}
 	defer func() {
 		rr.close()
+		rr.scan.close()
 		_ = closer.Close()
 	}()
 

@@ -31,8 +31,9 @@ type fieldSpec struct {
 	aliases []string // normalised with normHeader
 }
 
-// State has no "status" alias: in a portal export Status is the activation status
-// (Active, Pending), not whether the colleague should exist. mapHeaders says so.
+// State's "status" alias is also what a portal export calls its activation status
+// (Active, Pending): a Status column reads present and absent as State does, and the
+// portal's status words as present (see stateOf).
 var fieldSpecs = [numFields]fieldSpec{
 	fEmail:           {"Email", "email", []string{"email", "e-mail", "email address", "e-mail address", "mail", "yeastar id", "login email", "user email"}},
 	fFirstName:       {"First Name", "first_name", []string{"first name", "firstname", "given name", "forename", "first"}},
@@ -41,7 +42,7 @@ var fieldSpecs = [numFields]fieldSpec{
 	fYCMManager:      {"YCM Manager", "ycm_manager", []string{"ycm manager", "ycm", "ycm admin", "ycm administrator", "central management", "yeastar central management"}},
 	fOwner:           {"Owner", "owner", []string{"owner", "partner", "subordinate partner", "owner partner", "partner id", "partner email"}},
 	fRemark:          {"Remark", "remark", []string{"remark", "remarks", "note", "notes", "comment", "comments"}},
-	fState:           {"State", "state", []string{"state", "action"}},
+	fState:           {"State", "state", []string{"state", "status", "action"}},
 	fPBX:             {"PBX", "pbx", []string{"pbx", "pbx name", "sn", "serial number", "pbx sn", "instance", "instance name", "cloud pbx", "name"}},
 	fExtensions:      {"Extensions", "extensions", []string{"extensions", "extension", "extension capacity", "target extensions", "extensions capacity", "max extensions", "extension count"}},
 	fConcurrentCalls: {"Concurrent Calls", "concurrent_calls", []string{"concurrent calls", "concurrent call capacity", "concurrent call", "target concurrent calls", "max concurrent calls", "calls"}},
@@ -191,12 +192,6 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 			continue
 		}
 		f, ok := aliasIndex[kind][normHeader(h)]
-		if !ok && kind == kindColleagues && normHeader(h) == "status" {
-			ps = append(ps, Problem{Source: src, Column: colLetter(i), Header: h, Severity: Warning,
-				Message: fmt.Sprintf("column %s %q is ignored: a status such as Active or Pending is the portal's to set, and does not say whether the colleague should exist", colLetter(i), h),
-				Fix:     "leave it if it came from a portal export; to delete colleagues, add a State column and write absent in their rows"})
-			continue
-		}
 		if !ok {
 			u := fmt.Sprintf("%s (%s)", h, colLetter(i))
 			if g, ok := nearestField(kind, h); ok {
@@ -209,6 +204,14 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 			continue
 		}
 		if c := l.cols[f]; c.index >= 0 {
+			if f == fState && isStatusHeader(c.header) && !isStatusHeader(h) {
+				// A State column says what a Status column left of it only hints at.
+				ps = append(ps, Problem{Source: src, Column: c.letter, Header: c.header, Severity: Warning,
+					Message: fmt.Sprintf("column %s %q is ignored: column %s %q says whether each colleague should exist", c.letter, c.header, colLetter(i), h),
+					Fix:     "leave it if it came from a portal export, or delete it"})
+				l.cols[f] = column{index: i, letter: colLetter(i), header: h}
+				continue
+			}
 			ps = append(ps, Problem{Source: src, Column: colLetter(i), Header: h, Severity: Warning,
 				Message: fmt.Sprintf("column %s %q also means %s, already read from column %s %q; this column is ignored", colLetter(i), h, fieldSpecs[f].name, c.letter, c.header),
 				Fix:     "delete or rename one of the two columns"})
@@ -263,6 +266,10 @@ func mapHeaders(kind tableKind, headers []string, src Source) (*layout, []Proble
 	}
 	return l, ps
 }
+
+// isStatusHeader reports whether the header h names a Status column, which is read
+// as State but may hold the portal's activation statuses.
+func isStatusHeader(h string) bool { return normHeader(h) == "status" }
 
 // nearestField returns the field whose name or alias h looks like a typo of.
 func nearestField(kind tableKind, h string) (field, bool) {

@@ -237,16 +237,6 @@ func TestHeaderTypos(t *testing.T) {
 		_, ps := Read([]string{path}, Options{})
 		checkProblems(t, ps, []wantProblem{{1, "", Warning, "unknown columns ignored: Phone (E), Department (F)"}})
 	})
-	// A portal export's Status (Active, Pending) is not the State column: reading it
-	// as State refused every row. It is ignored, and the warning says why.
-	t.Run("Status is not State", func(t *testing.T) {
-		path := writeFile(t, "t.csv", []byte("Email,First Name,Last Name,Permissions,Status\na@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\n"))
-		d, ps := Read([]string{path}, Options{})
-		checkProblems(t, ps, []wantProblem{{1, "E", Warning, `column E "Status" is ignored`}})
-		if len(d.Colleagues) != 2 || d.Colleagues[0].State() != Present || d.Colleagues[1].State() != Present {
-			t.Errorf("colleagues = %+v", d.Colleagues)
-		}
-	})
 }
 
 func TestLevenshtein(t *testing.T) {
@@ -355,6 +345,129 @@ func TestTitleLineWithoutDelimiter(t *testing.T) {
 	d, ps := Read([]string{path}, Options{})
 	checkProblems(t, ps, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers`}})
 	if len(d.Colleagues) != 1 || d.Colleagues[0].Source().Row != 4 || d.Colleagues[0].FirstName() != "A" {
+		t.Errorf("colleagues = %+v", d.Colleagues)
+	}
+}
+
+// A Status column is read as State: absent deletes, as it did before Status was
+// briefly ignored. A portal export's statuses (Active, Pending) are read as present,
+// with one warning per table; anything else is refused like a bad State.
+func TestStatusColumn(t *testing.T) {
+	const head = "Email,First Name,Last Name,Permissions,Status\n"
+	portalWarning := "Status holds portal statuses, read as present"
+	tests := []struct {
+		name     string
+		csv      string
+		present  []string // e-mails read as present
+		absent   []string // e-mails read as absent
+		rejected []string
+		problems []wantProblem
+	}{
+		{
+			name:    "absent deletes",
+			csv:     head + "stay@example.com,S,T,Sales,present\nleft.company@demo.example,L,C,Sales,absent\n",
+			present: []string{"stay@example.com"}, absent: []string{"left.company@demo.example"},
+		},
+		{
+			name:    "State words in any case, blank is present",
+			csv:     head + "a@example.com,A,B,Sales, Present \nb@example.com,B,C,Sales,\nc@example.com,C,D,,ABSENT\n",
+			present: []string{"a@example.com", "b@example.com"}, absent: []string{"c@example.com"},
+		},
+		{
+			name:     "portal statuses are present, with one warning",
+			csv:      head + "a@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\nc@example.com,C,D,Sales,Un-Active\nd@example.com,D,E,Sales,frozen\n",
+			present:  []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"},
+			problems: []wantProblem{{2, "E", Warning, portalWarning}},
+		},
+		{
+			name:     "anything else is a row error",
+			csv:      head + "a@example.com,A,B,Sales,gone\nb@example.com,B,C,Sales,Active\n",
+			present:  []string{"b@example.com"},
+			rejected: []string{"a@example.com"},
+			problems: []wantProblem{{2, "E", Error, `the status "gone" is neither present nor absent`}, {3, "E", Warning, portalWarning}},
+		},
+		{
+			name: "a mix in one sheet",
+			csv: head + "a@example.com,A,B,Sales,Active\nleft.company@demo.example,L,C,Sales,absent\n" +
+				"b@example.com,B,C,Sales,Invited\nc@example.com,C,D,Sales,present\nd@example.com,D,E,Sales,deleted\ne@example.com,E,F,Sales,\n",
+			present:  []string{"a@example.com", "b@example.com", "c@example.com", "e@example.com"},
+			absent:   []string{"left.company@demo.example"},
+			rejected: []string{"d@example.com"},
+			problems: []wantProblem{{2, "E", Warning, portalWarning}, {6, "E", Error, `the status "deleted" is neither present nor absent, nor a portal status`}},
+		},
+		{
+			name:     "a State column is not lenient",
+			csv:      "Email,First Name,Last Name,Permissions,State\na@example.com,A,B,Sales,Active\n",
+			rejected: []string{"a@example.com"},
+			problems: []wantProblem{{2, "E", Error, `the state "Active" is neither present nor absent`}},
+		},
+		{
+			name:     "State wins over a Status column left of it",
+			csv:      "Email,Status,First Name,Last Name,Permissions,State\na@example.com,Active,A,B,Sales,absent\nb@example.com,absent,B,C,Sales,\n",
+			present:  []string{"b@example.com"},
+			absent:   []string{"a@example.com"},
+			problems: []wantProblem{{1, "B", Warning, `column B "Status" is ignored: column F "State" says`}},
+		},
+		{
+			name:     "State wins over a Status column right of it",
+			csv:      "Email,First Name,Last Name,Permissions,State,Status\na@example.com,A,B,Sales,absent,Active\n",
+			absent:   []string{"a@example.com"},
+			problems: []wantProblem{{1, "F", Warning, `column F "Status" also means State, already read from column E "State"`}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "t.csv", []byte(tt.csv))
+			d, ps := Read([]string{path}, Options{})
+			checkProblems(t, ps, tt.problems)
+			var present, absent, rejected []string
+			for _, c := range d.Colleagues {
+				if c.State() == Absent {
+					absent = append(absent, c.Email())
+				} else {
+					present = append(present, c.Email())
+				}
+			}
+			for _, c := range d.RejectedColleagues {
+				rejected = append(rejected, c.Email())
+			}
+			if diff := cmp.Diff(tt.present, present); diff != "" {
+				t.Errorf("present (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.absent, absent); diff != "" {
+				t.Errorf("absent (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.rejected, rejected); diff != "" {
+				t.Errorf("rejected (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The portal-status warning is one per table: each file gets its own.
+func TestStatusWarningPerFile(t *testing.T) {
+	const head = "Email,First Name,Last Name,Permissions,Status\n"
+	one := writeFile(t, "one.csv", []byte(head+"a@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\n"))
+	two := writeFile(t, "two.csv", []byte(head+"c@example.com,C,D,Sales,absent\nd@example.com,D,E,Sales,Disabled\n"))
+	d, ps := Read([]string{one, two}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{2, "E", Warning, "Status holds portal statuses, read as present"},
+		{3, "E", Warning, "Status holds portal statuses, read as present"},
+	})
+	var files []string
+	for _, p := range ps {
+		files = append(files, p.Source.File)
+	}
+	if diff := cmp.Diff([]string{"one.csv", "two.csv"}, files); diff != "" {
+		t.Errorf("warned files (-want +got):\n%s", diff)
+	}
+	var absent []string
+	for _, c := range d.Colleagues {
+		if c.State() == Absent {
+			absent = append(absent, c.Email())
+		}
+	}
+	if len(d.Colleagues) != 4 || !slices.Equal(absent, []string{"c@example.com"}) {
 		t.Errorf("colleagues = %+v", d.Colleagues)
 	}
 }

@@ -41,6 +41,20 @@ func TestUnclosedQuote(t *testing.T) {
 			rejected: 1,
 		},
 		{
+			name:     "semicolons: quote runs to the end of the file",
+			text:     "Email;First Name;Last Name;Permissions\nok1@x.example;\"A;B;Dashboard\nok2@x.example;E;F;Dashboard\n",
+			want:     []wantProblem{{2, "B", Error, "unterminated quote starting at row 2, column B"}},
+			accepted: []string{"ok2@x.example"},
+			rejected: 1,
+		},
+		{
+			name:     "tabs: a later quote closes it by accident",
+			text:     "Email\tFirst Name\tLast Name\tPermissions\nok1@x.example\t\"A\tB\tDashboard\nok2@x.example\t\"E\"\tF\tDashboard\n",
+			want:     []wantProblem{{2, "B", Error, "unterminated quote starting at row 2, column B"}},
+			accepted: []string{"ok2@x.example"},
+			rejected: 1,
+		},
+		{
 			name:     "two of them",
 			text:     header + "\"a@x.example,A,B,Dashboard\nb@x.example,B,C,Dashboard\nc@x.example,\"C,D,Dashboard\nd@x.example,D,E,Dashboard\n",
 			want:     []wantProblem{{2, "A", Error, "row 2, column A"}, {4, "B", Error, "row 4, column B"}},
@@ -114,6 +128,17 @@ func TestUnclosedQuoteLimits(t *testing.T) {
 			t.Errorf("%d colleagues; problems:\n%s", len(d.Colleagues), problemsText(ps[:min(len(ps), 5)]))
 		}
 	})
+	t.Run("many closed multi-line cells full of delimiters", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Email,First Name,Permissions,Remark\n")
+		for i := range 5000 {
+			fmt.Fprintf(&b, "u%d@x.example,A,Dashboard,\"Moved from Acme\nnew desk: Bldg 2, Floor 3, Room 4, Seat 5, by the window\"\n", i)
+		}
+		d, ps := Read([]string{writeFile(t, "m.csv", []byte(b.String()))}, Options{})
+		if len(ps) > 0 || len(d.Colleagues) != 5000 {
+			t.Errorf("%d colleagues; problems:\n%s", len(d.Colleagues), problemsText(ps[:min(len(ps), 5)]))
+		}
+	})
 	t.Run("too many unclosed quotes refuse the file", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("Email,First Name,Permissions\n")
@@ -127,4 +152,57 @@ func TestUnclosedQuoteLimits(t *testing.T) {
 			t.Errorf("%d colleagues read from a refused file", len(d.Colleagues))
 		}
 	})
+}
+
+// A quoted cell that is properly closed is one cell, however many lines it has and
+// however many delimiters those lines hold: a strict parse from its quote succeeds.
+// Only a quote that never closes, or closes in a way encoding/csv refuses, is one
+// that was left open.
+func TestClosedMultiLineCells(t *testing.T) {
+	remarks := []string{
+		// The reviewer's case: the second line has more delimiters than the header.
+		"Moved from Acme\nnew desk: Bldg 2, Floor 3, Room 4, Seat 5, by the window",
+		"a; b; c; d; e\nf; g; h; i; j\nk;l;m;n;o;p;q",
+		"tabs\there\tand\there\nand\tthere\t\t\t",
+		"bob@x.example,B,C,Dashboard,\nwhat looks like a whole row, but is not",
+		"He said \"\"hi\"\", then left\n,,,,,\n;;;;;\n\t\t\t\t\t",
+		"ends in a line break\n",
+		"\n\nblank lines first, then: 1,2,3,4,5;6;7;8\t9\t10",
+	}
+	for _, delim := range []string{",", ";", "\t"} {
+		for _, crlf := range []bool{false, true} {
+			for k, remark := range remarks {
+				name := fmt.Sprintf("delimiter %q crlf %v remark %d", delim, crlf, k)
+				t.Run(name, func(t *testing.T) {
+					quoted := `"` + strings.ReplaceAll(remark, `""`, `""`) + `"`
+					row := func(cells ...string) string { return strings.Join(cells, delim) + "\n" }
+					text := row("Email", "First Name", "Last Name", "Permissions", "Remark") +
+						row("ann@x.example", "Ann", "A", "Dashboard", quoted) +
+						row("ann2@x.example", "Ann", "B", `"Dashboard"`, quoted) +
+						row("cat@x.example", "Cat", "C", "Dashboard", "plain")
+					if crlf {
+						text = strings.ReplaceAll(text, "\n", "\r\n")
+					}
+					d, ps := Read([]string{writeFile(t, "m.csv", []byte(text))}, Options{})
+					if len(ps) > 0 {
+						t.Errorf("problems:\n%s", problemsText(ps))
+					}
+					var got []string
+					for _, c := range d.Colleagues {
+						got = append(got, c.Email())
+					}
+					if want := []string{"ann@x.example", "ann2@x.example", "cat@x.example"}; !slices.Equal(got, want) {
+						t.Fatalf("accepted %q, want %q", got, want)
+					}
+					want := strings.TrimSpace(strings.ReplaceAll(remark, `""`, `"`))
+					if r, _ := d.Colleagues[0].Remark(); r != want {
+						t.Errorf("remark %q, want %q", r, want)
+					}
+					if row := d.Colleagues[2].Source().Row; row != 4 { // a multi-line cell is one spreadsheet row
+						t.Errorf("cat@x.example on row %d, want 4", row)
+					}
+				})
+			}
+		}
+	}
 }

@@ -31,6 +31,8 @@ type tableReader struct {
 	ps       *[]Problem
 	rowCount int
 	tab      *table // what the rows of this table share; nil until the first row
+	// statusWarned is set once a Status column's portal status was read as present.
+	statusWarned bool
 }
 
 // isBlank reports whether s holds only spaces, including non-breaking and zero-width ones.
@@ -178,16 +180,7 @@ func (r *rowCheck) colleague() Colleague {
 		r.problem(Error, ei, rawEmail, msg, fix)
 	}
 
-	state, si := r.get(fState)
-	switch strings.ToLower(cleanText(state)) {
-	case "", "present":
-		c.state = uint8(Present)
-	case "absent":
-		c.state = uint8(Absent)
-	default:
-		r.problem(Error, si, state, fmt.Sprintf("the state %q is neither present nor absent", cleanText(state)),
-			"write present (the colleague should exist; blank means present) or absent (the colleague should be deleted)")
-	}
+	c.state = uint8(r.state())
 
 	rawFirst, fi := r.get(fFirstName)
 	rawLast, li := r.get(fLastName)
@@ -242,6 +235,48 @@ func (r *rowCheck) colleague() Colleague {
 }
 
 const maxNameChars = 63
+
+// portalStatuses are the activation statuses a portal export (or a colleague copying
+// one) writes in a Status column, folded by normHeader. They do not say whether the
+// colleague should exist, so they are read as present: that never deletes anyone.
+var portalStatuses = map[string]bool{
+	"active": true, "activated": true, "enabled": true,
+	"inactive": true, "unactive": true, "notactive": true, "notactivated": true, "deactivated": true,
+	"pending": true, "invited": true, "reinvited": true, "invitationsent": true, "expired": true,
+	"frozen": true, "freeze": true, "disabled": true, "locked": true,
+}
+
+// state reads the State column: blank or present, absent. A Status column is read
+// the same way, except that a portal status such as Active or Pending is read as
+// present, with one warning per table.
+func (r *rowCheck) state() State {
+	raw, col := r.get(fState)
+	v := cleanText(raw)
+	switch strings.ToLower(v) {
+	case "", "present":
+		return Present
+	case "absent":
+		return Absent
+	}
+	c := r.t.l.cols[fState]
+	if isStatusHeader(c.header) {
+		if portalStatuses[normHeader(v)] {
+			if !r.t.statusWarned {
+				r.t.statusWarned = true
+				r.problem(Warning, col, raw,
+					fmt.Sprintf("%s holds portal statuses, read as present", c.header),
+					fmt.Sprintf("write absent in a State column to delete (%q in this row is the first; every portal status in column %s is read the same way)", v, c.letter))
+			}
+			return Present
+		}
+		r.problem(Error, col, raw, fmt.Sprintf("the status %q is neither present nor absent, nor a portal status such as Active or Pending", v),
+			"write present (the colleague should exist; blank means present) or absent (the colleague should be deleted)")
+		return Present
+	}
+	r.problem(Error, col, raw, fmt.Sprintf("the state %q is neither present nor absent", v),
+		"write present (the colleague should exist; blank means present) or absent (the colleague should be deleted)")
+	return Present
+}
 
 func (r *rowCheck) instance() Instance {
 	in := Instance{Source: r.src}
