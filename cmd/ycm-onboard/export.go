@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -143,47 +141,24 @@ func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.Expo
 	return cols, insts
 }
 
-// writeWorkbook writes through a temporary file put into place at the end. It replaces
-// an existing file only when forced; a unique (default) name that is taken gets -2, -3...
-// It returns the path written.
+// writeWorkbook writes a workbook through writeNew. It replaces an existing file only
+// when forced; a unique (default) name that is taken gets -2, -3... It returns the path
+// written.
 func (a *app) writeWorkbook(path string, force, unique bool, write func(io.Writer) error) (string, error) {
-	fail := func(err error) (string, error) { return "", exitf(exitUsage, "cannot write "+path+": "+err.Error()) }
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.xlsx")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
+	taken := refuseTaken
 	switch {
 	case force:
-		err = os.Rename(tmp.Name(), path)
+		taken = replaceTaken
 	case unique:
-		base := path
-		for n := 1; ; n++ {
-			if n > maxNumbered {
-				err = fmt.Errorf("%s and %d numbered names after it are taken", base, maxNumbered)
-				break
-			}
-			path = numbered(base, n)
-			if err = linkNew(tmp.Name(), path); !errors.Is(err, fs.ErrExist) {
-				break
-			}
-		}
-	default:
-		err = linkNew(tmp.Name(), path)
-		if errors.Is(err, fs.ErrExist) {
-			return "", refuseExisting(path, false)
-		}
+		taken = numberTaken
+	}
+	got, err := writeNew(path, taken, write)
+	if taken == refuseTaken && errors.Is(err, fs.ErrExist) {
+		return "", refuseExisting(path, false)
 	}
 	if err != nil {
-		return fail(err)
+		return "", exitf(exitUsage, "cannot write "+path+": "+err.Error())
 	}
-	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+path)
-	return path, nil
+	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+got)
+	return got, nil
 }

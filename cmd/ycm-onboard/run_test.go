@@ -411,6 +411,71 @@ func TestReportNamesAreUnique(t *testing.T) {
 	}
 }
 
+// TestNoReportLeftBeforeWriting: the default report's name is taken only when the
+// report is written, so a run stopped before (killed, or locked out) leaves nothing in
+// --report-dir, not an empty workbook that keep_reports would count.
+func TestNoReportLeftBeforeWriting(t *testing.T) {
+	t.Run("killed while reading the portal", func(t *testing.T) {
+		bin, err := exec.LookPath("ycm-onboard")
+		if err != nil {
+			t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+		}
+		s, _ := sim.New(sim.Options{})
+		reached, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(reached) })
+			<-release // the run is killed while it waits for the portal
+			s.ServeHTTP(w, r)
+		}))
+		defer ts.Close()
+		defer close(release)
+		dir := filepath.Join(t.TempDir(), "reports")
+		cmd := exec.Command(bin, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report-dir", dir)
+		cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(t.TempDir(), "state"),
+			envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+			envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		<-reached
+		if err := cmd.Process.Kill(); err != nil { // SIGKILL: no deferred clean-up runs
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		assertEmptyDir(t, dir)
+	})
+	t.Run("locked out", func(t *testing.T) {
+		s, _ := sim.New(sim.Options{})
+		ts := httptest.NewServer(s)
+		defer ts.Close()
+		a, out, errb := testApp(t, nil)
+		stateDir, _ := a.stateDir(historyFlags{})
+		lock, err := state.AcquireLock(t.Context(), stateDir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Release()
+		dir := filepath.Join(t.TempDir(), "reports")
+		if code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report-dir", dir); code != exitLocked {
+			t.Fatalf("exit %d, want %d\n%s%s", code, exitLocked, out, errb)
+		}
+		assertEmptyDir(t, dir)
+	})
+}
+
+// assertEmptyDir fails unless dir holds nothing.
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left in the report directory", e.Name())
+	}
+}
+
 // TestReportLostAtTheEnd: when the report cannot be written after the changes were
 // made, the message says so, not that rows were skipped, and the exit is 1.
 func TestReportLostAtTheEnd(t *testing.T) {
