@@ -26,6 +26,9 @@ func (a *app) templateCommand() *cobra.Command {
 		Short: "Write a workbook ready to fill: both sheets, drop-down lists from the portal, hints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.portalConfig(cmd, &pf); err != nil {
+				return err
+			}
 			if err := refuseExisting(out, force); err != nil {
 				return err // before the portal is read: the filled-in sheet is safe
 			}
@@ -46,7 +49,7 @@ func (a *app) templateCommand() *cobra.Command {
 			return err
 		},
 	}
-	addPortalFlags(cmd, &pf)
+	addPortalFlags(cmd.Flags(), &pf)
 	cmd.Flags().StringVar(&out, "out", "ycm-onboard-template.xlsx", "the workbook to write (an existing one is kept unless --force)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	cmd.Flags().BoolVar(&offline, "offline", false, "without the portal: no permission, owner or PBX lists")
@@ -67,6 +70,9 @@ unchanged it shows no change (except re-invitations of expired activation links,
 --no-reinvite leaves out): edit it and plan it to change the portal in bulk.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.portalConfig(cmd, &pf); err != nil {
+				return err
+			}
 			unique := out == "" // the default name: a run in the same second gets -2
 			if err := refuseExisting(out, force); !unique && err != nil {
 				return err
@@ -91,16 +97,10 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			return nil
 		},
 	}
-	addPortalFlags(cmd, &pf)
+	addPortalFlags(cmd.Flags(), &pf)
 	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx); an existing one is kept unless --force")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	return cmd
-}
-
-func addPortalFlags(cmd *cobra.Command, pf *portalFlags) {
-	cmd.Flags().StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
-	cmd.Flags().StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL")
-	cmd.Flags().StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
 }
 
 // exportRows turns the portal's state into the input format's rows.
