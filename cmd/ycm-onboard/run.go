@@ -245,6 +245,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
 			_ = json.NewEncoder(a.stdout).Encode(runSummary{Summary: sum, Portal: c.summary()})
+			a.summaryDone = true
 		}
 		reportDir := ""
 		if f.report == "" {
