@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,9 +35,10 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	configPath     string
+	summaryDone    bool // the --json summary is on stdout
 }
 
-// Main runs the command line and returns the exit code. Tests call it directly.
+// Main runs the command line and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now,
 		stdinTTY: isTerminal(stdin), stderrTTY: isTerminal(stderr)}
@@ -42,25 +46,61 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signalContext()
 	defer stop()
+	return a.main(ctx, args)
+}
 
+// main runs the command line on a's streams and returns the exit code. Tests call it.
+func (a *app) main(ctx context.Context, args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
+	code, msg := exitUsage, err.Error()
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.msg != "" {
-			fmt.Fprintln(stderr, "ycm-onboard: "+ee.msg)
-		}
-		return ee.code
+		code, msg = ee.code, ee.msg
 	}
-	fmt.Fprintln(stderr, "ycm-onboard: "+err.Error())
-	return exitUsage
+	if msg != "" {
+		fmt.Fprintln(a.stderr, "ycm-onboard: "+msg)
+	}
+	if !a.summaryDone && wantsJSON(cmd, args) {
+		// The run stopped before its summary: monitoring reading stdout still gets
+		// one document per run, with the exit code under the summary's own name.
+		_ = json.NewEncoder(a.stdout).Encode(struct {
+			ExitCode int    `json:"exit_code"`
+			Error    string `json:"error"`
+		}{code, msg})
+	}
+	return code
+}
+
+// wantsJSON reports whether the command has --json and it was given. When parsing the
+// flags failed, those after the bad one were never parsed: the arguments are read.
+func wantsJSON(cmd *cobra.Command, args []string) bool {
+	fl := cmd.Flags().Lookup("json")
+	if fl == nil {
+		return false
+	}
+	if fl.Changed {
+		return fl.Value.String() == "true"
+	}
+	want := false
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "--json" {
+			want = true
+		} else if v, ok := strings.CutPrefix(arg, "--json="); ok {
+			want, _ = strconv.ParseBool(v)
+		}
+	}
+	return want
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM; a second one exits at once.

@@ -12,38 +12,101 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
-// applyConfig sets every flag the command line did not set from the configuration
-// file: flags override the file, the file overrides the defaults.
-func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
+// loadConfig reads --config; without one it returns nil.
+func (a *app) loadConfig() (*config.Config, error) {
 	if a.configPath == "" {
-		return nil
+		return nil, nil
 	}
 	c, err := config.Load(a.configPath)
 	if err != nil {
-		return exitf(exitUsage, err.Error())
+		return nil, exitf(exitUsage, err.Error())
+	}
+	return &c, nil
+}
+
+// setter sets a flag's value from the configuration file unless the command line set it
+// (or the command has no such flag).
+type setter struct{ fs *pflag.FlagSet }
+
+func (s setter) set(name string, apply func()) {
+	if s.fs.Lookup(name) != nil && !s.fs.Changed(name) {
+		apply()
+	}
+}
+
+func (s setter) str(name string, dst *string, v *string) {
+	if v != nil {
+		s.set(name, func() { *dst = *v })
+	}
+}
+
+// fromConfig sets the portal settings the command line did not set from the file: the
+// two URLs, the rate and the names of the credentials' variables.
+func (pf *portalFlags) fromConfig(fs *pflag.FlagSet, c *config.Config) {
+	if c == nil {
+		return
+	}
+	s := setter{fs}
+	if !fs.Changed("portal") { // --portal points both APIs elsewhere
+		s.str("partner-url", &pf.partnerURL, c.PartnerURL)
+		s.str("ycm-url", &pf.ycmURL, c.YCMURL)
+	}
+	if c.Rate != nil {
+		s.set("rate", func() { pf.rate = *c.Rate })
+	}
+	for _, e := range []struct {
+		dst *string
+		v   *string
+	}{{&pf.partnerIDEnv, c.PartnerClientIDEnv}, {&pf.partnerSecretEnv, c.PartnerClientSecretEnv},
+		{&pf.ycmIDEnv, c.YCMClientIDEnv}, {&pf.ycmSecretEnv, c.YCMClientSecretEnv}} {
+		if e.v != nil {
+			*e.dst = *e.v
+		}
+	}
+}
+
+// check names the portal flags whose values would be refused.
+func (pf *portalFlags) check() []string {
+	var errs []string
+	if pf.rate < 0 || !finite(pf.rate) {
+		errs = append(errs, fmt.Sprintf("--rate %g: give 0 (no cap) or more requests per second", pf.rate))
+	}
+	if pf.timeout <= 0 {
+		errs = append(errs, fmt.Sprintf("--timeout %s: give a time above zero, such as 30s", pf.timeout))
+	}
+	return errs
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// portalConfig is the configuration of the commands that only read the portal (validate,
+// template, export): the portal settings from --config under the flags, then checked.
+func (a *app) portalConfig(cmd *cobra.Command, pf *portalFlags) error {
+	c, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	pf.fromConfig(cmd.Flags(), c)
+	if errs := pf.check(); len(errs) > 0 {
+		return exitf(exitUsage, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// applyConfig sets every flag the command line did not set from the configuration
+// file: flags override the file, the file overrides the defaults.
+func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
+	c, err := a.loadConfig()
+	if err != nil || c == nil {
+		return err
 	}
 	fs := cmd.Flags()
-	set := func(name string, apply func()) {
-		if fs.Lookup(name) != nil && !fs.Changed(name) {
-			apply()
-		}
-	}
-	str := func(name string, dst *string, v *string) {
-		if v != nil {
-			set(name, func() { *dst = *v })
-		}
-	}
-	if !fs.Changed("portal") { // --portal points both APIs elsewhere
-		str("partner-url", &f.portal.partnerURL, c.PartnerURL)
-		str("ycm-url", &f.portal.ycmURL, c.YCMURL)
-	}
+	f.portal.fromConfig(fs, c)
+	set, str := setter{fs}.set, setter{fs}.str
 	str("report-dir", &f.reportDir, c.ReportDir)
 	str("state-dir", &f.hist.stateDir, c.StateDir)
 	if c.Concurrency != nil {
 		set("concurrency", func() { f.concurrency = *c.Concurrency })
-	}
-	if c.Rate != nil {
-		set("rate", func() { f.portal.rate = *c.Rate })
 	}
 	if c.MaxDelete != nil {
 		set("max-delete", func() { f.diff.MaxDelete = *c.MaxDelete })
@@ -66,15 +129,6 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 	if c.LockTimeout != nil {
 		set("lock-timeout", func() { f.hist.lockTimeout = *c.LockTimeout })
 	}
-	for _, e := range []struct {
-		dst *string
-		v   *string
-	}{{&f.portal.partnerIDEnv, c.PartnerClientIDEnv}, {&f.portal.partnerSecretEnv, c.PartnerClientSecretEnv},
-		{&f.portal.ycmIDEnv, c.YCMClientIDEnv}, {&f.portal.ycmSecretEnv, c.YCMClientSecretEnv}} {
-		if e.v != nil {
-			*e.dst = *e.v
-		}
-	}
 	return nil
 }
 
@@ -86,16 +140,10 @@ func (f *runFlags) check(fs *pflag.FlagSet, apply bool) error {
 	bad := func(flag, format string, v ...any) {
 		errs = append(errs, fmt.Sprintf("--%s %s", flag, fmt.Sprintf(format, v...)))
 	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	if apply && (f.concurrency < 1 || f.concurrency > reconcile.MaxConcurrency) {
 		bad("concurrency", "%d: give 1 to %d", f.concurrency, reconcile.MaxConcurrency)
 	}
-	if f.portal.rate < 0 || !finite(f.portal.rate) {
-		bad("rate", "%g: give 0 (no cap) or more requests per second", f.portal.rate)
-	}
-	if f.portal.timeout <= 0 {
-		bad("timeout", "%s: give a time above zero, such as 30s", f.portal.timeout)
-	}
+	errs = append(errs, f.portal.check()...)
 	if f.diff.MaxDelete < 0 {
 		bad("max-delete", "%d: give 0 or more", f.diff.MaxDelete)
 	}

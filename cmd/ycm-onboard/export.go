@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -28,6 +26,9 @@ func (a *app) templateCommand() *cobra.Command {
 		Short: "Write a workbook ready to fill: both sheets, drop-down lists from the portal, hints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.portalConfig(cmd, &pf); err != nil {
+				return err
+			}
 			if err := refuseExisting(out, force); err != nil {
 				return err // before the portal is read: the filled-in sheet is safe
 			}
@@ -48,7 +49,7 @@ func (a *app) templateCommand() *cobra.Command {
 			return err
 		},
 	}
-	addPortalFlags(cmd, &pf)
+	addPortalFlags(cmd.Flags(), &pf)
 	cmd.Flags().StringVar(&out, "out", "ycm-onboard-template.xlsx", "the workbook to write (an existing one is kept unless --force)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	cmd.Flags().BoolVar(&offline, "offline", false, "without the portal: no permission, owner or PBX lists")
@@ -69,6 +70,9 @@ unchanged it shows no change (except re-invitations of expired activation links,
 --no-reinvite leaves out): edit it and plan it to change the portal in bulk.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.portalConfig(cmd, &pf); err != nil {
+				return err
+			}
 			unique := out == "" // the default name: a run in the same second gets -2
 			if err := refuseExisting(out, force); !unique && err != nil {
 				return err
@@ -93,16 +97,10 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			return nil
 		},
 	}
-	addPortalFlags(cmd, &pf)
+	addPortalFlags(cmd.Flags(), &pf)
 	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx); an existing one is kept unless --force")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	return cmd
-}
-
-func addPortalFlags(cmd *cobra.Command, pf *portalFlags) {
-	cmd.Flags().StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
-	cmd.Flags().StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL")
-	cmd.Flags().StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
 }
 
 // exportRows turns the portal's state into the input format's rows.
@@ -143,47 +141,24 @@ func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.Expo
 	return cols, insts
 }
 
-// writeWorkbook writes through a temporary file put into place at the end. It replaces
-// an existing file only when forced; a unique (default) name that is taken gets -2, -3...
-// It returns the path written.
+// writeWorkbook writes a workbook through writeNew. It replaces an existing file only
+// when forced; a unique (default) name that is taken gets -2, -3... It returns the path
+// written.
 func (a *app) writeWorkbook(path string, force, unique bool, write func(io.Writer) error) (string, error) {
-	fail := func(err error) (string, error) { return "", exitf(exitUsage, "cannot write "+path+": "+err.Error()) }
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.xlsx")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
+	taken := refuseTaken
 	switch {
 	case force:
-		err = os.Rename(tmp.Name(), path)
+		taken = replaceTaken
 	case unique:
-		base := path
-		for n := 1; ; n++ {
-			if n > maxNumbered {
-				err = fmt.Errorf("%s and %d numbered names after it are taken", base, maxNumbered)
-				break
-			}
-			path = numbered(base, n)
-			if err = linkNew(tmp.Name(), path); !errors.Is(err, fs.ErrExist) {
-				break
-			}
-		}
-	default:
-		err = linkNew(tmp.Name(), path)
-		if errors.Is(err, fs.ErrExist) {
-			return "", refuseExisting(path, false)
-		}
+		taken = numberTaken
+	}
+	got, err := writeNew(path, taken, write)
+	if taken == refuseTaken && errors.Is(err, fs.ErrExist) {
+		return "", refuseExisting(path, false)
 	}
 	if err != nil {
-		return fail(err)
+		return "", exitf(exitUsage, "cannot write "+path+": "+err.Error())
 	}
-	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+path)
-	return path, nil
+	fmt.Fprintln(a.stderr, "ycm-onboard: wrote "+got)
+	return got, nil
 }

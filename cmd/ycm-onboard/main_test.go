@@ -67,6 +67,7 @@ func TestScripts(t *testing.T) {
 				}
 			},
 			"xlsx-dump": cmdXLSXDump,
+			"expand":    cmdExpand,
 			"exits":     cmdExits,
 		},
 	})
@@ -144,6 +145,17 @@ func cmdXLSXDump(ts *testscript.TestScript, neg bool, args []string) {
 	for _, r := range rows {
 		fmt.Fprintln(ts.Stdout(), strings.Join(r, " | "))
 	}
+}
+
+// expand SRC DST copies SRC to DST with $VAR and ${VAR} replaced by the script's
+// environment: a configuration file that points at this script's simulator ($PORTAL).
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: expand SRC DST")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(string(b), ts.Getenv)), 0o644))
 }
 
 // exits CODE COMMAND [ARGS...] runs the command like exec and checks its exit code;

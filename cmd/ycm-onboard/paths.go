@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,22 +73,58 @@ func numbered(path string, n int) string {
 // maxNumbered bounds the search for a free name.
 const maxNumbered = 1000
 
-// reserveNew creates an empty file at path, or at path-2, path-3... when taken, and
-// returns the name it got. Creating it exclusively both claims the name for this run
-// and proves the directory is writable before anything is done.
-func reserveNew(path string) (string, error) {
-	for n := 1; n <= maxNumbered; n++ {
-		p := numbered(path, n)
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
+// onTaken says what writeNew does when the name it was given is taken.
+type onTaken int
+
+const (
+	refuseTaken  onTaken = iota // fail with fs.ErrExist: the file there may be someone's work
+	replaceTaken                // replace it (--force, or a --report path named on purpose)
+	numberTaken                 // take path-2, path-3...: a default name, this run's own
+)
+
+// writeNew writes a file through a temporary one in the same directory, synced and only
+// then put in place, and returns the path it got. The final name is chosen at that
+// moment, so a run that fails, or is killed, before never leaves an empty or half-written
+// file under it (a kill while writing leaves at most the hidden temporary file).
+func writeNew(path string, taken onTaken, write func(io.Writer) error) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name()) // after a hard link, the name that is left over
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	switch taken {
+	case replaceTaken:
+		if err := os.Rename(tmp.Name(), path); err != nil {
 			return "", err
 		}
-		return p, f.Close()
+		return path, nil
+	case numberTaken:
+		for n := 1; n <= maxNumbered; n++ {
+			p := numbered(path, n)
+			err := linkNew(tmp.Name(), p)
+			if err == nil {
+				return p, nil
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return "", err
+			}
+		}
+		return "", fmt.Errorf("%s and %d numbered names after it are taken", path, maxNumbered)
 	}
-	return "", fmt.Errorf("%s and %d numbered names after it are taken", path, maxNumbered)
+	if err := linkNew(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // linkNew puts the finished temporary file tmp at path without replacing a file that

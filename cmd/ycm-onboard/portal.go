@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
+	"github.com/spf13/pflag"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/portal"
@@ -35,6 +36,16 @@ type portalFlags struct {
 	timeout    time.Duration
 	// The environment variables holding the credentials (a configuration file may rename them).
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
+}
+
+// addPortalFlags adds the flags of every command that reads the portal; --config may
+// set them too (see portalFlags.fromConfig).
+func addPortalFlags(fs *pflag.FlagSet, pf *portalFlags) {
+	fs.StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
+	fs.StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL, e.g. https://openapi.partner.yeastar.com")
+	fs.StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
+	fs.Float64Var(&pf.rate, "rate", 0, "requests per second per API at most (0: as fast as the portal allows)")
+	fs.DurationVar(&pf.timeout, "timeout", 30*time.Second, "per-request timeout")
 }
 
 // unset reports whether no portal is configured: the built-in simulator is used.

@@ -80,11 +80,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	fs.StringVar(&f.hist.stateDir, "state-dir", "", "run history and lock directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
 	fs.DurationVar(&f.hist.lockTimeout, "lock-timeout", 0, "wait this long for another apply to finish (0: exit 5 at once)")
 	fs.IntVar(&f.hist.keepReports, "keep-reports", 0, "keep only the newest N reports in --report-dir (0: keep all)")
-	fs.StringVar(&f.portal.portal, "portal", "", "base URL serving both APIs (a simulator)")
-	fs.StringVar(&f.portal.partnerURL, "partner-url", "", "Partner Portal API base URL, e.g. https://openapi.partner.yeastar.com")
-	fs.StringVar(&f.portal.ycmURL, "ycm-url", "", "YCM API base URL")
-	fs.Float64Var(&f.portal.rate, "rate", 0, "requests per second per API at most (0: as fast as the portal allows)")
-	fs.DurationVar(&f.portal.timeout, "timeout", 30*time.Second, "per-request timeout")
+	addPortalFlags(fs, &f.portal)
 	fs.StringVar(&f.report, "report", "", "report workbook path (default ycm-onboard-<mode>-<UTC time>.xlsx)")
 	fs.StringVar(&f.reportDir, "report-dir", ".", "directory for the report when --report is not given")
 	fs.BoolVar(&f.strict, "strict", false, "refuse to run when any row has an error")
@@ -214,18 +210,13 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		return err
 	}
 	defer c.close()
-	// The report is known to be writable, and its name this run's, before the portal
-	// is read, so no change is ever made that cannot be reported.
+	// The report's directory is known to be writable before the portal is read, so no
+	// change is ever made that cannot be reported. A default name gets its -2, -3...
+	// only when the report is written, so a run stopped before leaves no file behind.
 	reportPath, err := prepareReport(f, mode, started)
 	if err != nil {
 		return exitf(exitUsage, fmt.Sprintf("cannot write the report: %v; choose another --report or --report-dir (nothing was changed)", err))
 	}
-	reportWritten := false
-	defer func() {
-		if !reportWritten && f.report == "" {
-			_ = os.Remove(reportPath) // the empty file that held the name
-		}
-	}()
 	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
 	if err != nil && mode == "apply" {
 		return err // apply needs the lock and the journal
@@ -240,8 +231,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
 	finish := func(code int, msg string) error {
 		rep.Finished, rep.ExitCode, rep.Now = a.now(), code, a.now()
-		path, werr := a.writeReport(reportPath, rep)
-		reportWritten = werr == nil
+		path, werr := a.writeReport(reportPath, f.report == "", rep)
 		if werr != nil {
 			// Changes may have been made: the run's outcome stays, said without the report.
 			why := "the report could not be written: " + werr.Error()
@@ -255,6 +245,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
 			_ = json.NewEncoder(a.stdout).Encode(runSummary{Summary: sum, Portal: c.summary()})
+			a.summaryDone = true
 		}
 		reportDir := ""
 		if f.report == "" {
@@ -432,37 +423,45 @@ func (a *app) confirm(p reconcile.Plan) (bool, error) {
 // seeReport ends the messages that send people to the report.
 const seeReport = ": see the report"
 
-// prepareReport returns the report's path and proves it can be written: --report's
-// directory takes a file; a default name is created empty and exclusively, with -2,
-// -3... when a run in the same second took it, so no two runs share a report.
+// prepareReport returns the report's path, its default name unless --report gives one,
+// and proves its directory takes a file, with a probe removed at once: nothing is left
+// under the report's name until the report is written.
 func prepareReport(f runFlags, mode string, started time.Time) (string, error) {
-	if f.report == "" {
-		if err := os.MkdirAll(f.reportDir, 0o755); err != nil {
-			return "", err
-		}
-		return reserveNew(filepath.Join(f.reportDir, report.DefaultName(mode, started)))
+	path := f.report
+	if path == "" {
+		path = filepath.Join(f.reportDir, report.DefaultName(mode, started))
 	}
-	dir := filepath.Dir(f.report)
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	if fi, err := os.Stat(f.report); err == nil && fi.IsDir() {
-		return "", fmt.Errorf("%s is a directory (use --report-dir for a directory)", f.report)
+	if f.report != "" {
+		if fi, err := os.Stat(f.report); err == nil && fi.IsDir() {
+			return "", fmt.Errorf("%s is a directory (use --report-dir for a directory)", f.report)
+		}
 	}
 	probe, err := os.CreateTemp(dir, ".ycm-onboard-probe-*")
 	if err != nil {
 		return "", err
 	}
 	probe.Close()
-	return f.report, os.Remove(probe.Name())
+	return path, os.Remove(probe.Name())
 }
 
-func (a *app) writeReport(path string, r report.Run) (string, error) {
-	if err := report.Write(path, r); err != nil {
-		return "", err
+// writeReport writes the report at path, replacing a file there when --report named it;
+// a default name (unique) that another run took meanwhile gets -2, -3... It returns the
+// path written.
+func (a *app) writeReport(path string, unique bool, r report.Run) (string, error) {
+	taken := replaceTaken
+	if unique {
+		taken = numberTaken
 	}
-	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+path)
-	return path, nil
+	got, err := writeNew(path, taken, func(w io.Writer) error { return report.WriteTo(w, r) })
+	if err != nil {
+		return "", fmt.Errorf("write report %s: %w", path, err)
+	}
+	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+got)
+	return got, nil
 }
 
 // runCounts is what the run history keeps of a run.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,22 +64,7 @@ func testApp(t *testing.T, env map[string]string) (*app, *lockedBuffer, *lockedB
 	return a, &out, &errb
 }
 
-func runApp(ctx context.Context, a *app, args ...string) int {
-	root := a.rootCommand()
-	root.SetArgs(args)
-	root.SetOut(a.stdout)
-	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	if ee, ok := err.(*exitError); ok {
-		fmt.Fprintln(a.stderr, ee.msg)
-		return ee.code
-	}
-	fmt.Fprintln(a.stderr, err)
-	return exitUsage
-}
+func runApp(ctx context.Context, a *app, args ...string) int { return a.main(ctx, args) }
 
 // waveCSV writes n new colleagues.
 func waveCSV(t *testing.T, n int) string {
@@ -411,6 +397,71 @@ func TestReportNamesAreUnique(t *testing.T) {
 	}
 }
 
+// TestNoReportLeftBeforeWriting: the default report's name is taken only when the
+// report is written, so a run stopped before (killed, or locked out) leaves nothing in
+// --report-dir, not an empty workbook that keep_reports would count.
+func TestNoReportLeftBeforeWriting(t *testing.T) {
+	t.Run("killed while reading the portal", func(t *testing.T) {
+		bin, err := exec.LookPath("ycm-onboard")
+		if err != nil {
+			t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+		}
+		s, _ := sim.New(sim.Options{})
+		reached, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(reached) })
+			<-release // the run is killed while it waits for the portal
+			s.ServeHTTP(w, r)
+		}))
+		defer ts.Close()
+		defer close(release)
+		dir := filepath.Join(t.TempDir(), "reports")
+		cmd := exec.Command(bin, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report-dir", dir)
+		cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(t.TempDir(), "state"),
+			envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+			envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		<-reached
+		if err := cmd.Process.Kill(); err != nil { // SIGKILL: no deferred clean-up runs
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		assertEmptyDir(t, dir)
+	})
+	t.Run("locked out", func(t *testing.T) {
+		s, _ := sim.New(sim.Options{})
+		ts := httptest.NewServer(s)
+		defer ts.Close()
+		a, out, errb := testApp(t, nil)
+		stateDir, _ := a.stateDir(historyFlags{})
+		lock, err := state.AcquireLock(t.Context(), stateDir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Release()
+		dir := filepath.Join(t.TempDir(), "reports")
+		if code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--portal", ts.URL, "--report-dir", dir); code != exitLocked {
+			t.Fatalf("exit %d, want %d\n%s%s", code, exitLocked, out, errb)
+		}
+		assertEmptyDir(t, dir)
+	})
+}
+
+// assertEmptyDir fails unless dir holds nothing.
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left in the report directory", e.Name())
+	}
+}
+
 // TestReportLostAtTheEnd: when the report cannot be written after the changes were
 // made, the message says so, not that rows were skipped, and the exit is 1.
 func TestReportLostAtTheEnd(t *testing.T) {
@@ -508,6 +559,87 @@ func TestJSONStdoutIsOnlyJSON(t *testing.T) {
 				t.Errorf("the plan line is not on stderr:\n%s", errb)
 			}
 		})
+	}
+}
+
+// TestJSONOnEarlyFailure: with --json, a run that stops before its report (bad input,
+// bad flag, unwritable report, forgotten URL, locked) still prints one JSON document on
+// stdout with its exit code and why, so that monitoring reading it sees the broken runs;
+// and no secret is in it.
+func TestJSONOnEarlyFailure(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	afile := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(afile, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "a-real-looking-secret"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string // WAVE: a readable input
+		code int
+		want string // in the error
+	}{
+		{"missing input", nil, []string{"plan", filepath.Join(t.TempDir(), "missing.csv"), "--portal", ts.URL, "--json"},
+			exitUsage, "no input could be read"},
+		{"unwritable report dir", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--report-dir", afile, "--json"},
+			exitUsage, "cannot write the report"},
+		{"bad flag value before --json", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--concurrency", "many", "--json"},
+			exitUsage, `invalid argument "many" for "--concurrency"`},
+		{"out of range", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--json=true", "--concurrency", "0"},
+			exitUsage, "--concurrency 0: give 1 to"},
+		{"unknown flag", nil, []string{"plan", "WAVE", "--portal", ts.URL, "--bogus", "--json"},
+			exitUsage, "unknown flag: --bogus"},
+		{"no input", nil, []string{"apply", "--json"}, exitUsage, "give at least one input file"},
+		{"forgotten portal URL", map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: "", envYCMSecret: secret}, []string{"apply", "WAVE", "--json"},
+			exitUsage, "no portal URL configured, but YCM_CLIENT_SECRET is set"},
+		{"locked", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--json"}, exitLocked, "another ycm-onboard run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, out, errb := testApp(t, tc.env)
+			if tc.code == exitLocked {
+				dir, _ := a.stateDir(historyFlags{})
+				lock, err := state.AcquireLock(t.Context(), dir, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer lock.Release()
+			}
+			args := append([]string{}, tc.args...)
+			for i, v := range args {
+				if v == "WAVE" {
+					args[i] = waveCSV(t, 1)
+				}
+			}
+			if !slices.Contains(args, "--report-dir") {
+				args = append(args, "--report-dir", t.TempDir())
+			}
+			if code := runApp(t.Context(), a, args...); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errb)
+			}
+			dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+			var sum map[string]any
+			if err := dec.Decode(&sum); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				t.Fatalf("stdout holds more than one JSON document:\n%s", out)
+			}
+			msg, _ := sum["error"].(string)
+			if sum["exit_code"] != float64(tc.code) || !strings.Contains(msg, tc.want) {
+				t.Errorf("summary %v, want exit_code %d and an error saying %q", sum, tc.code, tc.want)
+			}
+			if strings.Contains(out.String(), secret) || strings.Contains(out.String(), sim.DemoPartnerSecret) {
+				t.Errorf("a secret is on stdout: %s", out)
+			}
+		})
+	}
+	// Without --json, nothing is on stdout.
+	a, out, errb := testApp(t, nil)
+	if code := runApp(t.Context(), a, "plan", filepath.Join(t.TempDir(), "missing.csv"), "--portal", ts.URL); code != exitUsage || out.Len() > 0 {
+		t.Errorf("exit %d, stdout %q\n%s", code, out, errb)
 	}
 }
 

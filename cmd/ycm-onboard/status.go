@@ -26,6 +26,13 @@ func (a *app) statusCommand() *cobra.Command {
 			if runs < 1 {
 				return exitf(exitUsage, fmt.Sprintf("--runs %d: give 1 or more", runs))
 			}
+			c, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				setter{cmd.Flags()}.str("state-dir", &hf.stateDir, c.StateDir)
+			}
 			dir, err := a.stateDir(hf)
 			if err != nil {
 				return exitf(exitUsage, err.Error())

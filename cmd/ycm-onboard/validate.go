@@ -31,6 +31,9 @@ Permission, owner and PBX names are checked against the portal when one is reach
 			if format != "table" && format != "json" {
 				return exitf(exitUsage, fmt.Sprintf("--format %q: use table or json", format))
 			}
+			if err := a.portalConfig(cmd, &pf); err != nil {
+				return err
+			}
 			opts, err := in.options()
 			if err != nil {
 				return err
@@ -56,9 +59,7 @@ Permission, owner and PBX names are checked against the portal when one is reach
 		},
 	}
 	in.add(cmd.Flags())
-	cmd.Flags().StringVar(&pf.portal, "portal", "", "base URL serving both APIs (a simulator)")
-	cmd.Flags().StringVar(&pf.partnerURL, "partner-url", "", "Partner Portal API base URL")
-	cmd.Flags().StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
+	addPortalFlags(cmd.Flags(), &pf)
 	cmd.Flags().StringVar(&format, "format", "table", "output: table or json")
 	cmd.Flags().BoolVar(&offline, "offline", false, "check the files alone, without the portal")
 	return cmd
