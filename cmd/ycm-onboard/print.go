@@ -53,7 +53,7 @@ func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
 			}
 			detail = append(detail, a.Blocked)
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, kind, label, where, strings.Join(detail, "; "))
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", mark, kind, oneLine(label), where, oneLine(strings.Join(detail, "; ")))
 	}
 	tw.Flush()
 	c := p.Counts()
@@ -114,3 +114,8 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// lineBreaks shows a multi-line cell (a remark, say) on the plan's one line per action.
+var lineBreaks = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
+
+func oneLine(s string) string { return lineBreaks.Replace(s) }
