@@ -214,3 +214,49 @@ func TestMergedCells(t *testing.T) {
 		t.Errorf("colleagues = %+v", d.Colleagues)
 	}
 }
+
+// TestHiddenRows: rows a filter or a person hid are applied like the others, and the
+// sheet says so once, naming them.
+func TestHiddenRows(t *testing.T) {
+	rows := [][]any{colleagueHeader}
+	for i := range 9 {
+		rows = append(rows, []any{fmt.Sprintf("p%d@example.com", i), "P", "Q", "Dashboard", "", "", "", ""})
+	}
+	path := writeXLSX(t, "h.xlsx", sheet{"Colleagues", rows})
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []int{3, 5, 6, 7, 8, 9, 10} {
+		if err := f.SetRowVisible("Colleagues", r, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	d, ps := Read([]string{path}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{0, "", Warning, "7 rows are hidden (rows 3, 5, 6, 7, 8 and 2 more) in the sheet (a filter, or by hand): hidden rows are read and applied like the others"},
+	})
+	if len(d.Colleagues) != 9 {
+		t.Errorf("%d colleagues read, want all 9", len(d.Colleagues))
+	}
+
+	one := writeXLSX(t, "one.xlsx", sheet{"Colleagues", rows[:3]})
+	if f, err = excelize.OpenFile(one); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetRowVisible("Colleagues", 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, ps = Read([]string{one}, Options{})
+	checkProblems(t, ps, []wantProblem{
+		{0, "", Warning, "row 2 is hidden in the sheet (a filter, or by hand): hidden rows are read and applied like the others"},
+	})
+}

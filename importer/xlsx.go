@@ -303,6 +303,10 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	var t *tableReader
 	meta := &xlsxMeta{x: x, sheet: sheet}
 	rowNum := 0
+	var hidden struct { // hidden rows, as a filter leaves them: applied all the same
+		n    int
+		rows []string
+	}
 	var first []string // the first non-blank row, when it is not the header row
 	firstRow, tries := 0, 0
 	fail := func(msg, fix string) {
@@ -358,6 +362,11 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 			cells = cells[:t.l.width]
 		}
 		meta.row = rowNum
+		if rows.GetRowOpts().Hidden && !allBlank(cells) {
+			if hidden.n++; hidden.n <= 5 {
+				hidden.rows = append(hidden.rows, strconv.Itoa(rowNum))
+			}
+		}
 		t.row(rowNum, cells, meta)
 		if t.rowCount > x.opts.MaxRows {
 			fail(fmt.Sprintf("the sheet has more than %d rows, the limit; none of its rows are used", x.opts.MaxRows), "split the rows over several files, or raise the row limit")
@@ -367,6 +376,19 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	if err := rows.Error(); err != nil {
 		fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
 		return ps
+	}
+	if hidden.n > 0 {
+		which := strings.Join(hidden.rows, ", ")
+		if hidden.n > len(hidden.rows) {
+			which += fmt.Sprintf(" and %d more", hidden.n-len(hidden.rows))
+		}
+		msg := fmt.Sprintf("%d rows are hidden (rows %s)", hidden.n, which)
+		if hidden.n == 1 {
+			msg = "row " + which + " is hidden"
+		}
+		ps = append(ps, Problem{Source: src, Severity: Warning,
+			Message: msg + " in the sheet (a filter, or by hand): hidden rows are read and applied like the others",
+			Fix:     "clear the filter or unhide the rows to review them, and delete the rows that should not be applied"})
 	}
 	if t == nil && first != nil {
 		// No header row below it either.
