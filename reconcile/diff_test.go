@@ -169,6 +169,16 @@ func TestDiffColleagues(t *testing.T) {
 				{Kind: "skip", Key: "stale.invite@demo.example, ops.lead@demo.example"}},
 		},
 		{
+			name: "quotes, brackets and a name beside the address keep their colleague too",
+			rows: []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")},
+			rejected: []importer.Colleague{col(3, "(finance@demo.example)", "", ""), col(4, "'former.staff@demo.example'", "", ""),
+				col(5, `"Noah" new.hire@demo.example`, "", ""), col(6, "<stale.invite@demo.example:", "", "")},
+			opts: Options{Prune: true, MaxDelete: 10},
+			want: []got{{Kind: "no-op", Key: "ops.lead@demo.example"}, {Kind: "skip", Key: "(finance@demo.example)"},
+				{Kind: "skip", Key: "'former.staff@demo.example'"}, {Kind: "skip", Key: `"noah" new.hire@demo.example`},
+				{Kind: "skip", Key: "<stale.invite@demo.example:"}},
+		},
+		{
 			name: "a rejected row with no address at all blocks every prune: it could be anyone",
 			rows: []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM"),
 				importer.NewColleague(absent)},

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 )
@@ -122,9 +123,11 @@ func salvageEmails(s string) []string {
 		}
 	}
 	add(s)
-	if strings.ContainsAny(s, ",;") { // several addresses in one cell: each of them
-		for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' }) {
-			add(part)
+	// Each word with an @ in it, stripped of the quotes and brackets around it:
+	// '"Fiona" fi@x.example', '(fi@x.example)', 'a@x.example; b@x.example'.
+	for word := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) }) {
+		if strings.Contains(word, "@") {
+			add(strings.Trim(word, "'\"`()[]<>{}:"))
 		}
 	}
 	return out
