@@ -188,6 +188,13 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		if saved, inputs, err = reconcile.ReadPlanFile(f.planFile); err != nil {
 			return exitf(exitUsage, err.Error())
 		}
+		planned := make([]namedPath, len(inputs))
+		for i, in := range inputs {
+			planned[i] = namedPath{"input file " + in + " (named in the saved plan)", in}
+		}
+		if err := checkOutputs(planned, []namedPath{{"--report", f.report}}); err != nil {
+			return err
+		}
 		for _, in := range inputs {
 			desired.Files = append(desired.Files, importer.File{Path: in})
 		}
