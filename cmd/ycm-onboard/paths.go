@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -109,7 +110,10 @@ func writeNew(path string, taken onTaken, write func(io.Writer) error) (string, 
 		}
 		return path, nil
 	case numberTaken:
-		for n := 1; n <= maxNumbered; n++ {
+		// After the highest number there, not in a gap: a report pruned since must not
+		// lend its name to a newer run.
+		first := highestNumbered(path) + 1
+		for n := first; n < first+maxNumbered; n++ {
 			p := numbered(path, n)
 			err := linkNew(tmp.Name(), p)
 			if err == nil {
@@ -125,6 +129,28 @@ func writeNew(path string, taken onTaken, write func(io.Writer) error) (string, 
 		return "", err
 	}
 	return path, nil
+}
+
+// highestNumbered is the highest n of the numbered(path, n) names taken, 0 for none.
+func highestNumbered(path string) int {
+	ext := filepath.Ext(path)
+	stem := strings.TrimSuffix(path, ext)
+	high := 0
+	if _, err := os.Lstat(path); err == nil {
+		high = 1
+	}
+	matches, _ := filepath.Glob(escapeGlob(stem) + "-*" + escapeGlob(ext))
+	for _, m := range matches {
+		if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(m, stem+"-"), ext)); err == nil && n > high {
+			high = n
+		}
+	}
+	return high
+}
+
+// escapeGlob quotes the characters filepath.Match reads as a pattern.
+func escapeGlob(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
 // linkNew puts the finished temporary file tmp at path without replacing a file that
