@@ -242,12 +242,14 @@ type rowReader struct {
 	started bool
 	extra   []int // rows with values beyond the header width
 
-	comma  rune
-	open   func() (io.Reader, io.Closer, error) // the text again from its start
-	closer io.Closer                            // of the last reopened text
-	offset int                                  // physical lines before the current csv.Reader's first
-	quotes []strayQuote                         // rows re-read without their unclosed quote
-	scan   quoteScan                            // the text again, to check quoted cells strictly
+	comma     rune
+	open      func() (io.Reader, io.Closer, error) // the text again from its start
+	closer    io.Closer                            // of the last reopened text
+	offset    int                                  // physical lines before the current csv.Reader's first
+	quotes    []strayQuote                         // rows re-read without their unclosed quote
+	emailCol  int                                  // the Email column, -1 if none
+	swallowed []strayQuote                         // closed multi-line cells holding what looks like a row
+	scan      quoteScan                            // the text again, to check quoted cells strictly
 }
 
 // strayQuote is a quote opened in a cell and never closed.
@@ -515,9 +517,34 @@ func (rr *rowReader) Read() ([]string, error) {
 			}
 			rec = rec[:rr.width]
 		}
+		if i, line := rr.holdsRow(rec); i >= 0 {
+			rr.swallowed = append(rr.swallowed, strayQuote{row: row, col: i, value: line})
+		}
 		rr.rows = append(rr.rows, row)
 		return rec, nil
 	}
+}
+
+// holdsRow finds a closed multi-line cell with a line that looks like a colleague's
+// row of its own (an address in the Email column and the header's width in cells): a
+// quote left open above and closed by chance further down swallows the rows between.
+// It returns the cell and that line, or -1.
+func (rr *rowReader) holdsRow(rec []string) (int, string) {
+	if rr.emailCol < 0 || rr.width < 2 {
+		return -1, ""
+	}
+	for i, v := range rec {
+		if !strings.Contains(v, "\n") {
+			continue
+		}
+		for line := range strings.Lines(v) {
+			fields := strings.Split(strings.TrimRight(line, "\r\n"), string(rr.comma))
+			if len(fields) >= rr.width && rr.emailCol < len(fields) && strings.Contains(fields[rr.emailCol], "@") {
+				return i, strings.TrimRight(line, "\r\n")
+			}
+		}
+	}
+	return -1, ""
 }
 
 func (rr *rowReader) ReadAll() ([][]string, error) {
@@ -645,6 +672,10 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 		return ps
 	}
 	rr.width = len(header)
+	rr.emailCol = -1
+	if kind == kindColleagues {
+		rr.emailCol = l.cols[fEmail].index
+	}
 	rr.header = make([]string, len(header))
 	for i := range rr.header {
 		rr.header[i] = fmt.Sprintf("-unused-%d", i)
@@ -681,6 +712,11 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	faults := map[int]rowFault{}
 	for _, q := range rr.quotes {
 		faults[q.row] = quoteFault(q)
+	}
+	for _, q := range rr.swallowed {
+		faults[q.row] = rowFault{col: q.col, value: q.value,
+			msg: fmt.Sprintf("the cell in column %s runs over several lines, and one of them looks like a row of its own (%q): a quote left open above it was probably closed by chance here; the row is skipped", colLetter(q.col), q.value),
+			fix: `close the quote where the value should end; if the cell really holds this text, write it on one line`}
 	}
 	for i := 0; i < count && i < len(rr.rows); i++ {
 		if f, ok := faults[rr.rows[i]]; ok {

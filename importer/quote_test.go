@@ -67,6 +67,13 @@ func TestUnclosedQuote(t *testing.T) {
 			accepted: []string{"a@x.example", "b@x.example"},
 		},
 		{
+			name:     "a later quote closes it by accident at the end of a row: the cell holds a row of its own",
+			text:     header + "ok1@x.example,A,B,\"Dashboard\nswallowed@x.example,C,D,Dashboard\"\nok2@x.example,E,F,Dashboard\n",
+			want:     []wantProblem{{2, "D", Error, `the cell in column D runs over several lines, and one of them looks like a row of its own ("swallowed@x.example,C,D,Dashboard")`}},
+			accepted: []string{"ok2@x.example"},
+			rejected: 1,
+		},
+		{
 			name: "cannot be recovered after a multi-line cell in the same row",
 			text: header + "a@x.example,\"A\nA\",B,\"Dashboard\nb@x.example,B,C,Dashboard\n",
 			want: []wantProblem{{3, "D", Error, "unterminated quote starting at row 3, column D"}},
@@ -164,7 +171,7 @@ func TestClosedMultiLineCells(t *testing.T) {
 		"Moved from Acme\nnew desk: Bldg 2, Floor 3, Room 4, Seat 5, by the window",
 		"a; b; c; d; e\nf; g; h; i; j\nk;l;m;n;o;p;q",
 		"tabs\there\tand\there\nand\tthere\t\t\t",
-		"bob@x.example,B,C,Dashboard,\nwhat looks like a whole row, but is not",
+		"mail bob@x.example, B or C,\nabout it, then: a, b, c, d, e",
 		"He said \"\"hi\"\", then left\n,,,,,\n;;;;;\n\t\t\t\t\t",
 		"ends in a line break\n",
 		"\n\nblank lines first, then: 1,2,3,4,5;6;7;8\t9\t10",
