@@ -374,9 +374,10 @@ func TestStatusColumn(t *testing.T) {
 			present: []string{"a@example.com", "b@example.com"}, absent: []string{"c@example.com"},
 		},
 		{
-			name:     "portal statuses are present, with one warning",
-			csv:      head + "a@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\nc@example.com,C,D,Sales,Un-Active\nd@example.com,D,E,Sales,frozen\n",
-			present:  []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"},
+			name: "portal statuses are present, with one warning",
+			csv: head + "a@example.com,A,B,Sales,Active\nb@example.com,B,C,Sales,Pending\nc@example.com,C,D,Sales,Un-Active\nd@example.com,D,E,Sales,frozen\n" +
+				"e@example.com,E,F,Sales,Pending Activation\n",
+			present:  []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"},
 			problems: []wantProblem{{2, "E", Warning, portalWarning}},
 		},
 		{

@@ -242,7 +242,8 @@ const maxNameChars = 63
 var portalStatuses = map[string]bool{
 	"active": true, "activated": true, "enabled": true,
 	"inactive": true, "unactive": true, "notactive": true, "notactivated": true, "deactivated": true,
-	"pending": true, "invited": true, "reinvited": true, "invitationsent": true, "expired": true,
+	"pending": true, "pendingactivation": true, "awaitingactivation": true, "unactivated": true,
+	"invited": true, "reinvited": true, "invitationsent": true, "expired": true,
 	"frozen": true, "freeze": true, "disabled": true, "locked": true,
 }
 
