@@ -39,6 +39,7 @@ type Config struct {
 	AllowShrink      *bool    `yaml:"allow_shrink"`
 	Prune            *bool    `yaml:"prune"`
 	NoReinvite       *bool    `yaml:"no_reinvite"`
+	MaxReinvites     *int     `yaml:"max_reinvites"`
 
 	ReportDir   *string        `yaml:"report_dir"`
 	KeepReports *int           `yaml:"keep_reports"`
@@ -121,7 +122,7 @@ func fieldsOf(c *Config) map[string]any {
 		"ycm_client_id_env": &c.YCMClientIDEnv, "ycm_client_secret_env": &c.YCMClientSecretEnv,
 		"concurrency": &c.Concurrency, "rate": &c.Rate,
 		"max_delete": &c.MaxDelete, "max_delete_percent": &c.MaxDeletePercent,
-		"allow_shrink": &c.AllowShrink, "prune": &c.Prune, "no_reinvite": &c.NoReinvite,
+		"allow_shrink": &c.AllowShrink, "prune": &c.Prune, "no_reinvite": &c.NoReinvite, "max_reinvites": &c.MaxReinvites,
 		"report_dir": &c.ReportDir, "keep_reports": &c.KeepReports,
 		"state_dir": &c.StateDir, "lock_timeout": &c.LockTimeout,
 	}
@@ -205,6 +206,9 @@ func (c Config) check(lines map[string]int) error {
 	}
 	if c.Rate != nil && *c.Rate < 0 {
 		bad("rate", "%g: give 0 (no cap) or more", *c.Rate)
+	}
+	if c.MaxReinvites != nil && *c.MaxReinvites < 0 {
+		bad("max_reinvites", "%d: give 0 (no limit) or more", *c.MaxReinvites)
 	}
 	if c.MaxDelete != nil && *c.MaxDelete < 0 {
 		bad("max_delete", "%d: give 0 or more", *c.MaxDelete)

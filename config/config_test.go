@@ -28,6 +28,7 @@ max_delete_percent: 2.5
 allow_shrink: false
 prune: true
 no_reinvite: false
+max_reinvites: 2
 report_dir: /var/lib/ycm-onboard/reports
 keep_reports: 30
 state_dir: /var/lib/ycm-onboard/state
@@ -45,7 +46,7 @@ lock_timeout: 10m
 		PartnerClientIDEnv: ptr("ACME_PARTNER_ID"), PartnerClientSecretEnv: ptr("ACME_PARTNER_SECRET"),
 		YCMClientIDEnv: ptr("ACME_YCM_ID"), YCMClientSecretEnv: ptr("ACME_YCM_SECRET"),
 		Concurrency: ptr(8), Rate: ptr(5.0), MaxDelete: ptr(10), MaxDeletePercent: ptr(2.5),
-		AllowShrink: ptr(false), Prune: ptr(true), NoReinvite: ptr(false),
+		AllowShrink: ptr(false), Prune: ptr(true), NoReinvite: ptr(false), MaxReinvites: ptr(2),
 		ReportDir: ptr("/var/lib/ycm-onboard/reports"), KeepReports: ptr(30),
 		StateDir: ptr("/var/lib/ycm-onboard/state"), LockTimeout: ptr(10 * time.Minute),
 	}
@@ -97,8 +98,9 @@ func TestParseErrors(t *testing.T) {
 		{"empty value", "rate:\n", []string{"line 1: rate: no value given"}, ""},
 		{"list value", "rate: [1, 2]\n", []string{"line 1: rate: expected a single value"}, ""},
 		{"duplicate", "rate: 1\nrate: 2\n", []string{`line 2: "rate" is already set on line 1`}, ""},
-		{"range", "concurrency: 0\nmax_delete_percent: 120\nkeep_reports: 0\n",
-			[]string{"line 1: concurrency: 0: give 1 or more", "line 2: max_delete_percent: 120: give 0 to 100", "line 3: keep_reports: 0"}, ""},
+		{"range", "concurrency: 0\nmax_delete_percent: 120\nkeep_reports: 0\nmax_reinvites: -1\n",
+			[]string{"line 1: concurrency: 0: give 1 or more", "line 2: max_delete_percent: 120: give 0 to 100", "line 3: keep_reports: 0",
+				"line 4: max_reinvites: -1: give 0 (no limit) or more"}, ""},
 		{"not a URL", "ycm_url: ycm.example.com\n", []string{`line 1: ycm_url: "ycm.example.com" is not an http(s) URL`}, ""},
 		{"credentials in URL", "partner_url: https://id:s3cr3t-value@p.example.com\n", []string{"line 1: partner_url: the URL carries a user name or password"}, "s3cr3t-value"},
 		{"top level list", "- a\n- b\n", []string{"line 1: expected \"key: value\" lines"}, ""},

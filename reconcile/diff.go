@@ -23,12 +23,14 @@ type Actual struct {
 	Permissions []portal.Permission
 	Partners    []portal.Partner
 	Now         time.Time
+	Reinvited   map[string]int // re-invites so far by lower-case e-mail, from the run history
 }
 
 // Options steer Diff and the guards.
 type Options struct {
 	Prune            bool    // delete portal colleagues the sheet lacks
 	NoReinvite       bool    // leave expired invitations alone
+	MaxReinvites     int     // re-invites of one colleague across runs (0: no limit)
 	AllowShrink      bool    // allow lowering a PBX's extension capacity
 	MaxDelete        int     // deletes allowed in one run (re-invites not counted)
 	MaxDeletePercent float64 // of the portal's colleagues, once it holds 50 or more
@@ -36,7 +38,7 @@ type Options struct {
 }
 
 // DefaultOptions are the guards' defaults.
-func DefaultOptions() Options { return Options{MaxDelete: 5, MaxDeletePercent: 10} }
+func DefaultOptions() Options { return Options{MaxDelete: 5, MaxDeletePercent: 10, MaxReinvites: 1} }
 
 // Diff compares the desired state with the portal's and returns the plan. It is pure:
 // the same inputs give the same plan.
@@ -170,6 +172,7 @@ type index struct {
 	pbxStates  []uint64
 	pbxBySN    map[string]portal.PBX
 	pbxByName  map[string][]portal.PBX
+	reinvited  map[string]int
 }
 
 func newIndex(a Actual) *index {
@@ -182,6 +185,7 @@ func newIndex(a Actual) *index {
 		partners:   a.Partners,
 		pbxBySN:    map[string]portal.PBX{},
 		pbxByName:  map[string][]portal.PBX{},
+		reinvited:  a.Reinvited,
 	}
 	for i, c := range a.Colleagues {
 		ix.states[i] = colleagueState(c)
@@ -433,11 +437,21 @@ func (ix *index) colleague(c importer.Colleague, src *importer.Source, pi int, n
 	}
 	a.Changes = ch
 
+	if a.Activation == ActivationExpired && opts.NoReinvite {
+		a.Reason = "the activation link expired: not re-invited (--no-reinvite)"
+	}
 	if a.Activation == ActivationExpired && !opts.NoReinvite {
-		a.Kind = Reinvite
-		a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
-			Ago(now.Sub(pc.CreatedAt.Add(InviteValidity))))
-		return a
+		n := ix.reinvited[strings.ToLower(pc.Email)]
+		if opts.MaxReinvites > 0 && n >= opts.MaxReinvites {
+			// Someone who never activates is not mailed every two days for ever.
+			a.Reason = fmt.Sprintf("the activation link expired again after %s: not re-invited (--max-reinvites %d); "+
+				"ask them to activate, or re-invite by hand", count(n, "re-invite"), opts.MaxReinvites)
+		} else {
+			a.Kind = Reinvite
+			a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
+				Ago(now.Sub(pc.CreatedAt.Add(InviteValidity))))
+			return a
+		}
 	}
 	switch {
 	case len(ch) == 0:
@@ -653,4 +667,12 @@ func checkPool(as []Action, pbxs []portal.PBX, pool int) {
 		}
 		used += delta
 	}
+}
+
+// count is "1 re-invite", "2 re-invites".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

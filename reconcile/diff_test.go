@@ -385,3 +385,44 @@ func TestColleagueMatchSurvivesAHashCollision(t *testing.T) {
 		t.Errorf("got %d, want -1", got)
 	}
 }
+
+// TestDiffReinviteLimit: the run history's count of re-invites caps them, so a colleague
+// who never activates is not deleted, re-created and mailed every two days for ever.
+func TestDiffReinviteLimit(t *testing.T) {
+	d := &importer.Desired{Colleagues: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard", "Customers")}}
+	tests := []struct {
+		name      string
+		reinvited map[string]int
+		opts      Options
+		kind      string
+		reason    string
+	}{
+		{"never re-invited", nil, DefaultOptions(), "re-invite", "the activation link sent"},
+		{"once, the default limit", map[string]int{"stale.invite@demo.example": 1}, DefaultOptions(), "no-op",
+			"the activation link expired again after 1 re-invite: not re-invited (--max-reinvites 1); ask them to activate, or re-invite by hand"},
+		{"once, limit 2", map[string]int{"stale.invite@demo.example": 1}, Options{MaxReinvites: 2}, "re-invite", "the activation link sent"},
+		{"three times, no limit", map[string]int{"stale.invite@demo.example": 3}, Options{}, "re-invite", "the activation link sent"},
+		{"turned off", nil, Options{NoReinvite: true}, "no-op", "the activation link expired: not re-invited (--no-reinvite)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := demoActual()
+			a.Reinvited = tt.reinvited
+			p := Diff(d, a, tt.opts)
+			if len(p.Actions) != 1 {
+				t.Fatalf("%d actions", len(p.Actions))
+			}
+			got := p.Actions[0]
+			if got.Kind.String() != tt.kind || !strings.HasPrefix(got.Reason, tt.reason) {
+				t.Errorf("got %s %q, want %s %q", got.Kind, got.Reason, tt.kind, tt.reason)
+			}
+		})
+	}
+	// Over the limit, a change still updates the colleague; the reason says why no re-invite.
+	d2 := &importer.Desired{Colleagues: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard")}}
+	a := demoActual()
+	a.Reinvited = map[string]int{"stale.invite@demo.example": 1}
+	if got := Diff(d2, a, DefaultOptions()).Actions[0]; got.Kind != Update || !strings.Contains(got.Reason, "not re-invited") {
+		t.Errorf("got %s %q, want an update saying it was not re-invited", got.Kind, got.Reason)
+	}
+}

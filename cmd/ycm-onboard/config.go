@@ -111,6 +111,9 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 	if c.MaxDelete != nil {
 		set("max-delete", func() { f.diff.MaxDelete = *c.MaxDelete })
 	}
+	if c.MaxReinvites != nil {
+		set("max-reinvites", func() { f.diff.MaxReinvites = *c.MaxReinvites })
+	}
 	if c.MaxDeletePercent != nil {
 		set("max-delete-percent", func() { f.diff.MaxDeletePercent = *c.MaxDeletePercent })
 	}
@@ -146,6 +149,9 @@ func (f *runFlags) check(fs *pflag.FlagSet, apply bool) error {
 	errs = append(errs, f.portal.check()...)
 	if f.diff.MaxDelete < 0 {
 		bad("max-delete", "%d: give 0 or more", f.diff.MaxDelete)
+	}
+	if f.diff.MaxReinvites < 0 {
+		bad("max-reinvites", "%d: give 0 (no limit) or more", f.diff.MaxReinvites)
 	}
 	if p := f.diff.MaxDeletePercent; p < 0 || p > 100 || !finite(p) {
 		bad("max-delete-percent", "%g: give 0 to 100", p)

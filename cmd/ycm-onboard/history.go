@@ -172,8 +172,12 @@ func (h *history) invitations(ctx context.Context, actual *reconcile.Actual) {
 		return
 	}
 	tracked := make(map[string]state.Invitation, len(all))
+	actual.Reinvited = make(map[string]int)
 	for _, inv := range all {
 		tracked[inv.Email] = inv
+		if inv.Reinvites > 0 {
+			actual.Reinvited[inv.Email] = inv.Reinvites
+		}
 	}
 	for i := range actual.Colleagues {
 		c := &actual.Colleagues[i]

@@ -21,8 +21,8 @@ func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range p.Actions {
-		if a.Kind == reconcile.Noop {
-			continue
+		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
+			continue // an expired link left alone is shown, with why
 		}
 		where := "portal"
 		if a.Source != nil {
@@ -46,6 +46,9 @@ func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
 			detail = append(detail, a.Derivation)
 		}
 		mark, kind := a.Kind.Symbol(), a.Kind.String()
+		if a.Kind == reconcile.Noop {
+			mark = "="
+		}
 		if a.Blocked != "" {
 			mark, kind = "!", "blocked "+kind
 			if a.Kind == reconcile.Skip {

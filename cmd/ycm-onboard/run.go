@@ -88,6 +88,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	d := reconcile.DefaultOptions()
 	fs.BoolVar(&f.diff.Prune, "prune", false, "delete portal colleagues the sheet lacks")
 	fs.BoolVar(&f.diff.NoReinvite, "no-reinvite", false, "do not re-invite colleagues whose activation link expired")
+	fs.IntVar(&f.diff.MaxReinvites, "max-reinvites", d.MaxReinvites, "re-invite one colleague at most this many times across runs, by the run history (0: no limit)")
 	fs.BoolVar(&f.diff.AllowShrink, "allow-shrink", false, "allow lowering a PBX's extension capacity")
 	fs.IntVar(&f.diff.MaxDelete, "max-delete", d.MaxDelete, "refuse a plan deleting more colleagues than this")
 	fs.Float64Var(&f.diff.MaxDeletePercent, "max-delete-percent", d.MaxDeletePercent,
