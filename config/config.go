@@ -173,7 +173,11 @@ func decode(v *yaml.Node, dst any) error {
 	return nil
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// envName is the shape of a variable name an _env key may hold: upper case words
+// joined by _, like YCM_CLIENT_SECRET. A pasted secret (mixed case, or one word of
+// letters and digits) does not have it, so it is refused rather than echoed later in
+// "credentials missing: set <value>".
+var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
 
 // check validates values, naming the line each key was on.
 func (c Config) check(lines map[string]int) error {
@@ -198,7 +202,7 @@ func (c Config) check(lines map[string]int) error {
 	} {
 		if e != nil && !envName.MatchString(*e) {
 			// Do not echo the value: it may be the secret itself.
-			bad(key, "give the name of an environment variable (letters, digits and _), not the credential itself")
+			bad(key, "give the name of an environment variable in upper case words joined by _ (like YCM_CLIENT_SECRET), not the credential itself")
 		}
 	}
 	if c.Concurrency != nil && *c.Concurrency < 1 {
