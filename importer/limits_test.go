@@ -68,6 +68,20 @@ func TestThreeCXSizing(t *testing.T) {
 			}
 		})
 	}
+	// More users than a PBX holds: the headroom can be trimmed, the users cannot.
+	t.Run("more users than a PBX holds", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Number,FirstName,LastName,EmailAddress\n")
+		for i := range 600 {
+			fmt.Fprintf(&b, "%d,A,B,a%d@example.com\n", 1000+i, i)
+		}
+		d, ps := Read(nil, Options{ThreeCX: []ThreeCXSizing{{Path: writeFile(t, "big.csv", []byte(b.String())), PBX: "HQ", HeadroomPercent: 10}}})
+		checkProblems(t, ps, []wantProblem{{0, "", Error,
+			"PBX HQ: 600 users in big.csv + 10% = 660, and a cloud PBX holds at most 500 extensions: PBX HQ is not sized from it"}})
+		if len(d.Instances) != 0 {
+			t.Errorf("sized %+v", d.Instances)
+		}
+	})
 	// Users are distinct extension numbers: a row that repeats one, or has none, is
 	// no extra user, and the derivation says how many rows were dropped.
 	t.Run("counts extension numbers, not rows", func(t *testing.T) {

@@ -128,6 +128,12 @@ func readThreeCX(s ThreeCXSizing, opts *Options, d *Desired) []Problem {
 			Fix:     "each 3CX user has one extension number; check that this is the right export if the count looks wrong"})
 	}
 	deriv += fmt.Sprintf(" + %s%% = %d", strconv.FormatFloat(s.HeadroomPercent, 'f', -1, 64), planned)
+	if users > maxExtensions {
+		// The headroom can be trimmed; the users themselves cannot.
+		return append(ps, Problem{Source: src, Severity: Error,
+			Message: fmt.Sprintf("PBX %s: %s, and a cloud PBX holds at most %d extensions: PBX %s is not sized from it", s.PBX, deriv, maxExtensions, s.PBX),
+			Fix:     "split the 3CX users over two or more PBXs and pass each part with its own --pbx, or size the PBX in an Instances sheet"})
+	}
 	ext := min(max(planned, minExtensions), maxExtensions)
 	if ext != planned {
 		bound := "the fewest"
