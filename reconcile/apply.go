@@ -269,7 +269,10 @@ func Explain(err error) string {
 	msg := err.Error()
 	switch portal.KindOf(err) {
 	case portal.KindAuth:
-		return msg + ". Check the client ID and secret (System > API in the portal); the run stopped"
+		if pe, ok := errors.AsType[*portal.Error](err); ok && pe.API == "ycm" {
+			return msg + ". Check the YCM client ID and secret (YCM_CLIENT_ID, YCM_CLIENT_SECRET, or the variables the configuration file names); the run stopped"
+		}
+		return msg + ". Check the Partner Portal client ID and secret (System > API in the Partner Portal); the run stopped"
 	case portal.KindIPBlocked:
 		return msg + ". This machine's IP is blocked or not allowed: ask a YCM administrator to remove the block; do not retry"
 	case portal.KindExists:

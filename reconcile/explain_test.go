@@ -44,3 +44,19 @@ func TestExplainNetwork(t *testing.T) {
 		t.Errorf("Explain of a plain error = %q", got)
 	}
 }
+
+// TestExplainAuth: a refused login points at the credentials of the API that refused it.
+func TestExplainAuth(t *testing.T) {
+	for api, want := range map[string]string{
+		"partner portal": "Check the Partner Portal client ID and secret (System > API in the Partner Portal)",
+		"ycm":            "Check the YCM client ID and secret",
+	} {
+		err := &portal.Error{Kind: portal.KindAuth, API: api, Op: "log in"}
+		if got := Explain(err); !strings.Contains(got, want) {
+			t.Errorf("%s: Explain = %q, want it to say %q", api, got, want)
+		}
+		if Classify(err) != ClassFatal {
+			t.Errorf("%s: a refused login is not fatal", api)
+		}
+	}
+}
