@@ -31,7 +31,7 @@ type inputFlags struct {
 func (f *inputFlags) add(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.threeCX, "3cx", nil, "a 3CX user export to size a PBX from (with --pbx)")
 	fs.StringArrayVar(&f.pbx, "pbx", nil, "the PBX (name or SN) the matching --3cx export sizes")
-	fs.StringVar(&f.headroom, "headroom", "10%", "extensions added on top of a 3CX export's users")
+	fs.StringVar(&f.headroom, "headroom", "10%", "extensions added on top of a 3CX export's users, as a percentage of them (10% or 10)")
 }
 
 // args wants at least one input file, or a --3cx export to size from.
@@ -203,7 +203,14 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		desired, problems = importer.Read(files, opts)
 		if unreadable(problems, desired) {
 			printProblems(a.stderr, problems)
-			return exitf(exitUsage, "no input could be read")
+			msg := "no input could be read"
+			for _, p := range problems {
+				if p.Severity == importer.Error { // the first reason, for the --json line
+					msg += ": " + p.String()
+					break
+				}
+			}
+			return exitf(exitUsage, msg)
 		}
 	}
 

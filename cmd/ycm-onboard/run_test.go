@@ -583,7 +583,7 @@ func TestJSONOnEarlyFailure(t *testing.T) {
 		want string // in the error
 	}{
 		{"missing input", nil, []string{"plan", filepath.Join(t.TempDir(), "missing.csv"), "--portal", ts.URL, "--json"},
-			exitUsage, "no input could be read"},
+			exitUsage, "no input could be read: missing.csv"},
 		{"unwritable report dir", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--report-dir", afile, "--json"},
 			exitUsage, "cannot write the report"},
 		{"bad flag value before --json", nil, []string{"apply", "WAVE", "--portal", ts.URL, "--concurrency", "many", "--json"},
