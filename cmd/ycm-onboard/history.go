@@ -236,3 +236,11 @@ func (h *history) finish(counts map[string]int, code int, reportPath, reportDir 
 		}
 	}
 }
+
+// id is the run's id in the history, 0 when no history is kept.
+func (h *history) id() int64 {
+	if h == nil {
+		return 0
+	}
+	return h.runID
+}

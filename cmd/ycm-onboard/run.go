@@ -259,7 +259,7 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 		sum := report.Summarize(rep, path)
 		if f.jsonOut {
-			_ = json.NewEncoder(a.stdout).Encode(runSummary{Summary: sum, Portal: c.summary()})
+			_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: h.id(), Summary: sum, Portal: c.summary()})
 			a.summaryDone = true
 		}
 		reportDir := ""
@@ -493,6 +493,7 @@ func runCounts(r report.Run) map[string]int {
 
 // runSummary is the --json document: the report's summary and the portal used.
 type runSummary struct {
+	Run int64 `json:"run,omitempty"` // the run history's id, as in the log lines and status
 	report.Summary
 	Portal portalSummary `json:"portal"`
 }
