@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/portal"
 )
 
@@ -445,7 +446,7 @@ func (ix *index) colleague(c importer.Colleague, src *importer.Source, pi int, n
 		if opts.MaxReinvites > 0 && n >= opts.MaxReinvites {
 			// Someone who never activates is not mailed every two days for ever.
 			a.Reason = fmt.Sprintf("the activation link expired again after %s: not re-invited (--max-reinvites %d); "+
-				"ask them to activate, or re-invite by hand", count(n, "re-invite"), opts.MaxReinvites)
+				"ask them to activate, or re-invite by hand", words.Count(n, "re-invite"), opts.MaxReinvites)
 		} else {
 			a.Kind = Reinvite
 			a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
@@ -667,12 +668,4 @@ func checkPool(as []Action, pbxs []portal.PBX, pool int) {
 		}
 		used += delta
 	}
-}
-
-// count is "1 re-invite", "2 re-invites".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }

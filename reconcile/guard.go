@@ -3,6 +3,8 @@ package reconcile
 import (
 	"fmt"
 	"math"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 )
 
 // Guards checks the whole plan before the first write and returns what it trips.
@@ -16,11 +18,7 @@ func Guards(p Plan, portalColleagues int, opts Options) []string {
 	}
 	var tripped []string
 	if deletes > opts.MaxDelete {
-		noun := "colleagues"
-		if deletes == 1 {
-			noun = "colleague"
-		}
-		tripped = append(tripped, fmt.Sprintf("the plan deletes %d %s, more than --max-delete %d", deletes, noun, opts.MaxDelete))
+		tripped = append(tripped, fmt.Sprintf("the plan deletes %s, more than --max-delete %d", words.Count(deletes, "colleague"), opts.MaxDelete))
 	}
 	if portalColleagues >= 50 && opts.MaxDeletePercent > 0 {
 		limit := int(math.Floor(float64(portalColleagues) * opts.MaxDeletePercent / 100))

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
@@ -236,7 +236,7 @@ func (b *book) writeSummary() error {
 	}
 	w.pairValue("Exit code", r.ExitCode, st.number)
 	w.pair("Plan fingerprint", r.Plan.Fingerprint)
-	w.pair("Input problems", count(s.Problems.Errors, "error")+", "+count(s.Problems.Warnings, "warning")+" (see the Problems sheet)")
+	w.pair("Input problems", words.Count(s.Problems.Errors, "error")+", "+words.Count(s.Problems.Warnings, "warning")+" (see the Problems sheet)")
 
 	// Counts by action × outcome.
 	w.section("Actions by outcome")
@@ -465,11 +465,3 @@ func (w *summarySheet) charts(head, total, actHead int) {
 
 // activationColours are the pie's colours: active, pending, expired, re-invited, frozen.
 var activationColours = []string{"70AD47", "FFC000", "C00000", "4472C4", "7F7F7F"}
-
-// count is "1 error", "2 errors".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
-}

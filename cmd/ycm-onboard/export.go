@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
@@ -93,7 +94,7 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			if _, err := a.writeWorkbook(out, force, unique, func(w io.Writer) error { return importer.WriteExport(w, cols, insts) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "ycm-onboard: %s and %s exported\n", plural(len(cols), "colleague"), plural(len(insts), "PBX"))
+			fmt.Fprintf(a.stderr, "ycm-onboard: %s and %s exported\n", words.Count(len(cols), "colleague"), words.Count(len(insts), "PBX"))
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
@@ -61,7 +62,7 @@ func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
 	tw.Flush()
 	c := p.Counts()
 	if c.Skipped > 0 || c.Blocked > 0 {
-		fmt.Fprintf(w, "%s skipped for errors, %s blocked.\n", plural(c.Skipped, "row"), plural(c.Blocked, "change"))
+		fmt.Fprintf(w, "%s skipped for errors, %s blocked.\n", words.Count(c.Skipped, "row"), words.Count(c.Blocked, "change"))
 	}
 	fmt.Fprintln(w, c.Line())
 }
@@ -84,7 +85,7 @@ func skipReason(a reconcile.Action, rowErrors map[importer.Source][]importer.Pro
 		r = what + ": " + r
 	}
 	if len(errs) > 1 {
-		r += fmt.Sprintf(" (and %s)", plural(len(errs)-1, "more error"))
+		r += fmt.Sprintf(" (and %s)", words.Count(len(errs)-1, "more error"))
 	}
 	return r
 }
@@ -109,13 +110,6 @@ func countProblems(ps []importer.Problem) (errs, warns int) {
 		}
 	}
 	return errs, warns
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // lineBreaks shows a multi-line cell (a remark, say) on the plan's one line per action.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/report"
 )
@@ -386,9 +387,9 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		rep.Fatal = reconcile.Explain(ferr)
 		return finish(exitFatal, "stopped: "+rep.Fatal)
 	case tally.Failed > 0 || tally.NotRun > 0:
-		msg := plural(tally.Failed, "change") + " failed"
+		msg := words.Count(tally.Failed, "change") + " failed"
 		if tally.NotRun > 0 {
-			msg += ", " + plural(tally.NotRun, "change") + " not run"
+			msg += ", " + words.Count(tally.NotRun, "change") + " not run"
 		}
 		return finish(exitPartial, msg+seeReport)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -48,9 +49,9 @@ Permission, owner and PBX names are checked against the portal when one is reach
 				writeProblemsJSON(a.stdout, problems)
 			} else {
 				writeProblemsTable(a.stdout, problems)
-				fmt.Fprintf(a.stdout, "%s, %s in %s and %s.\n", plural(errs, "error"), plural(warns, "warning"),
-					plural(len(desired.Colleagues)+len(desired.RejectedColleagues), "colleague"),
-					plural(len(desired.Instances)+len(desired.RejectedInstances), "PBX"))
+				fmt.Fprintf(a.stdout, "%s, %s in %s and %s.\n", words.Count(errs, "error"), words.Count(warns, "warning"),
+					words.Count(len(desired.Colleagues)+len(desired.RejectedColleagues), "colleague"),
+					words.Count(len(desired.Instances)+len(desired.RejectedInstances), "PBX"))
 			}
 			if errs > 0 {
 				return exitf(exitUsage, "")
