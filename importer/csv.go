@@ -714,6 +714,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 		faults[q.row] = quoteFault(q)
 	}
 	for _, q := range rr.swallowed {
+		d.Unsure = append(d.Unsure, Source{File: base, Row: q.row})
 		faults[q.row] = rowFault{col: q.col, value: q.value,
 			msg: fmt.Sprintf("the cell in column %s runs over several lines, and one of them looks like a row of its own (%q): a quote left open above it was probably closed by chance here; the row is skipped", colLetter(q.col), q.value),
 			fix: `close the quote where the value should end; if the cell really holds this text, write it on one line`}

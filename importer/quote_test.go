@@ -213,3 +213,19 @@ func TestClosedMultiLineCells(t *testing.T) {
 		}
 	}
 }
+
+// TestSwallowedRowIsUnsure: a row whose cell swallowed other rows is marked, so that
+// nothing is pruned on the word of a sheet that may hide colleagues.
+func TestSwallowedRowIsUnsure(t *testing.T) {
+	text := "Email,First Name,Last Name,Permissions,Remark\n" +
+		"ops@x.example,O,P,Dashboard,\"see below\nfinance@x.example,F,N,Dashboard,ok\nhire@x.example,N,H,Dashboard,fine\"\n" +
+		"last@x.example,L,M,Dashboard,\n"
+	d, _ := Read([]string{writeFile(t, "s.csv", []byte(text))}, Options{})
+	if want := []Source{{File: "s.csv", Row: 2}}; !slices.Equal(d.Unsure, want) {
+		t.Errorf("Unsure = %v, want %v", d.Unsure, want)
+	}
+	d, _ = Read([]string{writeFile(t, "ok.csv", []byte("Email,First Name,Last Name,Permissions,Remark\nops@x.example,O,P,Dashboard,\"two\nlines\"\n"))}, Options{})
+	if len(d.Unsure) != 0 {
+		t.Errorf("a plain multi-line remark made rows unsure: %v", d.Unsure)
+	}
+}

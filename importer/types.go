@@ -105,6 +105,9 @@ type Desired struct {
 	RejectedColleagues []Colleague
 	RejectedInstances  []Instance
 	Layouts            []Layout // one per table read
+	// Unsure are rows whose text may hide other colleagues' rows (a CSV quote closed by
+	// chance further down): while there are any, the sheet cannot say who is absent.
+	Unsure []Source
 }
 
 // Catalog is what the portal knows that the input is checked against.

@@ -59,7 +59,7 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 		p.Actions = append(p.Actions, idx.colleague(c, &srcs[j], idx.colleagueMatch(c.Email(), match[j]), a.Now, opts))
 	}
 	if opts.Prune {
-		blind := blindRows(d.RejectedColleagues)
+		blind := blindRows(d)
 		for i := range a.Colleagues {
 			if matched[i] {
 				continue
@@ -81,18 +81,23 @@ func Diff(d *importer.Desired, a Actual, opts Options) Plan {
 }
 
 // blindRows says why nothing may be pruned while some rejected row names no e-mail
-// address at all: that row could be any colleague the portal has. "" when every
-// rejected row names one.
-func blindRows(rejected []importer.Colleague) string {
+// address at all, or some row may hide others (importer.Desired.Unsure): either could
+// be any colleague the portal has. "" when there is none.
+func blindRows(d *importer.Desired) string {
 	var rows []string
 	n := 0
-	for _, c := range rejected {
-		if len(salvageEmails(c.Email())) > 0 {
-			continue
-		}
+	note := func(s importer.Source) {
 		if n++; n <= 3 {
-			rows = append(rows, c.Source().String())
+			rows = append(rows, s.String())
 		}
+	}
+	for _, c := range d.RejectedColleagues {
+		if len(salvageEmails(c.Email())) == 0 {
+			note(c.Source())
+		}
+	}
+	for _, s := range d.Unsure {
+		note(s)
 	}
 	if n == 0 {
 		return ""
@@ -102,9 +107,9 @@ func blindRows(rejected []importer.Colleague) string {
 		where += fmt.Sprintf(" and %d more", n-3)
 	}
 	if n == 1 {
-		return fmt.Sprintf("not pruned: a row has no usable e-mail (%s), so the sheet cannot say who is absent: fix it, or run without --prune", where)
+		return fmt.Sprintf("not pruned: a row has no usable e-mail or may hide other rows (%s), so the sheet cannot say who is absent: fix it, or run without --prune", where)
 	}
-	return fmt.Sprintf("not pruned: %d rows have no usable e-mail (%s), so the sheet cannot say who is absent: fix them, or run without --prune", n, where)
+	return fmt.Sprintf("not pruned: %d rows have no usable e-mail or may hide other rows (%s), so the sheet cannot say who is absent: fix them, or run without --prune", n, where)
 }
 
 // sortActions puts colleague rows in source order (portal-only ones after, by e-mail),

@@ -186,7 +186,7 @@ func TestDiffColleagues(t *testing.T) {
 				col(5, "finance@demo.example", "", ""), col(6, "@", "", ""), col(7, "-", "", ""), col(8, "n/a", "", "")},
 			opts: Options{Prune: true, MaxDelete: 10},
 			want: func() []got {
-				why := "not pruned: 5 rows have no usable e-mail (s.xlsx sheet Colleagues row 3, s.xlsx sheet Colleagues row 4, " +
+				why := "not pruned: 5 rows have no usable e-mail or may hide other rows (s.xlsx sheet Colleagues row 3, s.xlsx sheet Colleagues row 4, " +
 					"s.xlsx sheet Colleagues row 6 and 2 more), so the sheet cannot say who is absent: fix them, or run without --prune"
 				return []got{{Kind: "no-op", Key: "ops.lead@demo.example"}, {Kind: "skip", Key: ""}, {Kind: "skip", Key: "former.staff"},
 					{Kind: "skip", Key: "finance@demo.example"}, {Kind: "skip", Key: "@"}, {Kind: "skip", Key: "-"}, {Kind: "skip", Key: "n/a"},
@@ -238,6 +238,29 @@ func TestDiffInstances(t *testing.T) {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDiffUnsureRowsBlockPrune: rows that may hide others (a CSV quote closed by chance)
+// keep --prune from deleting anyone.
+func TestDiffUnsureRowsBlockPrune(t *testing.T) {
+	d := &importer.Desired{
+		Colleagues:         []importer.Colleague{col(2, "ops.lead@demo.example", "Olivia", "Lead", "Dashboard", "Customers", "Orders", "YCM")},
+		RejectedColleagues: []importer.Colleague{col(3, "finance@demo.example", "Fiona", "")},
+		Unsure:             []importer.Source{row(3)},
+	}
+	p := Diff(d, demoActual(), Options{Prune: true, MaxDelete: 10})
+	deletes := 0
+	for _, a := range p.Actions {
+		if a.Kind == Delete {
+			deletes++
+			if !strings.Contains(a.Blocked, "may hide other rows (s.xlsx sheet Colleagues row 3)") {
+				t.Errorf("delete %s not blocked: %q", a.Key, a.Blocked)
+			}
+		}
+	}
+	if deletes != 3 {
+		t.Errorf("%d deletes planned, want 3 (all blocked)", deletes)
 	}
 }
 
