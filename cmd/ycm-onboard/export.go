@@ -74,8 +74,8 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			if err := a.portalConfig(cmd, &pf); err != nil {
 				return err
 			}
-			unique := out == "" // the default name: a run in the same second gets -2
-			if err := refuseExisting(out, force); !unique && err != nil {
+			unique := out == ""                                // the default name: a run in the same second gets -2
+			if err := refuseExisting(out, force); err != nil { // "" (the default) never exists
 				return err
 			}
 			c, err := a.connect(pf)
@@ -155,7 +155,7 @@ func (a *app) writeWorkbook(path string, force, unique bool, write func(io.Write
 	}
 	got, err := writeNew(path, taken, write)
 	if taken == refuseTaken && errors.Is(err, fs.ErrExist) {
-		return "", refuseExisting(path, false)
+		return "", existsErr(path)
 	}
 	if err != nil {
 		return "", exitf(exitUsage, "cannot write "+path+": "+err.Error())

@@ -56,9 +56,13 @@ func refuseExisting(path string, force bool) error {
 		return nil
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return exitf(exitUsage, fmt.Sprintf("%s already exists and may hold someone's work: choose another --out, or pass --force to replace it", path))
+		return existsErr(path)
 	}
 	return nil
+}
+
+func existsErr(path string) error {
+	return exitf(exitUsage, fmt.Sprintf("%s already exists and may hold someone's work: choose another --out, or pass --force to replace it", path))
 }
 
 // numbered is path with -n before its extension (n > 1), so that runs in the same

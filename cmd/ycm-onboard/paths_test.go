@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -36,15 +37,26 @@ func TestWriteNewNumbersAfterTheHighest(t *testing.T) {
 	if got := write(); got != "ycm-onboard-apply-20260304T050607Z-4.xlsx" {
 		t.Errorf("after pruning got %s, want -4", got)
 	}
-	// Names with pattern characters are taken literally.
-	odd := filepath.Join(dir, "[a]*?.xlsx")
-	for _, want := range []string{"[a]*?.xlsx", "[a]*?-2.xlsx"} {
+	// Names with pattern characters are taken literally: unescaped, "[a]" would match
+	// only "a" and the freed -2 would be reused.
+	odd := filepath.Join(t.TempDir(), "[a]*?.xlsx")
+	var got []string
+	for range 3 {
 		p, err := writeNew(odd, numberTaken, func(w io.Writer) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
-		if filepath.Base(p) != want {
-			t.Errorf("got %s, want %s", filepath.Base(p), want)
-		}
+		got = append(got, filepath.Base(p))
+	}
+	if err := os.Remove(filepath.Join(filepath.Dir(odd), "[a]*?-2.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := writeNew(odd, numberTaken, func(w io.Writer) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, filepath.Base(p))
+	if want := []string{"[a]*?.xlsx", "[a]*?-2.xlsx", "[a]*?-3.xlsx", "[a]*?-4.xlsx"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
