@@ -218,22 +218,24 @@ func (h *history) Done(ctx context.Context, id int64, i int, a reconcile.Action,
 	}
 }
 
-// finish records the run's end and prunes old reports.
-func (h *history) finish(counts map[string]int, code int, reportPath, reportDir string, keep int) {
+// finish records the run's end.
+func (h *history) finish(counts map[string]int, code int, reportPath string) {
 	if h == nil {
 		return
 	}
 	if err := h.store.FinishRun(context.Background(), h.runID, h.a.now(), counts, code, reportPath); err != nil {
 		h.a.log.Warn().Err(err).Msg("recording the end of the run")
 	}
-	if keep > 0 && reportDir != "" {
-		removed, err := state.PruneReports(reportDir, keep, reportPath)
-		if err != nil {
-			h.a.log.Warn().Err(err).Msg("pruning old reports")
-		}
-		for _, r := range removed {
-			h.a.log.Info().Str("report", r).Msg("removed an old report")
-		}
+}
+
+// pruneReports keeps the newest keep reports in dir, the run's own among them.
+func (a *app) pruneReports(dir string, keep int, own string) {
+	removed, err := state.PruneReports(dir, keep, own)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("pruning old reports")
+	}
+	for _, r := range removed {
+		a.log.Info().Str("report", r).Msg("removed an old report")
 	}
 }
 

@@ -36,6 +36,7 @@ type portalFlags struct {
 	timeout    time.Duration
 	// The environment variables holding the credentials (a configuration file may rename them).
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
+	noDemo                                                 string // why the built-in demo simulator must not run here, if it must not
 }
 
 // addPortalFlags adds the flags of every command that reads the portal; --config may
@@ -119,6 +120,9 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 	case pf.unset():
 		if err := a.refuseDemo(pidEnv, psecEnv, yidEnv, ysecEnv); err != nil {
 			return nil, err
+		}
+		if pf.noDemo != "" {
+			return nil, exitf(exitUsage, pf.noDemo)
 		}
 		addr, stop, err := startEmbedded()
 		if err != nil {

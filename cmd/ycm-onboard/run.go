@@ -215,11 +215,11 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 		}
 	}
 
-	if f.portal.unset() && f.hist.stateDir != "" && a.configPath == "" {
+	if f.hist.stateDir != "" {
 		// A state directory holds a real portal's record: demo invitations in it would
 		// show in status and be settled against the real portal by the next run.
-		return exitf(exitUsage, "--state-dir keeps a real portal's run history and the built-in simulator's demo runs are never recorded: "+
-			"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal")
+		f.portal.noDemo = "--state-dir keeps a real portal's run history and the built-in simulator's demo runs are never recorded: " +
+			"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal"
 	}
 	c, err := a.connect(f.portal)
 	if err != nil {
@@ -263,11 +263,10 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 			_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: h.id(), Summary: sum, Portal: c.summary()})
 			a.summaryDone = true
 		}
-		reportDir := ""
-		if f.report == "" {
-			reportDir = f.reportDir
+		h.finish(runCounts(rep), code, path)
+		if f.report == "" && f.reportDir != "" && f.hist.keepReports > 0 {
+			a.pruneReports(f.reportDir, f.hist.keepReports, path) // with or without a run history
 		}
-		h.finish(runCounts(rep), code, path, reportDir, f.hist.keepReports)
 		ev := a.log.Info().Str("mode", mode).Int("exit", code).Str("report", path)
 		if !rep.Plan.Made.IsZero() { // a plan was made (or loaded)
 			ev = ev.Str("plan", rep.Plan.Counts().Line())

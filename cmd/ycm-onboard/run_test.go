@@ -343,6 +343,13 @@ func TestForgottenPortalURLIsRefused(t *testing.T) {
 			}
 		})
 	}
+	// Credentials and --state-dir: the advice is the URL, not "drop --state-dir to try
+	// the demo", which the credentials would refuse next.
+	a, out, errb := testApp(t, nil)
+	code := runApp(t.Context(), a, "apply", waveCSV(t, 1), "--state-dir", filepath.Join(t.TempDir(), "state"))
+	if code != exitUsage || !strings.Contains(errb.String(), "no portal URL configured") || strings.Contains(errb.String(), "drop --state-dir") {
+		t.Errorf("exit %d\n%s%s", code, out, errb)
+	}
 }
 
 // TestReportNamesAreUnique: runs started in the same second never share a default
