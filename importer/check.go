@@ -115,8 +115,7 @@ func Check(d *Desired, cat Catalog) []Problem {
 		keptI = append(keptI, in)
 	}
 	d.Instances = keptI
-	SortProblems(ps)
-	return ps
+	return ps // the caller sorts them with Read's (SortProblems)
 }
 
 // splitOther splits a permission name on / and |, which people use to separate
