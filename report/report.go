@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -48,38 +46,6 @@ type Run struct {
 // DefaultName is the report's file name for a run in mode started at t.
 func DefaultName(mode string, t time.Time) string {
 	return "ycm-onboard-" + mode + "-" + t.UTC().Format("20060102T150405Z") + ".xlsx"
-}
-
-// Write writes the workbook to path. It writes a temporary file in the same directory
-// and renames it, so a crash never leaves half a workbook under the final name.
-func Write(path string, r Run) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = WriteTo(tmp, r); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return nil
 }
 
 // WriteTo writes the workbook to w.

@@ -76,7 +76,7 @@ func rssChild(t *testing.T, dir string) {
 	r := bigRun(bigRows)
 	before := vmHWM(t)
 	start := time.Now()
-	if err := Write(filepath.Join(dir, "big.xlsx"), r); err != nil {
+	if err := writeFile(filepath.Join(dir, "big.xlsx"), r); err != nil {
 		t.Fatal(err)
 	}
 	wall := time.Since(start)

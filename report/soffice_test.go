@@ -27,7 +27,7 @@ func TestLibreOfficeOpens(t *testing.T) {
 	var files []string
 	for name, r := range runs {
 		path := filepath.Join(dir, name+".xlsx")
-		if err := Write(path, r); err != nil {
+		if err := writeFile(path, r); err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, path)
