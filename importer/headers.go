@@ -299,11 +299,10 @@ func isHeaderRow(want tableKind, cells []string) bool {
 		return true
 	case want == kindThreeCX, k == kindUnknown:
 		return false
-	case want != kindUnknown:
-		k = want
 	}
-	_, ps := mapHeaders(k, cells, Source{})
-	return !HasErrors(ps)
+	// A header row with problems (a missing column) is still the header row: its
+	// problems are reported on it, not hidden behind the title above.
+	return want == kindUnknown || k == want
 }
 
 // titleRowsProblem says that the header row was found below rows that are not one.

@@ -277,6 +277,12 @@ func TestTitleRows(t *testing.T) {
 		{"csv", func(t *testing.T) string {
 			return writeFile(t, "t.csv", []byte("Onboarding wave 3,,,\n,,,\n"+csvLine(colleagueHeader)+csvLine(row)))
 		}, []wantProblem{{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 3`}}, []int{4}},
+		{"a header row with a missing column below a title: its own problem is said", func(t *testing.T) string {
+			return writeFile(t, "t.csv", []byte("Onboarding wave 3\n\nEmail,First Name,Last Name\na@example.com,A,B\n"))
+		}, []wantProblem{
+			{3, "", Error, "missing required column Permissions in the header row"},
+			{3, "", Warning, `row 1 ("Onboarding wave 3") does not hold the headers; they were found in row 3`},
+		}, nil},
 		{"no header row at all", func(t *testing.T) string {
 			return writeXLSX(t, "t.xlsx", sheet{"Colleagues", [][]any{title, {"a@example.com", "A"}, {"b@example.com", "B"}}})
 		}, []wantProblem{
