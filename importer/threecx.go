@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 )
 
 // threeCXAsInput is the problem for a 3CX export passed as a normal input file.
@@ -116,15 +118,15 @@ func readThreeCX(s ThreeCXSizing, opts *Options, d *Desired) []Problem {
 	src := Source{File: base}
 	if users == 0 {
 		return append(ps, Problem{Source: src, Severity: Error,
-			Message: fmt.Sprintf("the 3CX export %s holds no user with an extension Number (%d %s read): PBX %s is not sized from it", base, cx.rows, plural(cx.rows, "row", "rows"), s.PBX),
+			Message: fmt.Sprintf("the 3CX export %s holds no user with an extension Number (%s read): PBX %s is not sized from it", base, words.Count(cx.rows, "row"), s.PBX),
 			Fix:     "export the users from the 3CX management console again (Users > Export), or size the PBX in an Instances sheet"})
 	}
 	planned := int(math.Ceil(float64(users)*(100+s.HeadroomPercent)/100 - 1e-9))
-	deriv := fmt.Sprintf("%d %s in %s", users, plural(users, "user", "users"), base)
+	deriv := fmt.Sprintf("%s in %s", words.Count(users, "user"), base)
 	if drop := cx.dropped(); drop != "" {
 		deriv += fmt.Sprintf(" (%s)", drop)
 		ps = append(ps, Problem{Source: src, Severity: Warning,
-			Message: fmt.Sprintf("PBX %s is sized from %d %s of %s: %s", s.PBX, users, plural(users, "user", "users"), base, drop),
+			Message: fmt.Sprintf("PBX %s is sized from %s of %s: %s", s.PBX, words.Count(users, "user"), base, drop),
 			Fix:     "each 3CX user has one extension number; check that this is the right export if the count looks wrong"})
 	}
 	deriv += fmt.Sprintf(" + %s%% = %d", strconv.FormatFloat(s.HeadroomPercent, 'f', -1, 64), planned)
