@@ -438,9 +438,9 @@ func (rr *rowReader) quoteFails(line, col int) bool {
 	}
 }
 
-// rawFrom reopens the text at a physical line and byte column (both from 1), as
+// rawFrom reopens the text at the start of a physical line (from 1), as
 // encoding/csv counts them.
-func (rr *rowReader) rawFrom(line, col int) (*bufio.Reader, io.Closer, error) {
+func (rr *rowReader) rawFrom(line int) (*bufio.Reader, io.Closer, error) {
 	r, c, err := rr.open()
 	if err != nil {
 		return nil, nil, err
@@ -461,17 +461,13 @@ func (rr *rowReader) rawFrom(line, col int) (*bufio.Reader, io.Closer, error) {
 			}
 		}
 	}
-	if _, err := br.Discard(col - 1); err != nil {
-		_ = c.Close()
-		return nil, nil, err
-	}
 	return br, c, nil
 }
 
 // reread parses physical line again without the quote at col, and carries on
 // reading from the line after it.
 func (rr *rowReader) reread(line, col int) ([]string, error) {
-	br, c, err := rr.rawFrom(line, 1)
+	br, c, err := rr.rawFrom(line)
 	if err != nil {
 		return nil, err
 	}
