@@ -93,10 +93,11 @@ func TestListsTheDemoWorld(t *testing.T) {
 	ctx := t.Context()
 	p := partnerClient(t, base, nil)
 	var emails []string
-	for c, err := range p.Colleagues(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	cols, err := p.Colleagues(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cols {
 		emails = append(emails, c.Email)
 	}
 	want := []string{"ops.lead@demo.example", "finance@demo.example", "new.hire@demo.example",

@@ -215,7 +215,7 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 		if r.write && (pe.Kind == KindNetwork || pe.Kind == KindServer) {
 			oc.ambiguous = true
 		}
-		if pe.Kind == KindAuth && tokenRejected(pe) && !refreshed {
+		if tokenRejected(pe) && !refreshed {
 			// The token expired under us: refresh once (shared with other workers), retry.
 			refreshed = true
 			c.tokens.invalidate(tok.access)
@@ -281,13 +281,11 @@ func (c *conn) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return d
 }
 
-func tokenRejected(e *Error) bool {
-	switch e.Code {
-	case "TOKEN_EXPIRED", "INVALID_TOKEN":
-		return true
-	}
-	return e.Errno == 1000035 || e.Errno == 1000036
-}
+// tokenRejected reports whether an API call's authentication error may be the token's
+// fault (expired, revoked, unknown), which one renewal can cure. The guides' codes for
+// it are not all known, so any authentication error of an API call qualifies; a
+// renewal that is refused ends the run without a second try.
+func tokenRejected(e *Error) bool { return e.Kind == KindAuth }
 
 // once sends one HTTP request.
 func (c *conn) once(ctx context.Context, r request, body []byte, access string, out any) error {

@@ -69,6 +69,7 @@ type Partner struct {
 	ID      int64
 	Email   string
 	Company string
+	Type    string // userType, when the portal says
 }
 
 // PartnerClient is the Partner Portal API client.
@@ -96,58 +97,57 @@ func (p *PartnerClient) PortalNow() time.Time { return p.c.portalNow() }
 const colleaguesPath = "/user/openapi/user/v1/colleagues"
 
 type wireColleague struct {
-	ColleaguesID int64   `json:"colleaguesId"`
-	YeastarID    string  `json:"yeastarId"`
-	FirstName    string  `json:"firstName"`
-	LastName     string  `json:"lastName"`
-	UserStatus   string  `json:"userStatus"`
-	ResourceIDs  []int64 `json:"resourceIds"`
-	IsRmUser     int     `json:"isRmUser"`
-	Remark       string  `json:"remark"`
-	OwnerID      int64   `json:"ownerId"`
-	CreateTime   int64   `json:"createTime"`
+	ColleaguesID num    `json:"colleaguesId"`
+	YeastarID    string `json:"yeastarId"`
+	FirstName    string `json:"firstName"`
+	LastName     string `json:"lastName"`
+	UserStatus   string `json:"userStatus"`
+	ResourceIDs  []num  `json:"resourceIds"`
+	IsRmUser     num    `json:"isRmUser"`
+	Remark       string `json:"remark"`
+	OwnerID      num    `json:"ownerId"`
+	CreateTime   num    `json:"createTime"`
 }
 
 func (w wireColleague) colleague() Colleague {
-	c := Colleague{ID: w.ColleaguesID, Email: w.YeastarID, FirstName: w.FirstName, LastName: w.LastName,
-		Status: Status(w.UserStatus), PermissionIDs: w.ResourceIDs, YCMManager: w.IsRmUser == 1,
-		Remark: w.Remark, OwnerID: w.OwnerID}
-	if c.Status == "Frozen" {
+	c := Colleague{ID: int64(w.ColleaguesID), Email: w.YeastarID, FirstName: w.FirstName, LastName: w.LastName,
+		Status: Status(w.UserStatus), PermissionIDs: nums(w.ResourceIDs), YCMManager: w.IsRmUser == 1,
+		Remark: w.Remark, OwnerID: int64(w.OwnerID)}
+	switch {
+	case strings.EqualFold(w.UserStatus, "Frozen"), strings.EqualFold(w.UserStatus, string(StatusFrozen)):
 		c.Status = StatusFrozen
+	case strings.EqualFold(w.UserStatus, string(StatusActive)):
+		c.Status = StatusActive
+	case strings.EqualFold(w.UserStatus, string(StatusUnActive)), strings.EqualFold(w.UserStatus, "Inactive"):
+		c.Status = StatusUnActive
 	}
-	if w.CreateTime > 0 {
-		c.CreatedAt = time.Unix(w.CreateTime, 0).UTC()
+	switch t := int64(w.CreateTime); {
+	case t > 1e12: // milliseconds
+		c.CreatedAt = time.UnixMilli(t).UTC()
+	case t > 0:
+		c.CreatedAt = time.Unix(t, 0).UTC()
 	}
 	return c
 }
 
-type ppPage[T any] struct {
-	Count     int `json:"count"`
-	PageNo    int `json:"pageNo"`
-	PageSize  int `json:"pageSize"`
-	Results   []T `json:"results"`
-	Total     int `json:"total"`
-	TotalPage int `json:"totalPage"`
-}
-
 const ppPageSize = 100
 
-// pages fetches every page of a paged Partner Portal list.
-func pages[T any](ctx context.Context, c *conn, op, path string, q url.Values) iter.Seq2[T, error] {
+// pages fetches every item of a Partner Portal list, which may answer a page object
+// (then the other pages are asked for) or a plain array (then that is all of it).
+// paged says whether to send pageNo and pageSize at all.
+func pages[T any](ctx context.Context, c *conn, op, path string, q url.Values, paged bool) iter.Seq2[T, error] {
 	return allPages(func(n int) ([]T, int, error) {
 		qq := url.Values{}
 		for k, v := range q {
 			qq[k] = v
 		}
-		qq.Set("pageNo", strconv.Itoa(n))
-		qq.Set("pageSize", strconv.Itoa(ppPageSize))
-		var pg ppPage[T]
-		_, err := c.do(ctx, request{op: op, method: http.MethodGet, path: path, query: qq}, &pg)
-		total := pg.TotalPage
-		if total == 0 {
-			total = ceilDiv(pg.Total, max(pg.PageSize, 1))
+		if paged || n > 1 {
+			qq.Set("pageNo", strconv.Itoa(n))
+			qq.Set("pageSize", strconv.Itoa(ppPageSize))
 		}
-		return pg.Results, total, err
+		var l list[T]
+		_, err := c.do(ctx, request{op: op, method: http.MethodGet, path: path, query: qq}, &l)
+		return l.Items, l.pageCount(), err
 	})
 }
 
@@ -193,14 +193,84 @@ func allPages[T any](fetch func(n int) (items []T, pages int, err error)) iter.S
 	}
 }
 
-// Colleagues lists every colleague the partner sees, its own and its subordinates'.
-func (p *PartnerClient) Colleagues(ctx context.Context) iter.Seq2[Colleague, error] {
+// ColleaguesOf lists the colleagues of one owner: 0 for the partner's own, else a
+// subordinate partner's id. The portal has no listing of everyone: a partner with
+// subordinates asks once for itself and once for each of them (see Colleagues).
+func (p *PartnerClient) ColleaguesOf(ctx context.Context, owner int64) iter.Seq2[Colleague, error] {
+	var q url.Values
+	op := "list colleagues"
+	if owner != 0 {
+		q = url.Values{"ownerId": {strconv.FormatInt(owner, 10)}}
+		op = fmt.Sprintf("list colleagues of partner %d", owner)
+	}
 	return func(yield func(Colleague, error) bool) {
-		for w, err := range pages[wireColleague](ctx, p.c, "list colleagues", colleaguesPath, nil) {
+		for w, err := range pages[wireColleague](ctx, p.c, op, colleaguesPath, q, true) {
 			if !yield(w.colleague(), err) {
 				return
 			}
 		}
+	}
+}
+
+// Colleagues lists the partner's own colleagues and those of each subordinate partner,
+// each once. A colleague listed under a subordinate is theirs, whatever its ownerId
+// says; one in the partner's own list belongs to a subordinate only when its ownerId
+// names one (a portal that lists everyone at once), else to the partner.
+func (p *PartnerClient) Colleagues(ctx context.Context, partners []Partner) ([]Colleague, error) {
+	known := make(map[int64]bool, len(partners))
+	owners := []int64{0}
+	for _, pt := range partners {
+		if pt.ID != 0 && !known[pt.ID] {
+			known[pt.ID] = true
+			owners = append(owners, pt.ID)
+		}
+	}
+	m := conciter.Mapper[int64, []Colleague]{MaxGoroutines: 4}
+	lists, err := m.MapErr(owners, func(owner *int64) ([]Colleague, error) {
+		var out []Colleague
+		for c, err := range p.ColleaguesOf(ctx, *owner) {
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case *owner != 0:
+				c.OwnerID = *owner
+			case !known[c.OwnerID]:
+				c.OwnerID = 0
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, firstError(err)
+	}
+	seen := map[int64]int{}
+	var out []Colleague
+	for _, l := range lists {
+		for _, c := range l {
+			if i, dup := seen[c.ID]; dup {
+				if c.OwnerID != 0 {
+					out[i].OwnerID = c.OwnerID
+				}
+				continue
+			}
+			seen[c.ID] = len(out)
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// firstError is the first of joined errors: concurrent listings that fail alike
+// report it once.
+func firstError(err error) error {
+	for {
+		j, ok := err.(interface{ Unwrap() []error })
+		if !ok || len(j.Unwrap()) == 0 {
+			return err
+		}
+		err = j.Unwrap()[0]
 	}
 }
 
@@ -212,9 +282,10 @@ func (p *PartnerClient) Colleague(ctx context.Context, id int64) (Colleague, err
 	return w.colleague(), err
 }
 
-// FindColleague looks a colleague up by e-mail, case-insensitively.
-func (p *PartnerClient) FindColleague(ctx context.Context, email string) (Colleague, error) {
-	for c, err := range p.Colleagues(ctx) {
+// FindColleague looks a colleague of owner (0: the partner's own) up by e-mail,
+// case-insensitively.
+func (p *PartnerClient) FindColleague(ctx context.Context, email string, owner int64) (Colleague, error) {
+	for c, err := range p.ColleaguesOf(ctx, owner) {
 		if err != nil {
 			return Colleague{}, err
 		}
@@ -233,9 +304,12 @@ func rm(b bool) int {
 	return 0
 }
 
-// CreateColleague creates a colleague, which sends the activation e-mail. If an attempt's
-// answer was lost and a retry finds the e-mail taken, the colleague is read back and the
-// create counts as done (recovered is true), so no second e-mail is sent.
+// CreateColleague creates a colleague, which sends the activation e-mail. The guides do
+// not show what the create answers: an object holding colleaguesId, the id itself, true
+// or nothing are all read; when the answer carries no id the new colleague is read back
+// by e-mail. If an attempt's answer was lost and a retry finds the e-mail taken, the
+// colleague is read back and the create counts as done (recovered is true), so no
+// second e-mail is sent.
 func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id int64, recovered bool, err error) {
 	body := map[string]any{
 		"yeastarId":   n.Email,
@@ -248,12 +322,10 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 	if n.OwnerID != 0 {
 		body["ownerId"] = n.OwnerID
 	}
-	var res struct {
-		ColleaguesID int64 `json:"colleaguesId"`
-	}
+	var res json.RawMessage
 	var found Colleague
 	settle := func(ctx context.Context) (bool, error) {
-		c, err := p.FindColleague(ctx, n.Email)
+		c, err := p.FindColleague(ctx, n.Email, n.OwnerID)
 		if err != nil {
 			if KindOf(err) == KindNotFound {
 				return false, nil
@@ -263,28 +335,53 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 		found = c
 		return true, nil
 	}
-	oc, err := p.c.do(ctx, request{op: "create colleague " + n.Email, method: http.MethodPost,
-		path: colleaguesPath, body: body, write: true, settle: settle}, &res)
-	if err == nil && oc.settled {
+	counted := func() {
 		if st := callStats(ctx); st != nil {
 			st.Recovered.Add(1)
 		}
+	}
+	oc, err := p.c.do(ctx, request{op: "create colleague " + n.Email, method: http.MethodPost,
+		path: colleaguesPath, body: body, write: true, settle: settle}, &res)
+	switch {
+	case err == nil && oc.settled:
+		counted()
 		return found.ID, true, nil
-	}
-	if err == nil {
-		return res.ColleaguesID, false, nil
-	}
-	if oc.ambiguous && KindOf(err) == KindExists {
-		c, ferr := p.FindColleague(ctx, n.Email)
+	case err == nil:
+		if id := createdID(res); id != 0 {
+			return id, false, nil
+		}
+		// Created, but the answer did not say as what: read it back.
+		c, ferr := p.FindColleague(ctx, n.Email, n.OwnerID)
+		if ferr != nil {
+			return 0, false, fmt.Errorf("created %s, but could not read its id back: %w", n.Email, ferr)
+		}
+		return c.ID, false, nil
+	case oc.ambiguous && KindOf(err) == KindExists:
+		c, ferr := p.FindColleague(ctx, n.Email, n.OwnerID)
 		if ferr != nil {
 			return 0, false, err
 		}
-		if st := callStats(ctx); st != nil {
-			st.Recovered.Add(1)
-		}
+		counted()
 		return c.ID, true, nil
 	}
 	return 0, false, err
+}
+
+// createdID is the new colleague's id in a create answer, 0 when it holds none.
+func createdID(res json.RawMessage) int64 {
+	var obj struct {
+		ColleaguesID num `json:"colleaguesId"`
+		ID           num `json:"id"`
+	}
+	if json.Unmarshal(res, &obj) == nil {
+		return max(int64(obj.ColleaguesID), int64(obj.ID))
+	}
+	switch strings.TrimSpace(string(res)) {
+	case "true", "false", "null", "":
+		return 0
+	}
+	id, _ := parseNum(res)
+	return max(id, 0)
 }
 
 // EditColleague replaces a colleague's editable state.
@@ -335,35 +432,35 @@ func (p *PartnerClient) DeleteColleagues(ctx context.Context, ids ...int64) erro
 
 // Permissions lists the permissions colleagues may be given.
 func (p *PartnerClient) Permissions(ctx context.Context) ([]Permission, error) {
-	var res []struct {
-		ResourceID   int64  `json:"resourceId"`
+	type wire struct {
+		ResourceID   num    `json:"resourceId"`
 		ResourceName string `json:"resourceName"`
 	}
-	_, err := p.c.do(ctx, request{op: "list permissions", method: http.MethodGet,
-		path: "/user/openapi/user/v1/users/resource_list"}, &res)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Permission, len(res))
-	for i, r := range res {
-		out[i] = Permission{ID: r.ResourceID, Name: r.ResourceName}
+	var out []Permission
+	for r, err := range pages[wire](ctx, p.c, "list permissions", "/user/openapi/user/v1/users/resource_list", nil, false) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Permission{ID: int64(r.ResourceID), Name: r.ResourceName})
 	}
 	return out, nil
 }
 
-// Partners lists the subordinate partners.
+// Partners lists the subordinate partners. The guide documents a plain list and no
+// query parameters; a page object is read too.
 func (p *PartnerClient) Partners(ctx context.Context) ([]Partner, error) {
 	type wire struct {
-		PartnerID int64  `json:"partnerId"`
+		PartnerID num    `json:"partnerId"`
 		Email     string `json:"email"`
 		Company   string `json:"company"`
+		UserType  string `json:"userType"`
 	}
 	var out []Partner
-	for w, err := range pages[wire](ctx, p.c, "list partners", "/user/openapi/user/v1/client/partner_list", nil) {
+	for w, err := range pages[wire](ctx, p.c, "list partners", "/user/openapi/user/v1/client/partner_list", nil, false) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Partner{ID: w.PartnerID, Email: w.Email, Company: w.Company})
+		out = append(out, Partner{ID: int64(w.PartnerID), Email: w.Email, Company: w.Company, Type: w.UserType})
 	}
 	return out, nil
 }
@@ -386,7 +483,7 @@ type ppEnvelope struct {
 	DetailMessage string          `json:"detailMessage"`
 	RequestID     string          `json:"requestId"`
 	Result        json.RawMessage `json:"result"`
-	Status        int             `json:"status"`
+	Status        num             `json:"status"`
 }
 
 func (partnerDialect) decode(status int, h http.Header, body []byte, out any) error {
@@ -408,6 +505,9 @@ func (partnerDialect) decode(status int, h http.Header, body []byte, out any) er
 		return nil
 	}
 	e := &Error{HTTPStatus: status, Code: env.Code, Message: env.DetailMessage, RequestID: env.RequestID}
+	if bs := int(env.Status); status < 300 && bs >= 300 {
+		status = bs // an error answered with HTTP 200: the body's status mirrors the real one
+	}
 	e.Kind = ppKind(env.Code, status)
 	if e.Kind == KindValidation && len(env.Result) > 0 {
 		_ = json.Unmarshal(env.Result, &e.Fields) // details are a bonus
@@ -449,7 +549,7 @@ func (partnerDialect) login(ctx context.Context, c *conn, refresh string) (token
 		Token        string `json:"token"`
 		TokenHead    string `json:"tokenHead"`
 		RefreshToken string `json:"refreshToken"`
-		ExpiresIn    int64  `json:"expiresIn"`
+		ExpiresIn    num    `json:"expiresIn"`
 	}
 	if err := c.postForm(ctx, "/auth/openapi/v1/oauth/token", form, &res); err != nil {
 		return token{}, err
@@ -457,8 +557,7 @@ func (partnerDialect) login(ctx context.Context, c *conn, refresh string) (token
 	if res.Token == "" {
 		return token{}, &Error{Kind: KindAuth, API: partnerAPI, Message: "the token endpoint answered without a token"}
 	}
-	return token{access: res.Token, refresh: res.RefreshToken,
-		expiry: c.cfg.Now().Add(time.Duration(res.ExpiresIn) * time.Second)}, nil
+	return newToken(c.cfg.Now(), res.Token, res.RefreshToken, int64(res.ExpiresIn)), nil
 }
 
 // postForm sends a token request.

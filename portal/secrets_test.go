@@ -111,8 +111,8 @@ func TestUnreadableTokenAnswerHidesTheToken(t *testing.T) {
 		ycm    bool
 	}{
 		{"partner answer not enveloped", `{"access_token":"` + leak + `","expires_in":1800}`, false},
-		{"partner result of another shape", `{"code":"success","result":{"token":"` + leak + `","expiresIn":"1800"},"status":200}`, false},
-		{"ycm expiry as a string", `{"access_token":"` + leak + `","refresh_token":"r","token_type":"bearer","expires_in":"1799"}`, true},
+		{"partner result of another shape", `{"code":"success","result":{"token":"` + leak + `","expiresIn":"half an hour"},"status":200}`, false},
+		{"ycm expiry of another shape", `{"access_token":"` + leak + `","refresh_token":"r","token_type":"bearer","expires_in":[1799]}`, true},
 		{"ycm answer with a numeric status", `{"access_token":"` + leak + `","expires_in":1799,"status":200}`, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,10 +12,23 @@ type token struct {
 	access  string
 	refresh string
 	expiry  time.Time
+	margin  time.Duration // renewed this long before expiry
 }
 
-// refreshMargin: a token this close to expiry is renewed before use.
-const refreshMargin = 60 * time.Second
+// A token is renewed before use once this close to expiry: a tenth of its lifetime,
+// at most a minute, so a short-lived token is not renewed for every call.
+const maxRefreshMargin = 60 * time.Second
+
+// documentedTTL is both APIs' access-token lifetime, for an answer that does not say.
+const documentedTTL = 30 * time.Minute
+
+func newToken(now time.Time, access, refresh string, expiresIn int64) token {
+	ttl := time.Duration(expiresIn) * time.Second
+	if ttl <= 0 {
+		ttl = documentedTTL
+	}
+	return token{access: access, refresh: refresh, expiry: now.Add(ttl), margin: min(ttl/10, maxRefreshMargin)}
+}
 
 // tokenSource hands out a valid token, renewing it once for all workers.
 // A refused login is remembered and never retried: five in a row block the IP.
@@ -37,7 +50,7 @@ func (ts *tokenSource) current() (token, error, bool) {
 	if ts.dead != nil {
 		return token{}, ts.dead, true
 	}
-	if ts.tok.access != "" && ts.c.cfg.Now().Add(refreshMargin).Before(ts.tok.expiry) {
+	if ts.tok.access != "" && ts.c.cfg.Now().Add(ts.tok.margin).Before(ts.tok.expiry) {
 		return ts.tok, nil, true
 	}
 	return token{}, nil, false

@@ -20,6 +20,8 @@ type Portal interface {
 	EditColleague(ctx context.Context, id int64, e portal.ColleagueEdit) error
 	DeleteColleagues(ctx context.Context, ids ...int64) error
 	Resize(ctx context.Context, id int64, c portal.Capacity) error
+	// SendActivation asks YCM to e-mail a YCM user a new activation link.
+	SendActivation(ctx context.Context, ycmUserID int64) error
 }
 
 // ApplyOptions steer Apply.
@@ -216,6 +218,20 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 			r.Activation = ActivationNone
 		}
 	case Reinvite:
+		if a.Via == YCMEmail {
+			if len(a.Changes) > 0 {
+				if err = pt.EditColleague(ctx, a.ColleagueID, edit(a.Want)); err != nil {
+					break
+				}
+			}
+			if err = pt.SendActivation(ctx, a.YCMUserID); err != nil {
+				err = fmt.Errorf("YCM did not send the activation e-mail: %w", err)
+				break
+			}
+			r.Activation, r.InvitedAt = ActivationReinvited, start
+			r.Message = "Re-invited through YCM's activation e-mail; the account was kept"
+			break
+		}
 		if err = pt.DeleteColleagues(ctx, a.ColleagueID); err != nil {
 			break
 		}

@@ -64,6 +64,10 @@ func (f *fakePortal) Resize(ctx context.Context, id int64, c portal.Capacity) er
 	return f.enter(fmt.Sprintf("resize %d", id))
 }
 
+func (f *fakePortal) SendActivation(ctx context.Context, id int64) error {
+	return f.enter(fmt.Sprintf("activation %d", id))
+}
+
 func creates(n int) Plan {
 	var p Plan
 	for i := range n {

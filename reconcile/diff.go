@@ -25,6 +25,21 @@ type Actual struct {
 	Partners    []portal.Partner
 	Now         time.Time
 	Reinvited   map[string]int // re-invites so far by lower-case e-mail, from the run history
+	// YCMUsers are YCM's users: an expired colleague listed there as the partner's
+	// colleague is re-invited through YCM's activation e-mail. Read only when some
+	// invitation has expired (see NeedsYCMUsers).
+	YCMUsers []portal.YCMUser
+}
+
+// NeedsYCMUsers reports whether a colleague's invitation has expired, so the plan may
+// re-invite: only then are YCM's users worth reading.
+func NeedsYCMUsers(a Actual) bool {
+	for _, c := range a.Colleagues {
+		if activation(c, a.Now) == ActivationExpired {
+			return true
+		}
+	}
+	return false
 }
 
 // Options steer Diff and the guards.
@@ -179,6 +194,7 @@ type index struct {
 	pbxBySN    map[string]portal.PBX
 	pbxByName  map[string][]portal.PBX
 	reinvited  map[string]int
+	ycmUsers   map[string]int64 // the partner's colleagues among YCM's users, by lower-case e-mail
 }
 
 func newIndex(a Actual) *index {
@@ -192,6 +208,13 @@ func newIndex(a Actual) *index {
 		pbxBySN:    map[string]portal.PBX{},
 		pbxByName:  map[string][]portal.PBX{},
 		reinvited:  a.Reinvited,
+		ycmUsers:   map[string]int64{},
+	}
+	for _, u := range a.YCMUsers {
+		k := strings.ToLower(strings.TrimSpace(u.Email))
+		if _, dup := ix.ycmUsers[k]; !dup && u.ID != 0 && k != "" && u.Colleague() {
+			ix.ycmUsers[k] = u.ID
+		}
 	}
 	for i, c := range a.Colleagues {
 		ix.states[i] = colleagueState(c)
@@ -456,6 +479,12 @@ func (ix *index) colleague(c importer.Colleague, src *importer.Source, pi int, n
 			a.Kind = Reinvite
 			a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
 				Ago(now.Sub(pc.CreatedAt.Add(InviteValidity))))
+			if u, ok := ix.ycmUsers[strings.ToLower(pc.Email)]; ok && !ownerChange {
+				a.Via, a.YCMUserID = YCMEmail, u
+				a.Reason += ": YCM sends a new activation e-mail (the account is kept)"
+			} else {
+				a.Reason += ": deleted and created again, which sends a new e-mail (the Partner Portal API has no resend call)"
+			}
 			return a
 		}
 	}
@@ -538,8 +567,7 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 		return a
 	}
 	a.Key, a.Label, a.PBXID, a.ExtensionsUsed, a.Was = p.SN, p.Name, p.ID, p.ExtensionsUsed, pbxState(p)
-	a.Before = portal.Capacity{Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls,
-		RecordingStatus: p.RecordingStatus, RecordingMinutes: p.RecordingMinutes}
+	a.Before = portal.CapacityOf(p)
 	a.After = a.Before
 	if in.Extensions > 0 {
 		a.After.Extensions = in.Extensions
@@ -563,9 +591,14 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 	switch {
 	case a.ExtensionsUsed >= 0 && a.After.Extensions < a.ExtensionsUsed:
 		a.Blocked = fmt.Sprintf("%d extensions are in use: a PBX cannot shrink below that", a.ExtensionsUsed)
+	case a.Shrink() && !opts.AllowShrink && a.ExtensionsUsed < 0:
+		a.Blocked = fmt.Sprintf("lowers extensions from %d to %d and YCM does not say how many are in use: "+
+			"check on the PBX, then pass --allow-shrink to allow it", a.Before.Extensions, a.After.Extensions)
 	case a.Shrink() && !opts.AllowShrink:
 		a.Blocked = fmt.Sprintf("lowers extensions from %d to %d: pass --allow-shrink to allow it",
 			a.Before.Extensions, a.After.Extensions)
+	case a.Shrink() && a.ExtensionsUsed < 0:
+		a.Reason = "extensions in use unknown (YCM does not say): shrinking on --allow-shrink"
 	}
 	return a
 }
@@ -634,7 +667,7 @@ func pbxState(p portal.PBX) uint64 {
 	b = strconv.AppendInt(b, p.ID, 10)
 	b = append(b, 0)
 	b = append(b, p.SN...)
-	for _, n := range []int{p.Extensions, p.ConcurrentCalls, p.RecordingMinutes} {
+	for _, n := range []int{p.Extensions, p.ConcurrentCalls, p.RecordingMinutes, p.Transcription} {
 		b = append(b, 0)
 		b = strconv.AppendInt(b, int64(n), 10)
 	}

@@ -18,7 +18,7 @@ const (
 	Create               // add a colleague (sends the activation e-mail)
 	Update               // edit a colleague
 	Delete               // remove a colleague
-	Reinvite             // delete and recreate a never-activated colleague whose link expired
+	Reinvite             // send a never-activated colleague whose link expired a new one (see Via)
 	Resize               // change a PBX's capacity
 	Skip                 // an input row with errors: nothing is done for it
 )
@@ -92,6 +92,24 @@ const (
 // InviteValidity is how long an activation link works.
 const InviteValidity = 48 * time.Hour
 
+// Via is how a re-invite sends the new activation e-mail.
+type Via uint8
+
+const (
+	// Recreate deletes the colleague and creates it again: the Partner Portal API has
+	// no call that sends the e-mail again.
+	Recreate Via = iota
+	// YCMEmail asks YCM to send its account activation e-mail: the colleague keeps its id.
+	YCMEmail
+)
+
+func (v Via) String() string {
+	if v == YCMEmail {
+		return "YCM activation e-mail"
+	}
+	return "delete and create again"
+}
+
 // Action is one step of the plan, traceable to its source row.
 type Action struct {
 	Kind    Kind
@@ -111,6 +129,8 @@ type Action struct {
 	Want        portal.NewColleague // the desired state (create, update, re-invite)
 	Activation  Activation          // before the run
 	InvitedAt   time.Time           // zero when unknown
+	Via         Via                 // re-invites: how the new e-mail is sent
+	YCMUserID   int64               // re-invites through YCM: the colleague's YCM user
 
 	// PBXs: set for every PBX action, nil for colleagues (a plan of a million
 	// colleagues does not carry a million empty capacities).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,10 @@ type clients struct {
 
 func (c clients) Resize(ctx testingCtx, id int64, cp portal.Capacity) error {
 	return c.ycm.Resize(ctx, id, cp)
+}
+
+func (c clients) SendActivation(ctx testingCtx, id int64) error {
+	return c.ycm.SendActivation(ctx, id)
 }
 
 // throttleSome answers a fraction of API requests 429 with Retry-After before the
@@ -79,28 +84,12 @@ func newWorld(t *testing.T, opts sim.Options, wrap func(http.Handler) http.Handl
 
 func (w world) actual(t *testing.T) reconcile.Actual {
 	t.Helper()
-	ctx := t.Context()
-	a := reconcile.Actual{Now: w.sim.Clock()}
-	for c, err := range w.c.Colleagues(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Colleagues = append(a.Colleagues, c)
-	}
-	for p, err := range w.c.ycm.PBXs(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.PBXs = append(a.PBXs, p)
-	}
-	var err error
-	if a.Permissions, err = w.c.Permissions(ctx); err != nil {
+	snap, err := portal.Read(t.Context(), w.c.PartnerClient, w.c.ycm)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Partners, err = w.c.Partners(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return reconcile.Actual{Colleagues: snap.Colleagues, PBXs: snap.PBXs, Permissions: snap.Permissions,
+		Partners: snap.Partners, Now: w.sim.Clock()}
 }
 
 func wave(n int) *importer.Desired {
@@ -115,18 +104,39 @@ func wave(n int) *importer.Desired {
 	return d
 }
 
+// inFlight counts the API requests in flight while on, and their peak.
+type inFlight struct {
+	on        atomic.Bool
+	now, peak atomic.Int64
+}
+
+func (f *inFlight) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.on.Load() {
+			n := f.now.Add(1)
+			defer f.now.Add(-1)
+			for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func TestConcurrencyBoundSeenByThePortal(t *testing.T) {
 	for _, c := range []int{1, 4, 16} {
-		w := newWorld(t, sim.Options{Faults: sim.Faults{Latency: 5 * time.Millisecond}}, nil)
+		var fl inFlight
+		w := newWorld(t, sim.Options{Faults: sim.Faults{Latency: 5 * time.Millisecond}}, fl.wrap)
 		p := reconcile.Diff(wave(120), w.actual(t), reconcile.DefaultOptions())
+		fl.on.Store(true) // the apply's requests only: reading the portal is concurrent by design
 		rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{Concurrency: c})
+		fl.on.Store(false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if tl := reconcile.TallyResults(rs); tl.Succeeded != 121 {
 			t.Fatalf("concurrency %d: %+v", c, tl)
 		}
-		if peak := w.sim.Stats().PeakInFlight; peak > c || (c > 1 && peak < 2) {
+		if peak := int(fl.peak.Load()); peak > c || (c > 1 && peak < 2) {
 			t.Errorf("concurrency %d: the portal saw %d requests in flight", c, peak)
 		}
 	}

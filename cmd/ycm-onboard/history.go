@@ -148,6 +148,15 @@ func (h *history) settle(ctx context.Context, actual reconcile.Actual) {
 				} else if !ok {
 					outcome, msg = "not run", "not on the portal after the earlier run stopped: this run plans it again"
 				}
+			case state.KindResend:
+				// Whether YCM sent the e-mail cannot be read back: it is taken as sent, so
+				// nobody is e-mailed twice; a link that never arrives shows as expired later.
+				if ok && c.ID == p.Intent.PortalID {
+					outcome, msg = "unknown", "an earlier run stopped after asking YCM to send the activation e-mail: taken as sent, so it is not sent twice"
+					if err := h.store.Invited(ctx, c.Email, c.ID, p.Started, true); err != nil {
+						h.a.log.Warn().Err(err).Msg("recording an invitation")
+					}
+				}
 			case reconcile.Delete.String():
 				if !ok {
 					outcome, msg = "applied", "gone from the portal after the earlier run stopped"
@@ -193,7 +202,9 @@ func (h *history) invitations(ctx context.Context, actual *reconcile.Actual) {
 				}
 			}
 		case portal.StatusUnActive:
-			if c.CreatedAt.IsZero() && inv.ColleagueID == c.ID {
+			// A link sent again through YCM keeps the colleague's id and creation time:
+			// the record knows the newer invitation.
+			if inv.ColleagueID == c.ID && inv.InvitedAt.After(c.CreatedAt) {
 				c.CreatedAt = inv.InvitedAt
 			}
 		}

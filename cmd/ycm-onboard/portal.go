@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sourcegraph/conc/pool"
 	"github.com/spf13/pflag"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
@@ -93,6 +92,10 @@ type clients struct {
 
 func (c clients) Resize(ctx context.Context, id int64, cp portal.Capacity) error {
 	return c.ycm.Resize(ctx, id, cp)
+}
+
+func (c clients) SendActivation(ctx context.Context, id int64) error {
+	return c.ycm.SendActivation(ctx, id)
 }
 
 // connect returns clients for the configured portal, or for an embedded simulator
@@ -215,41 +218,33 @@ func startEmbedded() (addr string, stop func(), err error) {
 	}, nil
 }
 
-// readPortal reads everything the plan is made from, the four lists at once.
+// readPortal reads everything the plan is made from.
 func (a *app) readPortal(ctx context.Context, c *conn) (reconcile.Actual, error) {
-	act := reconcile.Actual{Now: a.now()}
-	p := pool.New().WithErrors().WithContext(ctx).WithCancelOnError().WithFirstError()
-	p.Go(func(ctx context.Context) error {
-		for col, err := range c.partner.Colleagues(ctx) {
-			if err != nil {
-				return err
-			}
-			act.Colleagues = append(act.Colleagues, col)
-		}
-		return nil
-	})
-	p.Go(func(ctx context.Context) error {
-		for pbx, err := range c.ycm.PBXs(ctx) {
-			if err != nil {
-				return err
-			}
-			act.PBXs = append(act.PBXs, pbx)
-		}
-		return nil
-	})
-	p.Go(func(ctx context.Context) (err error) {
-		act.Permissions, err = c.partner.Permissions(ctx)
-		return err
-	})
-	p.Go(func(ctx context.Context) (err error) {
-		act.Partners, err = c.partner.Partners(ctx)
-		return err
-	})
-	if err := p.Wait(); err != nil {
-		return act, portalFailure("read the portal", err)
+	snap, err := portal.Read(ctx, c.partner, c.ycm)
+	if err != nil {
+		return reconcile.Actual{Now: a.now()}, portalFailure("read the portal", err)
 	}
-	act.Now = c.partner.PortalNow()
-	return act, nil
+	return reconcile.Actual{Colleagues: snap.Colleagues, PBXs: snap.PBXs, Permissions: snap.Permissions,
+		Partners: snap.Partners, Now: snap.Now}, nil
+}
+
+// readYCMUsers adds YCM's users to actual when the plan may re-invite someone, so a
+// colleague who is a YCM user gets YCM's activation e-mail and keeps the account. If
+// YCM will not list them, re-invites fall back on deleting and creating again.
+func (a *app) readYCMUsers(ctx context.Context, c *conn, actual *reconcile.Actual) error {
+	if !reconcile.NeedsYCMUsers(*actual) {
+		return nil
+	}
+	users, err := c.ycm.ReadUsers(ctx)
+	switch {
+	case err == nil:
+		actual.YCMUsers = users
+	case portal.Fatal(err) || errors.Is(err, context.Canceled):
+		return portalFailure("read YCM's users", err)
+	default:
+		a.log.Warn().Str("error", err.Error()).Msg("YCM did not list its users: expired invitations are re-sent by deleting and creating the colleague again")
+	}
+	return nil
 }
 
 // portalFailure turns a portal error into an exit: fatal ones exit 4.

@@ -294,11 +294,20 @@ func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) 
 	for _, p := range actual.PBXs {
 		rep.ExtensionsAllocated += p.Extensions
 	}
+	// Settle first: what a stopped run sent is recorded before the record is read.
+	if mode == "apply" {
+		h.settle(ctx, actual)
+	}
 	if h != nil {
 		h.invitations(ctx, &actual)
 	}
-	if mode == "apply" {
-		h.settle(ctx, actual)
+	if f.planFile == "" {
+		if err := a.readYCMUsers(ctx, c, &actual); err != nil {
+			var ee *exitError
+			errors.As(err, &ee)
+			rep.Problems, rep.Fatal, rep.Interrupted = problems, ee.msg, ee.code == exitInterrupted
+			return finish(ee.code, ee.msg)
+		}
 	}
 	var plan reconcile.Plan
 	if f.planFile != "" {
