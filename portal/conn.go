@@ -106,6 +106,9 @@ type conn struct {
 	calls  atomic.Int64
 	skew   atomic.Int64 // the portal's clock minus ours, from the Date header, in ns
 	dated  atomic.Bool
+	// tap, when set (by Diagnose, before any call), sees every answer's body to tell
+	// its shape. It must keep nothing of a token answer but the shape.
+	tap func(path string, status int, h http.Header, body []byte)
 }
 
 // portalNow is the time on the portal's clock, as its last answer's Date header told;
@@ -338,6 +341,9 @@ func (c *conn) send(req *http.Request, out any) error {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return &Error{Kind: KindNetwork, API: c.d.name(), HTTPStatus: resp.StatusCode, Err: scrubURLError(err)}
+	}
+	if c.tap != nil {
+		c.tap(req.URL.Path, resp.StatusCode, resp.Header, data)
 	}
 	err = c.d.decode(resp.StatusCode, resp.Header, data, out)
 	if pe := (*Error)(nil); errors.As(err, &pe) {

@@ -449,3 +449,68 @@ func TestDiffReinviteLimit(t *testing.T) {
 		t.Errorf("got %s %q, want an update saying it was not re-invited", got.Kind, got.Reason)
 	}
 }
+
+func TestDiffReinviteVia(t *testing.T) {
+	d := &importer.Desired{Colleagues: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard", "Customers")}}
+	tests := []struct {
+		name   string
+		users  []portal.YCMUser
+		via    Via
+		userID int64
+		reason string
+	}{
+		{"not a YCM user", nil, Recreate, 0, "deleted and created again"},
+		{"a YCM colleague, e-mail in another case", []portal.YCMUser{{ID: 900004, Email: "Stale.Invite@demo.example", Type: "My Colleague"}},
+			YCMEmail, 900004, "YCM sends a new activation e-mail"},
+		{"a YCM user of another kind", []portal.YCMUser{{ID: 77, Email: "stale.invite@demo.example", Type: "Hosting User"}},
+			Recreate, 0, "deleted and created again"},
+		{"someone else", []portal.YCMUser{{ID: 900001, Email: "ops.lead@demo.example", Type: "My Colleague"}},
+			Recreate, 0, "deleted and created again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := demoActual()
+			a.YCMUsers = tt.users
+			p := Diff(d, a, DefaultOptions())
+			got := p.Actions[0]
+			if got.Kind != Reinvite || got.Via != tt.via || got.YCMUserID != tt.userID || !strings.Contains(got.Reason, tt.reason) {
+				t.Errorf("got %s via %s (user %d) %q; want re-invite via %s (user %d) %q",
+					got.Kind, got.Via, got.YCMUserID, got.Reason, tt.via, tt.userID, tt.reason)
+			}
+		})
+	}
+	a := demoActual()
+	if !NeedsYCMUsers(a) {
+		t.Error("NeedsYCMUsers is false with an expired invitation")
+	}
+	a.Colleagues = a.Colleagues[:3]
+	if NeedsYCMUsers(a) {
+		t.Error("NeedsYCMUsers is true with no expired invitation")
+	}
+}
+
+func TestShrinkWithUnknownUseNeedsAllowShrink(t *testing.T) {
+	a := demoActual()
+	a.PBXs[0].ExtensionsUsed = -1 // YCM does not say
+	a.PBXs[0].Transcription = 100
+	d := &importer.Desired{Instances: []importer.Instance{{Source: row(2), Ref: "Acme HQ", Extensions: 30}}}
+
+	got := Diff(d, a, DefaultOptions()).Actions[0]
+	if got.Kind != Resize || !strings.Contains(got.Blocked, "does not say how many are in use") || !strings.Contains(got.Blocked, "--allow-shrink") {
+		t.Errorf("without --allow-shrink: %s blocked %q", got.Kind, got.Blocked)
+	}
+	opts := DefaultOptions()
+	opts.AllowShrink = true
+	got = Diff(d, a, opts).Actions[0]
+	if got.Blocked != "" || !strings.Contains(got.Reason, "in use unknown") {
+		t.Errorf("with --allow-shrink: blocked %q, reason %q", got.Blocked, got.Reason)
+	}
+	if !got.After.HasTranscription || got.After.Transcription != 100 {
+		t.Errorf("the resize does not keep the transcription capacity: %+v", got.After)
+	}
+	// Known and below: refused whatever the flag.
+	a.PBXs[0].ExtensionsUsed = 42
+	if got := Diff(d, a, opts).Actions[0]; !strings.Contains(got.Blocked, "42 extensions are in use") {
+		t.Errorf("below the known use: blocked %q", got.Blocked)
+	}
+}
