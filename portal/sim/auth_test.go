@@ -77,7 +77,7 @@ func TestTokenFailures(t *testing.T) {
 	}
 }
 
-func TestFiveBadLoginsBlockTheIP(t *testing.T) {
+func TestSixthBadLoginBlocksTheIP(t *testing.T) {
 	e := newEnv(t, Options{})
 	bad := func(api int) resp {
 		if api == 0 {
@@ -86,35 +86,45 @@ func TestFiveBadLoginsBlockTheIP(t *testing.T) {
 		return e.do("POST", pathYCMToken, "", url.Values{"client_id": {DemoYCMID}, "client_secret": {"wrong"}, "grant_type": {"client_credentials"}})
 	}
 	tok := e.ppLogin().Token
+	ytok := e.ycmLogin().AccessToken
 
-	// A success between failures starts the count again.
-	for range 4 {
+	// A success between failures starts that API's count again.
+	for range 5 {
 		bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED")
 	}
 	e.ppLogin()
-	for i := range 4 { // both APIs count
+	// Five failures on each API block neither: the counts are separate.
+	for i := range 10 {
 		if r := bad(i % 2); r.status != 401 {
 			t.Fatalf("failure %d: HTTP %d %s", i+1, r.status, r.body)
 		}
 	}
 	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
-	bad(1).ycmErr(t, 401, 1000002) // the fifth in a row
+	e.do("GET", pathPBXList, ytok, nil).ycmData(t, nil)
+	bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED") // the sixth in a row blocks
 
-	// Now everything from this IP is refused, the token endpoints too.
+	// Now every Partner Portal request from this IP is refused, the token endpoint too;
+	// YCM still answers, and its count is still at five.
 	e.do("GET", pathColleagues, tok, nil).ppErr(t, 403, "ACCESS_DENIED")
 	e.do("POST", pathPPToken, "", url.Values{"client_id": {DemoPartnerID}, "client_secret": {DemoPartnerSecret},
 		"grant_type": {"pp_credentials"}}).ppErr(t, 403, "ACCESS_DENIED")
+	e.do("GET", pathPBXList, ytok, nil).ycmData(t, nil)
+	bad(1).ycmErr(t, 401, 1000002) // YCM's sixth
 	e.do("POST", pathYCMToken, "", url.Values{"client_id": {DemoYCMID}, "client_secret": {DemoYCMSecret},
 		"grant_type": {"client_credentials"}}).ycmErr(t, 403, 1000042)
-	e.do("GET", pathPBXList, "x", nil).ycmErr(t, 403, 1000042)
+	e.do("GET", pathPBXList, ytok, nil).ycmErr(t, 403, 1000042)
 
-	r := e.do("POST", "/_sim/unblock", "", nil)
-	if r.status != 200 {
-		t.Fatalf("unblock: HTTP %d %s", r.status, r.body)
+	var n map[string]int
+	if e.admin("POST", "/_sim/unblock", "", &n); n["unblocked"] != 2 {
+		t.Errorf("unblock: %v, want 2 blocks cleared", n)
 	}
 	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
-	// The count starts again after an unblock.
-	bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED")
+	e.do("GET", pathPBXList, ytok, nil).ycmData(t, nil)
+	// The counts start again after an unblock.
+	for range 5 {
+		bad(0).ppErr(t, 401, "AUTHENTICATION_FAILED")
+	}
+	e.ppLogin()
 	e.ycmLogin()
 }
 

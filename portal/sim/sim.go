@@ -48,7 +48,8 @@ const RefreshTTL = 15 * 24 * time.Hour
 // maxBody is the largest request body accepted.
 const maxBody = 1 << 20
 
-// blockAfter consecutive failed logins from one IP block it.
+// More than blockAfter consecutive failed logins from one IP block it: the
+// sixth failure blocks, the seventh attempt is refused as blocked.
 const blockAfter = 5
 
 type apiKind uint8
@@ -63,6 +64,12 @@ func (a apiKind) String() string {
 		return "ycm"
 	}
 	return "partner"
+}
+
+// apiIP keys the failed-login counts and blocks: each API keeps its own.
+type apiIP struct {
+	api apiKind
+	ip  string
 }
 
 type token struct {
@@ -87,8 +94,8 @@ type Server struct {
 	mu      sync.RWMutex // guards everything below
 	w       *world
 	tokens  map[string]token
-	fails   map[string]int // consecutive failed logins per IP
-	blocked map[string]bool
+	fails   map[apiIP]int // consecutive failed logins per API and IP
+	blocked map[apiIP]bool
 
 	saveMu sync.Mutex
 
@@ -147,8 +154,8 @@ func New(opts Options) (*Server, error) {
 
 func (s *Server) resetAuth() {
 	s.tokens = map[string]token{}
-	s.fails = map[string]int{}
-	s.blocked = map[string]bool{}
+	s.fails = map[apiIP]int{}
+	s.blocked = map[apiIP]bool{}
 }
 
 // Clock returns the simulated time.
@@ -326,16 +333,16 @@ func (s *Server) Reset() {
 	}
 }
 
-// Unblock clears every IP block and every count of failed logins.
+// Unblock clears every IP block and every count of failed logins, of both APIs.
 func (s *Server) Unblock() { s.unblock() }
 
-// unblock returns how many IPs were blocked.
+// unblock returns how many blocks it cleared (an IP blocked by both APIs counts twice).
 func (s *Server) unblock() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.blocked)
-	s.fails = map[string]int{}
-	s.blocked = map[string]bool{}
+	s.fails = map[apiIP]int{}
+	s.blocked = map[apiIP]bool{}
 	return n
 }
 
@@ -402,10 +409,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ip = remoteIP(r)
 	s.mu.RLock()
-	blocked := s.blocked[c.ip]
+	blocked := s.blocked[apiIP{api, c.ip}]
 	s.mu.RUnlock()
 	if blocked {
-		c.fail(errf(eAccessDenied, "requests from %s are blocked after %d failed logins", c.ip, blockAfter))
+		c.fail(errf(eAccessDenied, "requests from %s are blocked after more than %d failed logins", c.ip, blockAfter))
 		return
 	}
 	if r.Header.Get("User-Agent") == "" {
