@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
@@ -112,16 +114,26 @@ func (s *Server) login(c *call, form url.Values, grant, id, secret string) (oldR
 	}
 }
 
+// readForm reads a token request, form-encoded or multipart.
 func (c *call) readForm() (url.Values, *apiError) {
-	body, e := c.readBody("application/x-www-form-urlencoded")
+	const urlencoded, multi = "application/x-www-form-urlencoded", "multipart/form-data"
+	body, mt, params, e := c.readBodyOf(urlencoded, multi)
 	if e != nil {
 		return nil, e
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, fieldErr("body", "malformed form: "+err.Error())
+	if mt == urlencoded {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fieldErr("body", "malformed form: "+err.Error())
+		}
+		return form, nil
 	}
-	return form, nil
+	f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxBody)
+	if err != nil {
+		return nil, fieldErr("body", "malformed multipart form: "+err.Error())
+	}
+	defer f.RemoveAll()
+	return url.Values(f.Value), nil
 }
 
 // partnerToken: POST /auth/openapi/v1/oauth/token.

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/url"
 	"testing"
 	"time"
@@ -42,6 +44,37 @@ func TestTokens(t *testing.T) {
 	if r.status != 200 || y2.AccessToken == "" || y2.AccessToken == y.AccessToken {
 		t.Errorf("YCM refresh: HTTP %d %s", r.status, r.body)
 	}
+}
+
+// The token endpoints take multipart/form-data as well as a urlencoded form.
+func TestMultipartToken(t *testing.T) {
+	e := newEnv(t, Options{})
+	post := func(path string, fields map[string]string) resp {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		mw.Close()
+		return e.do("POST", path, "", body.String(), "Content-Type", mw.FormDataContentType())
+	}
+	var pp tokPP
+	post(pathPPToken, map[string]string{"client_id": DemoPartnerID, "client_secret": DemoPartnerSecret,
+		"grant_type": "pp_credentials"}).ppResult(t, &pp)
+	e.do("GET", pathColleagues, pp.Token, nil).ppResult(t, nil)
+	post(pathPPToken, map[string]string{"grant_type": "refresh_token", "refresh_token": pp.RefreshToken}).ppResult(t, nil)
+
+	r := post(pathYCMToken, map[string]string{"client_id": DemoYCMID, "client_secret": DemoYCMSecret,
+		"grant_type": "client_credentials"})
+	var y tokYCM
+	strictDecode(t, r.body, &y)
+	if r.status != 200 || y.AccessToken == "" {
+		t.Fatalf("YCM multipart login: HTTP %d %s", r.status, r.body)
+	}
+	post(pathPPToken, map[string]string{"client_id": DemoPartnerID, "client_secret": "wrong",
+		"grant_type": "pp_credentials"}).ppErr(t, 401, "AUTHENTICATION_FAILED")
+	e.do("POST", pathPPToken, "", "--x\r\nnonsense", "Content-Type", "multipart/form-data; boundary=x").
+		ppErr(t, 400, "PARAM_VALIDATION_FAILED")
 }
 
 func TestTokenFailures(t *testing.T) {

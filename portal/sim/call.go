@@ -11,6 +11,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,19 +305,26 @@ func (c *call) drop() {
 // readBody reads the request body, refusing one over maxBody or of another
 // media type than want.
 func (c *call) readBody(want string) ([]byte, *apiError) {
+	body, _, _, e := c.readBodyOf(want)
+	return body, e
+}
+
+// readBodyOf reads the request body, refusing one over maxBody or of a media
+// type not in want; it returns the media type and its parameters.
+func (c *call) readBodyOf(want ...string) (body []byte, mt string, params map[string]string, e *apiError) {
 	ct := c.r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != want {
-		return nil, errf(eMediaType, "Content-Type %q is not %s", ct, want)
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !slices.Contains(want, mt) {
+		return nil, "", nil, errf(eMediaType, "Content-Type %q is not %s", ct, strings.Join(want, " or "))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	body, err = io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, errf(eTooLarge, "the request body is over %d bytes", maxBody)
+			return nil, "", nil, errf(eTooLarge, "the request body is over %d bytes", maxBody)
 		}
-		return nil, errf(eValidation, "read the request body: %v", err)
+		return nil, "", nil, errf(eValidation, "read the request body: %v", err)
 	}
-	return body, nil
+	return body, mt, params, nil
 }
 
 // decodeJSON reads a JSON body into v, refusing unknown fields and trailing data.
@@ -339,6 +348,9 @@ func (c *call) decodeJSON(v any) *apiError {
 		return nil
 	}
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		if te.Type == reflect.TypeFor[flexID]() {
+			return fieldErr(te.Field, "must be a number or a string of digits, not "+te.Value)
+		}
 		return fieldErr(te.Field, fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {

@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,8 +124,53 @@ type createRequest struct {
 	FirstName   *string `json:"firstName"`
 	LastName    *string `json:"lastName"`
 	Remark      *string `json:"remark"`
-	OwnerID     *int64  `json:"ownerId"`
+	OwnerID     *flexID `json:"ownerId"`
 	IsRmUser    *int    `json:"isRmUser"`
+}
+
+// flexID is an id sent as a JSON number or a string of digits: the guides type
+// ownerId as a String, and clients send either.
+type flexID int64
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		uq, err := strconv.Unquote(s)
+		if err != nil || !isDigits(uq) {
+			return &json.UnmarshalTypeError{Value: "string " + s, Type: reflect.TypeFor[flexID]()}
+		}
+		s = uq
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[flexID]()}
+	}
+	*f = flexID(n)
+	return nil
+}
+
+// isDigits says whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	return s != "" && strings.TrimLeft(s, "0123456789") == ""
+}
+
+// jsonKind names the kind of a JSON value for an error message.
+func jsonKind(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '"':
+		return "string"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number " + string(b)
 }
 
 type editRequest struct {
@@ -133,6 +180,7 @@ type editRequest struct {
 	Remark      *string  `json:"remark"`
 	IsRmUser    *int     `json:"isRmUser"`
 	UserStatus  *string  `json:"userStatus"`
+	Password    *string  `json:"password"` // documented; type-checked, then ignored
 }
 
 func deref[T any](p *T) T {
@@ -209,7 +257,8 @@ func createColleague(c *call) {
 	s.mu.Lock()
 	w := s.w
 	res := w.checkResources(req.ResourceIDs, &fields)
-	if owner := deref(req.OwnerID); owner != 0 && !w.partnerKnown(owner) {
+	owner := int64(deref(req.OwnerID))
+	if owner != 0 && !w.partnerKnown(owner) {
 		fields = append(fields, fieldError{"ownerId", fmt.Sprintf("no subordinate partner %d", owner)})
 	}
 	if e := fieldErrs(fields); e != nil {
@@ -231,7 +280,7 @@ func createColleague(c *call) {
 		ResourceIDs:  res,
 		IsRmUser:     deref(req.IsRmUser),
 		Remark:       deref(req.Remark),
-		OwnerID:      deref(req.OwnerID),
+		OwnerID:      owner,
 		CreateTime:   now.Unix(),
 		InvitedAt:    now,
 

@@ -174,6 +174,14 @@ func TestCreateColleagueValidation(t *testing.T) {
 		{"bad e-mail", `{"yeastarId":"Pat <a@x.example>","resourceIds":[101],"firstName":"A"}`, []string{"yeastarId"}},
 		{"no e-mail", `{"resourceIds":[101],"firstName":"A"}`, []string{"yeastarId"}},
 		{"unknown owner", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":7}`, []string{"ownerId"}},
+		{"owner as a string", `{"yeastarId":"s1@x.example","resourceIds":[101],"firstName":"A","ownerId":"2001"}`, nil},
+		{"own as a string", `{"yeastarId":"s2@x.example","resourceIds":[101],"firstName":"A","ownerId":"0"}`, nil},
+		{"own as null", `{"yeastarId":"s3@x.example","resourceIds":[101],"firstName":"A","ownerId":null}`, nil},
+		{"unknown owner as a string", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":"7"}`, []string{"ownerId"}},
+		{"owner not digits", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":"20O1"}`, []string{"ownerId"}},
+		{"owner empty", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":""}`, []string{"ownerId"}},
+		{"owner fraction", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":2001.5}`, []string{"ownerId"}},
+		{"owner bool", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","ownerId":true}`, []string{"ownerId"}},
 		{"isRmUser 2", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","isRmUser":2}`, []string{"isRmUser"}},
 		{"unknown field", `{"yeastarId":"b@x.example","resourceIds":[101],"firstName":"A","email":"b@x.example"}`, []string{"email"}},
 		{"wrong type", `{"yeastarId":"b@x.example","resourceIds":["101"],"firstName":"A"}`, []string{"resourceIds"}},
@@ -204,8 +212,15 @@ func TestCreateColleagueValidation(t *testing.T) {
 			}
 		})
 	}
-	if n := len(e.s.Outbox()); n != 1 {
-		t.Errorf("%d e-mails, want 1 (from the one valid create)", n)
+	if n := len(e.s.Outbox()); n != 4 {
+		t.Errorf("%d e-mails, want 4 (from the valid creates)", n)
+	}
+	owners := map[string]int64{}
+	for _, c := range e.s.Colleagues() {
+		owners[c.YeastarID] = c.OwnerID
+	}
+	if owners["s1@x.example"] != 2001 || owners["s2@x.example"] != 0 || owners["s3@x.example"] != 0 {
+		t.Errorf("owners %v", owners)
 	}
 }
 
@@ -256,6 +271,9 @@ func TestEditColleague(t *testing.T) {
 		t.Errorf("unfrozen activated colleague is %s, want Active", c.UserStatus)
 	}
 
+	put(10002, `{"resourceIds":[101],"password":"n3w-Secret!"}`).ppResult(t, nil) // documented, accepted
+	put(10002, `{"resourceIds":[101],"password":42}`).ppErr(t, 400, "PARAM_VALIDATION_FAILED")
+	put(10002, `{"resourceIds":[101],"passwd":"x"}`).ppErr(t, 400, "PARAM_VALIDATION_FAILED")
 	put(10002, `{"firstName":"F"}`).ppErr(t, 400, "PARAM_VALIDATION_FAILED")                                  // resourceIds required
 	put(10002, `{"resourceIds":[101],"firstName":"","lastName":""}`).ppErr(t, 400, "PARAM_VALIDATION_FAILED") // a name stays
 	put(10002, `{"resourceIds":[101],"userStatus":"Freeze"}`).ppErr(t, 400, "PARAM_VALIDATION_FAILED")
