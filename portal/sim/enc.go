@@ -117,6 +117,10 @@ func appendPBX(b []byte, p *PBX) []byte {
 	b = appendStringField(b, "recordingStatus", p.RecordingStatus)
 	b = append(b, ',')
 	b = appendIntField(b, "recordingCapacity", int64(p.RecordingCapacity))
+	if p.TranscriptionCapacity > 0 {
+		b = append(b, ',')
+		b = appendIntField(b, "transcriptionCapacity", int64(p.TranscriptionCapacity))
+	}
 	b = append(b, ',')
 	b = appendStringField(b, "pbxStatus", p.PbxStatus)
 	b = append(b, ',')

@@ -49,7 +49,7 @@ func TestAppendObjects(t *testing.T) {
 		URL: "u", Region: "r", ExtensionUsed: 5, TranscriptionCapacity: 6, PackageID: 7}
 	var gotP wirePBX
 	strictDecode(t, appendPBX(nil, &p), &gotP)
-	wantP := wirePBX{1, "S", `N\`, "P", 2, 3, "Disabled", 4, "Stopped", "Inactivated", "u", "r", 5}
+	wantP := wirePBX{1, "S", `N\`, "P", 2, 3, "Disabled", 4, 6, "Stopped", "Inactivated", "u", "r", 5}
 	if diff := cmp.Diff(wantP, gotP); diff != "" {
 		t.Errorf("PBX (-want +got):\n%s", diff)
 	}

@@ -35,6 +35,7 @@ type wirePBX struct {
 	ConcurrentCallCapacity int    `json:"concurrentCallCapacity"`
 	RecordingStatus        string `json:"recordingStatus"`
 	RecordingCapacity      int    `json:"recordingCapacity"`
+	TranscriptionCapacity  int    `json:"transcriptionCapacity,omitempty"`
 	PbxStatus              string `json:"pbxStatus"`
 	ActivationStatus       string `json:"activationStatus"`
 	URL                    string `json:"url"`

@@ -86,11 +86,11 @@ type PBX struct {
 	ActivationStatus       string `json:"activationStatus"`
 	URL                    string `json:"url"`
 	Region                 string `json:"region"`
+	TranscriptionCapacity  int    `json:"transcriptionCapacity,omitzero"` // on the wire when > 0
 	ExtensionUsed          int    `json:"extensionUsed"`
 
 	// Not on the wire.
-	TranscriptionCapacity int   `json:"transcriptionCapacity,omitzero"`
-	PackageID             int64 `json:"packageId"`
+	PackageID int64 `json:"packageId"`
 }
 
 // Email is an activation e-mail the simulator sent.
@@ -154,6 +154,8 @@ func demoState(now time.Time) State {
 			PbxStatus: "Running", ActivationStatus: "Activated", URL: url, Region: region,
 			ExtensionUsed: used, PackageID: 1}
 	}
+	globex := pbx(7702, "Globex Branch", "PCE-GLBX-0002", 20, 5, 12, "globex.example.yeastar.com", "US")
+	globex.TranscriptionCapacity = 100
 	return State{
 		Clock: now,
 		Permissions: []Permission{
@@ -174,7 +176,7 @@ func demoState(now time.Time) State {
 		},
 		PBXs: []PBX{
 			pbx(7701, "Acme HQ", "PCE-ACME-0001", 50, 10, 42, "acme.example.yeastar.com", "EU"),
-			pbx(7702, "Globex Branch", "PCE-GLBX-0002", 20, 5, 12, "globex.example.yeastar.com", "US"),
+			globex,
 			pbx(7703, "Initech Cloud", "PCE-INIT-0003", 100, 20, 97, "initech.example.yeastar.com", "EU"),
 		},
 		Outbox:          []Email{},

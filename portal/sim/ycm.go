@@ -181,9 +181,9 @@ func resizePBX(c *call) {
 	p.ConcurrentCallCapacity = calls
 	p.RecordingStatus = *req.RecordingStatus
 	p.RecordingCapacity = rec
-	if req.TranscriptionCapacity != nil {
-		p.TranscriptionCapacity = *req.TranscriptionCapacity
-	}
+	// A PUT sets what it is given: an omitted transcriptionCapacity clears it
+	// (chosen, the pessimistic reading).
+	p.TranscriptionCapacity = deref(req.TranscriptionCapacity)
 	s.mu.Unlock()
 	c.dirty = true
 	c.okNull()

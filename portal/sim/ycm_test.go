@@ -14,9 +14,9 @@ func TestDemoPBXs(t *testing.T) {
 	var page wirePBXPage
 	e.do("GET", pathPBXList, tok, nil).ycmData(t, &page)
 	want := []wirePBX{
-		{7701, "PCE-ACME-0001", "Acme HQ", "Enterprise Plan", 50, 10, "Enabled", 500, "Running", "Activated", "acme.example.yeastar.com", "EU", 42},
-		{7702, "PCE-GLBX-0002", "Globex Branch", "Enterprise Plan", 20, 5, "Enabled", 500, "Running", "Activated", "globex.example.yeastar.com", "US", 12},
-		{7703, "PCE-INIT-0003", "Initech Cloud", "Enterprise Plan", 100, 20, "Enabled", 500, "Running", "Activated", "initech.example.yeastar.com", "EU", 97},
+		{7701, "PCE-ACME-0001", "Acme HQ", "Enterprise Plan", 50, 10, "Enabled", 500, 0, "Running", "Activated", "acme.example.yeastar.com", "EU", 42},
+		{7702, "PCE-GLBX-0002", "Globex Branch", "Enterprise Plan", 20, 5, "Enabled", 500, 100, "Running", "Activated", "globex.example.yeastar.com", "US", 12},
+		{7703, "PCE-INIT-0003", "Initech Cloud", "Enterprise Plan", 100, 20, "Enabled", 500, 0, "Running", "Activated", "initech.example.yeastar.com", "EU", 97},
 	}
 	if diff := cmp.Diff(wirePBXPage{PageSize: 10, PageNumber: 1, Total: 3, List: want}, page); diff != "" {
 		t.Errorf("PBX list (-want +got):\n%s", diff)
@@ -140,4 +140,32 @@ func TestResizeRules(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("PBXs after the resizes (-want +got):\n%s", diff)
 	}
+}
+
+// A resize sets transcriptionCapacity to what it sends: omitted, it clears it.
+func TestResizeTranscription(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := e.ycmLogin().AccessToken
+	path := pathPBXInstance + "7702/capacity"
+	get := func() wirePBX {
+		var p wirePBX
+		e.do("GET", pathPBXInstance+"7702", tok, nil).ycmData(t, &p)
+		return p
+	}
+	if p := get(); p.TranscriptionCapacity != 100 {
+		t.Fatalf("demo Globex Branch transcriptionCapacity %d, want 100", p.TranscriptionCapacity)
+	}
+	e.do("PUT", path, tok, `{"extensionCapacity":25,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500,"transcriptionCapacity":100}`).ycmData(t, nil)
+	if p := get(); p.ExtensionCapacity != 25 || p.TranscriptionCapacity != 100 {
+		t.Errorf("sent back: %+v, want 25 extensions and transcription 100 kept", p)
+	}
+	e.do("PUT", path, tok, `{"extensionCapacity":30,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500}`).ycmData(t, nil)
+	r := e.do("GET", pathPBXInstance+"7702", tok, nil)
+	if p := get(); p.ExtensionCapacity != 30 || p.TranscriptionCapacity != 0 || strings.Contains(string(r.body), "transcription") {
+		t.Errorf("omitted: %+v %s, want transcription cleared and absent from the wire", p, r.body)
+	}
+	if p := e.s.PBXs()[1]; p.TranscriptionCapacity != 0 {
+		t.Errorf("world transcription %d after a resize without it", p.TranscriptionCapacity)
+	}
+	e.do("PUT", path, tok, `{"extensionCapacity":30,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500,"transcriptionCapacity":-1}`).ycmErr(t, 200, 1000004)
 }
