@@ -62,7 +62,9 @@ shows request statistics (see docs/wire.md).`,
 	fs.Float64Var(&opts.Faults.ErrorRate, "error-rate", 0, "fraction of requests answered 5xx")
 	fs.Float64Var(&opts.Faults.DropBeforeWriteRate, "drop-before-write-rate", 0, "fraction of writes whose connection drops before they take effect")
 	fs.Float64Var(&opts.Faults.DropAfterWriteRate, "drop-after-write-rate", 0, "fraction of writes whose connection drops after they take effect")
-	fs.Float64Var(&opts.Faults.ThrottleRate, "throttle-rate", 0, "requests per second per API before answering 429 (0: no limit)")
-	fs.IntVar(&opts.Faults.ThrottleBurst, "throttle-burst", 10, "throttle bucket size")
+	fs.Float64Var(&opts.Faults.ThrottleRate, "throttle-rate", 0, "requests per second per API, refilled smoothly, before refusing (0: no limit)")
+	fs.IntVar(&opts.Faults.ThrottleBurst, "throttle-burst", 10, "throttle bucket size; the bucket starts full")
+	fs.IntVar(&opts.Faults.ThrottleLump, "throttle-lump", 0, "requests added at once every --throttle-every (YCM's kind of limit; instead of --throttle-rate)")
+	fs.DurationVar(&opts.Faults.ThrottleEvery, "throttle-every", 0, "interval of the --throttle-lump refills, e.g. 3m (0: no lumps)")
 	return cmd
 }

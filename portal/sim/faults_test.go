@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -134,6 +135,40 @@ func TestThrottle(t *testing.T) {
 	e.do("GET", pathColleagues, tok, nil).ppErr(t, 429, "RATE_LIMIT_EXCEEDED")
 }
 
+// Lumps: the bucket starts full, then gains the lump at once at every whole
+// interval since it started, never over the burst; nothing between lumps.
+func TestThrottleLumps(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := e.ppLogin().Token
+	ytok := e.ycmLogin().AccessToken
+	e.s.SetFaults(Faults{ThrottleBurst: 3, ThrottleLump: 2, ThrottleEvery: 3 * time.Minute})
+	pp := func() resp { return e.do("GET", pathColleagues, tok, nil) }
+	ycm := func() resp { return e.do("GET", pathPBXList, ytok, nil) }
+	served := func(name string, call func() resp, want int, retryAfter string) {
+		t.Helper()
+		for i := range want {
+			if r := call(); r.status != 200 {
+				t.Fatalf("%s: request %d of %d: HTTP %d %s", name, i+1, want, r.status, r.body)
+			}
+		}
+		r := call()
+		if r.status != 429 || r.header.Get("Retry-After") != retryAfter {
+			t.Fatalf("%s: after %d served: HTTP %d Retry-After %q, want 429 %s", name, want, r.status, r.header.Get("Retry-After"), retryAfter)
+		}
+	}
+	served("burst", pp, 3, "180")
+	served("YCM's own burst", ycm, 3, "180")
+	e.s.Advance(3*time.Minute - time.Second)
+	served("just before the lump", pp, 0, "1")
+	e.s.Advance(time.Second)
+	served("the first lump", pp, 2, "180")
+	e.s.Advance(time.Minute)
+	served("between lumps", pp, 0, "120")
+	e.s.Advance(11 * time.Minute) // 15m since the start: three lumps, capped at the burst
+	served("capped", pp, 3, "180")
+	served("YCM, capped", ycm, 3, "180")
+}
+
 func TestPeakInFlight(t *testing.T) {
 	e := newEnv(t, Options{})
 	tok := e.ppLogin().Token
@@ -178,7 +213,22 @@ func TestFaultsAdmin(t *testing.T) {
 	if got["latency"] != "5ms" || got["jitter"] != "0s" || got["errorRate"] != 0.1 {
 		t.Errorf("GET /_sim/faults: %v", got)
 	}
-	for _, bad := range []string{`{"errorRate":1.5}`, `{"latency":"soon"}`, `{"throttleBurst":-1}`, `{"nope":1}`} {
+	r = e.do("POST", "/_sim/faults", "", `{"throttleRate":0,"throttleBurst":600,"throttleLump":300,"throttleEvery":"3m"}`)
+	if r.status != 200 {
+		t.Fatalf("HTTP %d %s", r.status, r.body)
+	}
+	want = Faults{Latency: 5e6, ErrorRate: 0.1, ThrottleBurst: 600, ThrottleLump: 300, ThrottleEvery: 3 * time.Minute}
+	if diff := cmp.Diff(want, e.s.Faults()); diff != "" {
+		t.Errorf("lumpy faults (-want +got):\n%s", diff)
+	}
+	if err := json.Unmarshal(e.do("GET", "/_sim/faults", "", nil).body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["throttleEvery"] != "3m0s" || got["throttleLump"] != 300.0 {
+		t.Errorf("GET /_sim/faults: %v", got)
+	}
+	for _, bad := range []string{`{"errorRate":1.5}`, `{"latency":"soon"}`, `{"throttleBurst":-1}`, `{"nope":1}`,
+		`{"throttleRate":5}`, `{"throttleLump":0}`, `{"throttleEvery":"-1m"}`, `{"throttleEvery":"0s"}`} {
 		if r := e.do("POST", "/_sim/faults", "", bad); r.status != 400 || !strings.Contains(string(r.body), "error") {
 			t.Errorf("%s: HTTP %d %s", bad, r.status, r.body)
 		}

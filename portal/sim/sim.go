@@ -419,10 +419,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(withStatus(http.StatusBadRequest, fieldErr("User-Agent", "the User-Agent header is required")))
 		return
 	}
-	if f.ThrottleRate > 0 {
-		if ok, wait := s.bucket[api].take(s.Clock(), f.ThrottleRate, f.ThrottleBurst); !ok {
+	if f.throttled() {
+		if ok, wait := s.bucket[api].take(s.Clock(), f); !ok {
 			c.retryAfter = wait
-			c.fail(errf(eThrottled, "rate limit exceeded: %g requests per second", f.ThrottleRate))
+			if f.ThrottleEvery > 0 {
+				c.fail(errf(eThrottled, "rate limit exceeded: burst %d, %d requests every %s",
+					max(f.ThrottleBurst, 1), f.ThrottleLump, f.ThrottleEvery))
+			} else {
+				c.fail(errf(eThrottled, "rate limit exceeded: %g requests per second", f.ThrottleRate))
+			}
 			return
 		}
 	}
