@@ -171,6 +171,15 @@ func (c *call) ok(b []byte) {
 	c.send(http.StatusOK, b)
 }
 
+// okNoData answers the YCM success envelope without data.
+func (c *call) okNoData() {
+	b := append(c.buf[:0], `{"requestId":`...)
+	b = c.appendRequestID(b)
+	b = append(b, `,"status":"Success","time":`...)
+	b = strconv.AppendInt(b, c.s.Clock().Unix(), 10)
+	c.send(http.StatusOK, append(b, '}'))
+}
+
 // okNull answers success with a null result.
 func (c *call) okNull() {
 	c.ok(append(c.resultKey(c.begin()), "null"...))
@@ -336,6 +345,29 @@ func (c *call) decodeJSON(v any) *apiError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fieldErr("body", "the request body is empty")
 	}
+	return decodeJSONBody(body, v)
+}
+
+// readNoBody accepts a request with no body, or an empty JSON object.
+func (c *call) readNoBody() *apiError {
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errf(eTooLarge, "the request body is over %d bytes", maxBody)
+		}
+		return errf(eValidation, "read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	ct := c.r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return errf(eMediaType, "Content-Type %q is not application/json", ct)
+	}
+	return decodeJSONBody(body, &struct{}{})
+}
+
+func decodeJSONBody(body []byte, v any) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

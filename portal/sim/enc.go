@@ -151,3 +151,19 @@ func appendPartner(b []byte, p *Partner) []byte {
 	b = appendStringField(b, "company", p.Company)
 	return append(b, '}')
 }
+
+func appendYCMUser(b []byte, u *YCMUser) []byte {
+	b = append(b, '{')
+	b = appendIntField(b, "userId", u.UserID)
+	b = append(b, ',')
+	b = appendStringField(b, "email", u.Email)
+	b = append(b, ',')
+	b = appendStringField(b, "firstName", u.FirstName)
+	b = append(b, ',')
+	b = appendStringField(b, "lastName", u.LastName)
+	b = append(b, ',')
+	b = appendStringField(b, "userType", u.UserType)
+	b = append(b, `,"twoFactorAuthenticationEnable":`...)
+	b = strconv.AppendBool(b, u.TwoFactorAuthenticationEnable)
+	return append(b, '}')
+}

@@ -59,6 +59,12 @@ func TestDropAfterWrite(t *testing.T) {
 	if got := e.s.PBXs()[0].ExtensionCapacity; got != 55 {
 		t.Errorf("extensionCapacity %d after the dropped resize, want 55", got)
 	}
+	if _, err := e.send("POST", pathYCMUser+"300001/activation_email", ytok, nil); err == nil {
+		t.Fatal("the client got an answer to a dropped activation e-mail")
+	}
+	if n := len(e.s.Outbox()); n != 2 {
+		t.Errorf("%d e-mails after the dropped activation e-mail, want 2", n)
+	}
 	// Reads are answered.
 	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
 	if n := e.statusCount(rCreateColleague.name, 0); n != 1 {

@@ -244,6 +244,13 @@ func (s *Server) PBXs() []PBX {
 	return out
 }
 
+// YCMUsers returns every YCM user as GET /dm/open_api/v2/users lists them.
+func (s *Server) YCMUsers() []YCMUser {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.w.ycmUsers()
+}
+
 // AddPBX adds a cloud PBX to the world and returns it. A zero CloudPbxID gets the
 // next free one; a zero PackageID the first hosting package; empty fields the demo's.
 func (s *Server) AddPBX(p PBX) (PBX, error) {

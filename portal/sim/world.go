@@ -93,6 +93,33 @@ type PBX struct {
 	PackageID int64 `json:"packageId"`
 }
 
+// YCM user types (GET /dm/open_api/v2/users).
+const (
+	UserTypeColleague   = "My Colleague"
+	UserTypeReseller    = "Reseller"
+	UserTypeHostingUser = "Hosting User"
+)
+
+// ColleagueUserBase is added to a colleague's colleaguesId to make its YCM
+// userId. Colleagues with isRmUser 1 are YCM users, derived from the colleague
+// on every call; the other YCM users (State.YCMUsers) have ids up to this.
+const ColleagueUserBase = 900000
+
+// YCMUser is a YCM user as GET /dm/open_api/v2/users lists it.
+type YCMUser struct {
+	UserID                        int64  `json:"userId"`
+	Email                         string `json:"email"`
+	FirstName                     string `json:"firstName"`
+	LastName                      string `json:"lastName"`
+	UserType                      string `json:"userType"`
+	TwoFactorAuthenticationEnable bool   `json:"twoFactorAuthenticationEnable"`
+}
+
+func (c *Colleague) ycmUser() YCMUser {
+	return YCMUser{UserID: c.ColleaguesID + ColleagueUserBase, Email: c.YeastarID, FirstName: c.FirstName,
+		LastName: c.LastName, UserType: UserTypeColleague, TwoFactorAuthenticationEnable: c.TwoFactorAuthentication != 0}
+}
+
 // Email is an activation e-mail the simulator sent.
 type Email struct {
 	To        string    `json:"to"`
@@ -108,6 +135,7 @@ type State struct {
 	Packages        []HostingPackage `json:"packages"`
 	Colleagues      []Colleague      `json:"colleagues"`
 	PBXs            []PBX            `json:"pbxs"`
+	YCMUsers        []YCMUser        `json:"ycmUsers"` // those not derived from colleagues
 	Outbox          []Email          `json:"outbox"`
 	NextColleagueID int64            `json:"nextColleagueId"`
 	NextPBXID       int64            `json:"nextPbxId"`
@@ -125,6 +153,7 @@ type world struct {
 	colWire  map[*Colleague][]byte // each colleague's wire object, kept current by touch
 	pbxs     []*PBX                // ascending cloudPbxId
 	pbxByID  map[int64]*PBX
+	users    []YCMUser // ascending userId, all up to ColleagueUserBase
 	outbox   []Email
 	nextCol  int64
 	nextPBX  int64
@@ -179,6 +208,10 @@ func demoState(now time.Time) State {
 			globex,
 			pbx(7703, "Initech Cloud", "PCE-INIT-0003", 100, 20, 97, "initech.example.yeastar.com", "EU"),
 		},
+		YCMUsers: []YCMUser{
+			{UserID: 300001, Email: "ycm.reseller@demo.example", FirstName: "Rita", LastName: "Reseller", UserType: UserTypeReseller},
+			{UserID: 300002, Email: "ycm.hosting@demo.example", FirstName: "Hugo", LastName: "Host", UserType: UserTypeHostingUser},
+		},
 		Outbox:          []Email{},
 		NextColleagueID: 10006,
 		NextPBXID:       7704,
@@ -196,6 +229,7 @@ func newWorld(st State) (*world, error) {
 		colByKey: map[string]*Colleague{},
 		colWire:  map[*Colleague][]byte{},
 		pbxByID:  map[int64]*PBX{},
+		users:    slices.Clone(st.YCMUsers),
 		outbox:   slices.Clone(st.Outbox),
 		nextCol:  st.NextColleagueID,
 		nextPBX:  st.NextPBXID,
@@ -240,6 +274,17 @@ func newWorld(st State) (*world, error) {
 		w.nextPBX = max(w.nextPBX, p.CloudPbxID+1)
 	}
 	slices.SortFunc(w.pbxs, func(a, b *PBX) int { return cmpInt(a.CloudPbxID, b.CloudPbxID) })
+	slices.SortFunc(w.users, func(a, b YCMUser) int { return cmpInt(a.UserID, b.UserID) })
+	for i, u := range w.users {
+		switch {
+		case u.UserID <= 0 || u.UserID > ColleagueUserBase:
+			return nil, fmt.Errorf("YCM user %d: the id is not within 1..%d (colleagues' users are above)", u.UserID, ColleagueUserBase)
+		case i > 0 && w.users[i-1].UserID == u.UserID:
+			return nil, fmt.Errorf("YCM user id %d appears twice", u.UserID)
+		case u.UserType != UserTypeReseller && u.UserType != UserTypeHostingUser:
+			return nil, fmt.Errorf("YCM user %d: userType %q is not %q or %q", u.UserID, u.UserType, UserTypeReseller, UserTypeHostingUser)
+		}
+	}
 	if w.nextCol <= 0 {
 		w.nextCol = 10001
 	}
@@ -268,6 +313,7 @@ func (w *world) state(now time.Time) State {
 		Packages:        slices.Clone(w.packages),
 		Colleagues:      make([]Colleague, 0, len(w.cols)),
 		PBXs:            make([]PBX, 0, len(w.pbxs)),
+		YCMUsers:        slices.Clone(w.users),
 		Outbox:          slices.Clone(w.outbox),
 		NextColleagueID: w.nextCol,
 		NextPBXID:       w.nextPBX,
@@ -280,6 +326,9 @@ func (w *world) state(now time.Time) State {
 	}
 	if st.Outbox == nil {
 		st.Outbox = []Email{}
+	}
+	if st.YCMUsers == nil {
+		st.YCMUsers = []YCMUser{}
 	}
 	return st
 }
@@ -300,6 +349,18 @@ func (w *world) partnerKnown(id int64) bool {
 		}
 	}
 	return false
+}
+
+// ycmUsers lists every YCM user by ascending userId: the fixed ones, then the
+// colleagues with isRmUser 1.
+func (w *world) ycmUsers() []YCMUser {
+	out := slices.Clone(w.users)
+	for _, c := range w.cols {
+		if c.IsRmUser == 1 {
+			out = append(out, c.ycmUser())
+		}
+	}
+	return out
 }
 
 func (w *world) addColleague(c *Colleague) {

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -168,4 +170,105 @@ func TestResizeTranscription(t *testing.T) {
 		t.Errorf("world transcription %d after a resize without it", p.TranscriptionCapacity)
 	}
 	e.do("PUT", path, tok, `{"extensionCapacity":30,"concurrentCallCapacity":5,"recordingStatus":"Enabled","recordingCapacity":500,"transcriptionCapacity":-1}`).ycmErr(t, 200, 1000004)
+}
+
+type wireYCMUser struct {
+	UserID                        int64  `json:"userId"`
+	Email                         string `json:"email"`
+	FirstName                     string `json:"firstName"`
+	LastName                      string `json:"lastName"`
+	UserType                      string `json:"userType"`
+	TwoFactorAuthenticationEnable bool   `json:"twoFactorAuthenticationEnable"`
+}
+
+type wireYCMUserPage struct {
+	PageSize   int           `json:"pageSize"`
+	PageNumber int           `json:"pageNumber"`
+	Total      int           `json:"total"`
+	List       []wireYCMUser `json:"list"`
+}
+
+func TestYCMUsers(t *testing.T) {
+	e := newEnv(t, Options{})
+	tok := e.ycmLogin().AccessToken
+	ptok := e.ppLogin().Token
+	var page wireYCMUserPage
+	e.do("GET", pathYCMUsers, tok, nil).ycmData(t, &page)
+	want := wireYCMUserPage{PageSize: 10, PageNumber: 1, Total: 3, List: []wireYCMUser{
+		{300001, "ycm.reseller@demo.example", "Rita", "Reseller", "Reseller", false},
+		{300002, "ycm.hosting@demo.example", "Hugo", "Host", "Hosting User", false},
+		{910001, "ops.lead@demo.example", "Olivia", "Lead", "My Colleague", false},
+	}}
+	if diff := cmp.Diff(want, page); diff != "" {
+		t.Errorf("YCM users (-want +got):\n%s", diff)
+	}
+
+	// The colleagues' users follow isRmUser.
+	e.do("PUT", pathColleagues+"/10002", ptok, `{"resourceIds":[101],"isRmUser":1}`).ppResult(t, nil)
+	e.do("PUT", pathColleagues+"/10001", ptok, `{"resourceIds":[101],"isRmUser":0}`).ppResult(t, nil)
+	e.do("GET", pathYCMUsers+"?pageSize=2&pageNumber=2&sort=email", tok, nil).ycmData(t, &page)
+	want = wireYCMUserPage{PageSize: 2, PageNumber: 2, Total: 3, List: []wireYCMUser{
+		{910002, "finance@demo.example", "Fiona", "Nance", "My Colleague", false},
+	}}
+	if diff := cmp.Diff(want, page); diff != "" {
+		t.Errorf("YCM users after isRmUser edits (-want +got):\n%s", diff)
+	}
+	if got := len(e.s.YCMUsers()); got != 3 {
+		t.Errorf("Server.YCMUsers: %d users, want 3", got)
+	}
+	for _, q := range []string{"?pageSize=51", "?pageSize=0", "?pageNumber=0"} {
+		e.do("GET", pathYCMUsers+q, tok, nil).ycmErr(t, 200, 1000004)
+	}
+}
+
+// The activation e-mail renews an expired invitation of a colleague's YCM user.
+func TestActivationEmail(t *testing.T) {
+	e := newEnv(t, Options{})
+	ptok := e.ppLogin().Token
+	e.do("POST", pathColleagues, ptok, `{"yeastarId":"late.rm@x.example","resourceIds":[101,109],"firstName":"L","isRmUser":1}`).ppResult(t, nil)
+	col := e.s.Colleagues()[5]
+	userID := col.ColleaguesID + ColleagueUserBase
+	e.s.Advance(49 * time.Hour)
+	tok := e.ycmLogin().AccessToken
+	send := func(id int64, body any, hdr ...string) resp {
+		return e.do("POST", fmt.Sprintf("%s%d/activation_email", pathYCMUser, id), tok, body, hdr...)
+	}
+	if err := e.s.Activate("late.rm@x.example"); !errors.Is(err, ErrInviteExpired) {
+		t.Fatalf("activate after 49h: %v, want ErrInviteExpired", err)
+	}
+	r := send(userID, nil)
+	r.ycmData(t, nil)
+	if r.ycm(t).Data != nil {
+		t.Errorf("data in %s, want none", r.body)
+	}
+	outbox := e.s.Outbox()
+	now := start.Add(49 * time.Hour)
+	if len(outbox) != 2 || outbox[1] != (Email{"late.rm@x.example", now, now.Add(InviteValidity)}) {
+		t.Errorf("outbox %v", outbox)
+	}
+	if err := e.s.Activate("late.rm@x.example"); err != nil {
+		t.Errorf("activate after the new e-mail: %v", err)
+	}
+	after := e.s.Colleagues()[5]
+	if after.ColleaguesID != col.ColleaguesID || after.CreateTime != col.CreateTime || after.UserStatus != StatusActive {
+		t.Errorf("colleague after renewal and activation: %+v, was %+v", after, col)
+	}
+
+	env := send(userID, `{}`).ycmErr(t, 200, 1000004)
+	if !strings.Contains(env.Detail, "already activated") {
+		t.Errorf("active colleague: %+v", env)
+	}
+	send(999999, nil).ycmErr(t, 200, 1000005)
+	send(910002, nil).ycmErr(t, 200, 1000005) // finance is not a YCM user
+	send(300003, nil).ycmErr(t, 200, 1000005)
+	send(300002, `{}`).ycmData(t, nil) // a hosting user
+	send(300002, `{"resend":true}`).ycmErr(t, 200, 1000004)
+	send(300002, `{}`, "Content-Type", "text/plain").ycmErr(t, 415, 1000004)
+	e.do("POST", pathYCMUser+"x/activation_email", tok, nil).ycmErr(t, 200, 1000004)
+	if n := len(e.s.Outbox()); n != 3 {
+		t.Errorf("%d e-mails, want 3", n)
+	}
+	if n200, n415 := e.statusCount(rActivation.name, 200), e.statusCount(rActivation.name, 415); n200 != 8 || n415 != 1 {
+		t.Errorf("stats: activation e-mail calls %d HTTP 200, %d HTTP 415; want 8 and 1", n200, n415)
+	}
 }
