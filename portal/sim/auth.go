@@ -148,7 +148,7 @@ func partnerToken(c *call) {
 			b = append(b, `,"tokenHead":"Bearer",`...)
 			b = appendStringField(b, "refreshToken", refresh)
 			b = append(b, ',')
-			b = appendIntField(b, "expiresIn", int64(c.s.ttl/time.Second))
+			b = appendNumField(b, "expiresIn", int64(c.s.ttl/time.Second), c.s.dialect.idStrings())
 			c.ok(append(b, '}'))
 			return
 		}

@@ -19,19 +19,20 @@ const (
 	maxNameLen        = 63
 )
 
-// appendPPPage appends a Partner Portal page of items.
-func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]byte, T) []byte) []byte {
+// appendPPPage appends a Partner Portal page of items; the counts are typed per d.
+func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, d *Dialect, enc func([]byte, T) []byte) []byte {
 	total := len(items)
 	var page []T
 	if pageNo-1 < (total+pageSize-1)/pageSize {
 		start := (pageNo - 1) * pageSize
 		page = items[start:min(start+pageSize, total)]
 	}
-	b = appendIntField(append(b, '{'), "count", int64(len(page)))
+	q := d.allStrings()
+	b = appendNumField(append(b, '{'), "count", int64(len(page)), q)
 	b = append(b, ',')
-	b = appendIntField(b, "pageNo", int64(pageNo))
+	b = appendNumField(b, "pageNo", int64(pageNo), q)
 	b = append(b, ',')
-	b = appendIntField(b, "pageSize", int64(pageSize))
+	b = appendNumField(b, "pageSize", int64(pageSize), q)
 	b = append(b, `,"results":[`...)
 	for i, it := range page {
 		if i > 0 {
@@ -40,9 +41,9 @@ func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]b
 		b = enc(b, it)
 	}
 	b = append(b, "],"...)
-	b = appendIntField(b, "total", int64(total))
+	b = appendNumField(b, "total", int64(total), q)
 	b = append(b, ',')
-	b = appendIntField(b, "totalPage", int64((total+pageSize-1)/pageSize))
+	b = appendNumField(b, "totalPage", int64((total+pageSize-1)/pageSize), q)
 	return append(b, '}')
 }
 
@@ -52,10 +53,14 @@ func listColleagues(c *call) {
 	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)
-	owner := int64(-1) // every colleague
+	s := c.s
+	owner := int64(0) // the partner's own colleagues
+	if s.dialect.Colleagues == ColleaguesEveryone {
+		owner = -1 // every colleague
+	}
 	if v := q.Get("ownerId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || !isDigits(v) {
 			fields = append(fields, fieldError{"ownerId", "must be 0 or a partnerId"})
 		}
 		owner = n
@@ -64,7 +69,6 @@ func listColleagues(c *call) {
 		c.fail(e)
 		return
 	}
-	s := c.s
 	s.mu.RLock()
 	if owner > 0 && !s.w.partnerKnown(owner) {
 		s.mu.RUnlock()
@@ -80,7 +84,7 @@ func listColleagues(c *call) {
 			}
 		}
 	}
-	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, s.w.appendColleague)
+	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, &s.dialect, s.w.appendColleague)
 	s.mu.RUnlock()
 	c.ok(b)
 }
@@ -294,8 +298,18 @@ func createColleague(c *call) {
 
 	c.dirty = true
 	b := c.resultKey(c.begin())
-	b = appendIntField(append(b, '{'), "colleaguesId", col.ColleaguesID)
-	c.ok(append(b, '}'))
+	switch s.dialect.Create {
+	case CreateString:
+		b = appendInt(b, col.ColleaguesID, true)
+	case CreateObject:
+		b = appendNumField(append(b, '{'), "colleaguesId", col.ColleaguesID, s.dialect.idStrings())
+		b = append(b, '}')
+	case CreateNull:
+		b = append(b, "null"...)
+	default:
+		b = append(b, "true"...)
+	}
+	c.ok(b)
 }
 
 // editColleague: PUT /user/openapi/user/v1/colleagues/{colleaguesId}.
@@ -418,14 +432,31 @@ func listResources(c *call) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPermission(b, &s.w.perms[i])
+		b = appendPermission(b, &s.w.perms[i], &s.dialect)
 	}
 	s.mu.RUnlock()
 	c.ok(append(b, ']'))
 }
 
-// listPartners: GET /user/openapi/user/v1/client/partner_list?pageNo&pageSize.
+// listPartners: GET /user/openapi/user/v1/client/partner_list. Documented: no
+// query parameters and a plain array; the page dialect honours pageNo and pageSize.
 func listPartners(c *call) {
+	s := c.s
+	d := &s.dialect
+	enc := func(b []byte, p Partner) []byte { return appendPartner(b, &p, d) }
+	if d.Partners == PartnersArray {
+		s.mu.RLock()
+		b := append(c.resultKey(c.begin()), '[')
+		for i, p := range s.w.partners {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = enc(b, p)
+		}
+		s.mu.RUnlock()
+		c.ok(append(b, ']'))
+		return
+	}
 	q := rawQuery(c.r.URL.RawQuery)
 	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
@@ -434,10 +465,8 @@ func listPartners(c *call) {
 		c.fail(e)
 		return
 	}
-	s := c.s
 	s.mu.RLock()
-	b := appendPPPage(c.resultKey(c.begin()), s.w.partners, pageNo, pageSize,
-		func(b []byte, p Partner) []byte { return appendPartner(b, &p) })
+	b := appendPPPage(c.resultKey(c.begin()), s.w.partners, pageNo, pageSize, d, enc)
 	s.mu.RUnlock()
 	c.ok(b)
 }

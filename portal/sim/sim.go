@@ -1,13 +1,17 @@
 // Package sim is an in-memory simulator of the Yeastar Partner Portal API and the
 // YCM API, both served by one http.Handler, speaking the shapes of docs/wire.md.
-// It adds an admin API under /_sim/ (clock, outbox, faults, stats, state) and fault
-// knobs: latency, 5xx answers, throttling, connections dropped around writes.
+// Where Yeastar's guides are silent, Options.Dialect picks one of the plausible
+// shapes; the zero Dialect is the documented one. It adds an admin API under
+// /_sim/ (clock, outbox, faults, stats, state, dialect) and fault knobs:
+// latency, 5xx answers, throttling, connections dropped around writes.
 //
-// HTTP statuses where wire.md leaves YCM open (chosen here): authentication errors
-// 401, a blocked IP 403, throttling 429, a missing User-Agent 400, a wrong
-// Content-Type 415 and a body over 1 MiB 413, each with the error envelope;
-// other refusals (bad JSON, rules, unknown PBX) HTTP 200 with status Failed;
-// unknown paths 404; injected server faults 500 or 503 with a plain-text body.
+// HTTP statuses (chosen where the guides are silent): Partner Portal errors
+// carry their own (401, 403, 400, 404, 409, 413, 415, 429). YCM errors come
+// with HTTP 200 under ycm-status=200 (the default); under ycm-status=http,
+// authentication errors 401, a blocked IP 403, throttling 429, a missing
+// User-Agent or a bad token request 400, a wrong Content-Type 415, a body over
+// 1 MiB 413, an unknown path 404, other refusals 200. Injected server faults are
+// 500 or 503, with a plain-text body on YCM.
 package sim
 
 import (
@@ -35,6 +39,9 @@ type Options struct {
 	Now      func() time.Time
 	TokenTTL time.Duration // access token lifetime; default 30m
 	Faults   Faults
+	// Dialect chooses the wire shapes the guides leave open; the zero value
+	// is the documented one. It is fixed for the Server's life.
+	Dialect Dialect
 	// StatePath "" keeps the world in memory only. Otherwise the world is loaded
 	// from it at start when it exists (the clock resuming at the saved time) and
 	// saved to it after every change, through a temporary file and a rename.
@@ -82,6 +89,7 @@ type token struct {
 type Server struct {
 	now       func() time.Time
 	ttl       time.Duration
+	dialect   Dialect // normalized
 	log       zerolog.Logger
 	statePath string
 
@@ -108,9 +116,13 @@ func New(opts Options) (*Server, error) {
 	if err := opts.Faults.validate(); err != nil {
 		return nil, err
 	}
+	if err := opts.Dialect.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		now:       opts.Now,
 		ttl:       opts.TokenTTL,
+		dialect:   opts.Dialect.norm(),
 		log:       opts.Logger,
 		statePath: opts.StatePath,
 	}
@@ -141,7 +153,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("read simulator state: %w", err)
 		}
 	}
-	w, err := newWorld(demoState(s.Clock()))
+	w, err := newWorld(demoState(s.Clock()), &s.dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +185,9 @@ func (s *Server) Advance(d time.Duration) {
 		s.log.Error().Err(err).Msg("save simulator state")
 	}
 }
+
+// Dialect returns the wire dialect served, every field set.
+func (s *Server) Dialect() Dialect { return s.dialect }
 
 // Faults returns the fault knobs in force.
 func (s *Server) Faults() Faults { return *s.faults.Load() }
@@ -306,7 +321,7 @@ func (s *Server) State() State {
 // LoadState replaces the world with st and sets the simulated clock to st.Clock
 // (when set). Tokens and IP blocks are kept.
 func (s *Server) LoadState(st State) error {
-	w, err := newWorld(st)
+	w, err := newWorld(st, &s.dialect)
 	if err != nil {
 		return err
 	}
@@ -323,7 +338,7 @@ func (s *Server) LoadState(st State) error {
 // blocks cleared. Fault knobs stay as they are.
 func (s *Server) Reset() {
 	s.offset.Store(0)
-	w, err := newWorld(demoState(s.Clock()))
+	w, err := newWorld(demoState(s.Clock()), &s.dialect)
 	if err != nil {
 		panic(err) // the demo world is a constant
 	}

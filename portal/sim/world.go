@@ -36,6 +36,7 @@ type Partner struct {
 	PartnerID int64  `json:"partnerId"`
 	Email     string `json:"email"`
 	Company   string `json:"company"`
+	UserType  string `json:"userType"`
 }
 
 // HostingPackage bounds the extensions of its PBXs.
@@ -143,6 +144,7 @@ type State struct {
 
 // world is the mutable state behind Server.mu.
 type world struct {
+	d        *Dialect // of the Server: how colWire is encoded
 	perms    []Permission
 	permSet  map[int64]bool
 	partners []Partner
@@ -192,8 +194,8 @@ func demoState(now time.Time) State {
 			{106, "Deal Registration"}, {107, "Technical Support"}, {108, "Marketing Resources"}, {109, "YCM"},
 		},
 		Partners: []Partner{
-			{2001, "reseller-north@demo.example", "North Reseller"},
-			{2002, "reseller-south@demo.example", "South Reseller"},
+			{2001, "reseller-north@demo.example", "North Reseller", "Reseller"},
+			{2002, "reseller-south@demo.example", "South Reseller", "Reseller"},
 		},
 		Packages: []HostingPackage{{ID: 1, Name: "Demo Hosting", ExtensionPool: 400, MinExtensionsPerPBX: 5}},
 		Colleagues: []Colleague{
@@ -219,8 +221,9 @@ func demoState(now time.Time) State {
 }
 
 // newWorld checks st and builds the indexed world from a copy of it.
-func newWorld(st State) (*world, error) {
+func newWorld(st State, d *Dialect) (*world, error) {
 	w := &world{
+		d:        d,
 		perms:    slices.Clone(st.Permissions),
 		permSet:  map[int64]bool{},
 		partners: slices.Clone(st.Partners),
@@ -372,7 +375,7 @@ func (w *world) addColleague(c *Colleague) {
 
 // touch encodes c's wire object again after a change; list calls copy it.
 func (w *world) touch(c *Colleague) {
-	w.colWire[c] = appendColleague(w.colWire[c][:0], c)
+	w.colWire[c] = appendColleague(w.colWire[c][:0], c, w.d)
 }
 
 func (w *world) appendColleague(b []byte, c *Colleague) []byte {

@@ -58,7 +58,7 @@ func listPBXs(c *call) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPBX(b, p)
+		b = appendPBX(b, p, &s.dialect)
 	}
 	s.mu.RUnlock()
 	c.ok(append(b, "]}"...))
@@ -87,7 +87,7 @@ func getPBX(c *call) {
 		c.fail(errf(eNotFound, "no cloud PBX %d", id))
 		return
 	}
-	b := appendPBX(c.begin(), p)
+	b := appendPBX(c.begin(), p, &s.dialect)
 	s.mu.RUnlock()
 	c.ok(b)
 }

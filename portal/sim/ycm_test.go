@@ -16,9 +16,9 @@ func TestDemoPBXs(t *testing.T) {
 	var page wirePBXPage
 	e.do("GET", pathPBXList, tok, nil).ycmData(t, &page)
 	want := []wirePBX{
-		{7701, "PCE-ACME-0001", "Acme HQ", "Enterprise Plan", 50, 10, "Enabled", 500, 0, "Running", "Activated", "acme.example.yeastar.com", "EU", 42},
-		{7702, "PCE-GLBX-0002", "Globex Branch", "Enterprise Plan", 20, 5, "Enabled", 500, 100, "Running", "Activated", "globex.example.yeastar.com", "US", 12},
-		{7703, "PCE-INIT-0003", "Initech Cloud", "Enterprise Plan", 100, 20, "Enabled", 500, 0, "Running", "Activated", "initech.example.yeastar.com", "EU", 97},
+		{7701, "PCE-ACME-0001", "Acme HQ", "Enterprise Plan", 50, 10, "Enabled", 500, 0, "Running", "Activated", "acme.example.yeastar.com", "EU"},
+		{7702, "PCE-GLBX-0002", "Globex Branch", "Enterprise Plan", 20, 5, "Enabled", 500, 100, "Running", "Activated", "globex.example.yeastar.com", "US"},
+		{7703, "PCE-INIT-0003", "Initech Cloud", "Enterprise Plan", 100, 20, "Enabled", 500, 0, "Running", "Activated", "initech.example.yeastar.com", "EU"},
 	}
 	if diff := cmp.Diff(wirePBXPage{PageSize: 10, PageNumber: 1, Total: 3, List: want}, page); diff != "" {
 		t.Errorf("PBX list (-want +got):\n%s", diff)
@@ -29,8 +29,8 @@ func TestDemoPBXs(t *testing.T) {
 		t.Errorf("one PBX (-want +got):\n%s", diff)
 	}
 	env := e.do("GET", pathPBXInstance+"99", tok, nil).ycmErr(t, 200, 1000005)
-	if env.Errmsg != "DATA_NOT_FOUND" || !strings.Contains(env.Detail, "99") {
-		t.Errorf("not found: %+v", env)
+	if env.Errmsg != "DATA_NOT_FOUND" || env.reason() != "" {
+		t.Errorf("not found: %+v, want errmsg DATA_NOT_FOUND and no explanation (ycm-errors=errcode)", env)
 	}
 	e.do("GET", pathPBXInstance+"x", tok, nil).ycmErr(t, 200, 1000004)
 }
@@ -81,7 +81,13 @@ func TestPBXPaging(t *testing.T) {
 }
 
 func TestResizeRules(t *testing.T) {
-	e := newEnv(t, Options{})
+	for _, nd := range Dialects() {
+		t.Run(nd.Name, func(t *testing.T) { testResizeRules(t, nd.Dialect) })
+	}
+}
+
+func testResizeRules(t *testing.T, d Dialect) {
+	e := newEnv(t, Options{Dialect: d})
 	st := e.s.State()
 	st.Packages[0].MinExtensionsPerPBX = 15
 	if err := e.s.LoadState(st); err != nil {
@@ -125,8 +131,8 @@ func TestResizeRules(t *testing.T) {
 				errno = 1000005
 			}
 			env := r.ycmErr(t, 200, errno)
-			if !strings.Contains(env.Detail, tt.detail) {
-				t.Errorf("detail %q does not say %q", env.Detail, tt.detail)
+			if d.YCMErrors != YCMErrorsErrcode && !strings.Contains(env.reason(), tt.detail) {
+				t.Errorf("explanation %q does not say %q", env.reason(), tt.detail)
 			}
 			if diff := cmp.Diff(before, e.s.PBXs()); diff != "" {
 				t.Errorf("a refused resize changed the PBXs:\n%s", diff)
@@ -254,21 +260,18 @@ func TestActivationEmail(t *testing.T) {
 		t.Errorf("colleague after renewal and activation: %+v, was %+v", after, col)
 	}
 
-	env := send(userID, `{}`).ycmErr(t, 200, 1000004)
-	if !strings.Contains(env.Detail, "already activated") {
-		t.Errorf("active colleague: %+v", env)
-	}
+	send(userID, `{}`).ycmErr(t, 200, 1000004) // already activated
 	send(999999, nil).ycmErr(t, 200, 1000005)
 	send(910002, nil).ycmErr(t, 200, 1000005) // finance is not a YCM user
 	send(300003, nil).ycmErr(t, 200, 1000005)
 	send(300002, `{}`).ycmData(t, nil) // a hosting user
 	send(300002, `{"resend":true}`).ycmErr(t, 200, 1000004)
-	send(300002, `{}`, "Content-Type", "text/plain").ycmErr(t, 415, 1000004)
+	send(300002, `{}`, "Content-Type", "text/plain").ycmErr(t, 200, 1000004)
 	e.do("POST", pathYCMUser+"x/activation_email", tok, nil).ycmErr(t, 200, 1000004)
 	if n := len(e.s.Outbox()); n != 3 {
 		t.Errorf("%d e-mails, want 3", n)
 	}
-	if n200, n415 := e.statusCount(rActivation.name, 200), e.statusCount(rActivation.name, 415); n200 != 8 || n415 != 1 {
-		t.Errorf("stats: activation e-mail calls %d HTTP 200, %d HTTP 415; want 8 and 1", n200, n415)
+	if n := e.statusCount(rActivation.name, 200); n != 9 {
+		t.Errorf("stats: %d activation e-mail calls answered, want 9", n)
 	}
 }
