@@ -24,7 +24,7 @@ type Faults struct {
 	ErrorRate           float64       `json:"errorRate"`           // fraction answered 500 or 503 before any work
 	DropBeforeWriteRate float64       `json:"dropBeforeWriteRate"` // writes: connection closed, nothing done
 	DropAfterWriteRate  float64       `json:"dropAfterWriteRate"`  // writes: done, then connection closed unanswered
-	ThrottleRate        float64       `json:"throttleRate"`        // tokens per second per API; 0: no smooth refill
+	ThrottleRate        float64       `json:"throttleRate"`        // smooth refill, tokens a second; 0 (and no ThrottleEvery): no limit
 	ThrottleBurst       int           `json:"throttleBurst"`       // bucket size; at least 1
 	ThrottleLump        int           `json:"throttleLump"`        // tokens added at each ThrottleEvery
 	ThrottleEvery       time.Duration `json:"throttleEvery"`       // 0: no lumps

@@ -88,7 +88,7 @@ type PBX struct {
 	URL                    string `json:"url"`
 	Region                 string `json:"region"`
 	TranscriptionCapacity  int    `json:"transcriptionCapacity,omitzero"` // on the wire when > 0
-	ExtensionUsed          int    `json:"extensionUsed"`
+	ExtensionUsed          int    `json:"extensionUsed"`                  // on the wire under extension-used=present; resizes never go below it
 
 	// Not on the wire.
 	PackageID int64 `json:"packageId"`
