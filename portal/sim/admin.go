@@ -57,6 +57,11 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		default:
 			adminError(w, http.StatusInternalServerError, err.Error())
 		}
+	case "GET /_sim/dialect":
+		adminJSON(w, http.StatusOK, struct {
+			Spec string `json:"spec"` // ParseDialect reads it back
+			Dialect
+		}{s.dialect.String(), s.dialect})
 	case "GET /_sim/stats":
 		adminJSON(w, http.StatusOK, s.Stats())
 	case "GET /_sim/faults":

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,18 +45,20 @@ func (s *Server) authorize(c *call) *apiError {
 	return nil
 }
 
-// loginFailed counts a failed login from ip and blocks it at the fifth in a row.
-func (s *Server) loginFailed(ip string) {
+// loginFailed counts a failed login to api from ip and blocks ip on that API
+// when the count goes over blockAfter.
+func (s *Server) loginFailed(api apiKind, ip string) {
+	k := apiIP{api, ip}
 	s.mu.Lock()
-	s.fails[ip]++
-	if s.fails[ip] >= blockAfter {
-		s.blocked[ip] = true
+	s.fails[k]++
+	if s.fails[k] > blockAfter {
+		s.blocked[k] = true
 	}
 	s.mu.Unlock()
 }
 
 // issue makes an access and a refresh token, consuming oldRefresh if set.
-// The login succeeded, so ip's count of failed logins starts again.
+// The login succeeded, so ip's count of failed logins to api starts again.
 func (s *Server) issue(api apiKind, ip, oldRefresh string) (access, refresh string) {
 	now := s.Clock()
 	access, refresh = newOpaque(), newOpaque()
@@ -72,7 +76,7 @@ func (s *Server) issue(api apiKind, ip, oldRefresh string) (access, refresh stri
 	}
 	s.tokens[access] = token{api: api, expires: now.Add(s.ttl)}
 	s.tokens[refresh] = token{api: api, refresh: true, expires: now.Add(RefreshTTL)}
-	delete(s.fails, ip)
+	delete(s.fails, apiIP{api, ip})
 	s.mu.Unlock()
 	return access, refresh
 }
@@ -82,7 +86,7 @@ func (s *Server) login(c *call, form url.Values, grant, id, secret string) (oldR
 	switch form.Get("grant_type") {
 	case grant:
 		if !secretEqual(form.Get("client_id"), id) || !secretEqual(form.Get("client_secret"), secret) {
-			s.loginFailed(c.ip)
+			s.loginFailed(c.api, c.ip)
 			return "", errf(eAuthFailed, "the client id or client secret is wrong")
 		}
 		return "", nil
@@ -96,10 +100,10 @@ func (s *Server) login(c *call, form url.Values, grant, id, secret string) (oldR
 		case rt == "":
 			return "", fieldErr("refresh_token", "required with grant_type=refresh_token")
 		case !ok || !t.refresh || t.api != c.api:
-			s.loginFailed(c.ip)
+			s.loginFailed(c.api, c.ip)
 			return "", errf(eInvalidToken, "the refresh token is not known")
 		case !now.Before(t.expires):
-			s.loginFailed(c.ip)
+			s.loginFailed(c.api, c.ip)
 			return "", errf(eTokenExpired, "the refresh token expired at %s", t.expires.UTC().Format(time.RFC3339))
 		}
 		return rt, nil
@@ -110,16 +114,26 @@ func (s *Server) login(c *call, form url.Values, grant, id, secret string) (oldR
 	}
 }
 
+// readForm reads a token request, form-encoded or multipart.
 func (c *call) readForm() (url.Values, *apiError) {
-	body, e := c.readBody("application/x-www-form-urlencoded")
+	const urlencoded, multi = "application/x-www-form-urlencoded", "multipart/form-data"
+	body, mt, params, e := c.readBodyOf(urlencoded, multi)
 	if e != nil {
 		return nil, e
 	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, fieldErr("body", "malformed form: "+err.Error())
+	if mt == urlencoded {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fieldErr("body", "malformed form: "+err.Error())
+		}
+		return form, nil
 	}
-	return form, nil
+	f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxBody)
+	if err != nil {
+		return nil, fieldErr("body", "malformed multipart form: "+err.Error())
+	}
+	defer f.RemoveAll()
+	return url.Values(f.Value), nil
 }
 
 // partnerToken: POST /auth/openapi/v1/oauth/token.
@@ -134,7 +148,7 @@ func partnerToken(c *call) {
 			b = append(b, `,"tokenHead":"Bearer",`...)
 			b = appendStringField(b, "refreshToken", refresh)
 			b = append(b, ',')
-			b = appendIntField(b, "expiresIn", int64(c.s.ttl/time.Second))
+			b = appendNumField(b, "expiresIn", int64(c.s.ttl/time.Second), c.s.dialect.idStrings())
 			c.ok(append(b, '}'))
 			return
 		}

@@ -11,6 +11,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,27 +66,40 @@ const (
 	eThrottled
 	eMediaType
 	eTooLarge
+	eServer // Partner Portal only: YCM's server faults are plain text
 )
 
 type errInfo struct {
-	word   string // Partner Portal code
-	status int    // Partner Portal HTTP status
-	errno  int    // YCM errno
-	msg    string // YCM errmsg
-	ycm    int    // YCM HTTP status
+	words  [3]string // Partner Portal code: lower, upper, opaque (CodeStyle order)
+	status int       // Partner Portal HTTP status
+	errno  int       // YCM code
+	msg    string    // YCM word
+	ycm    int       // YCM HTTP status under YCMStatusHTTP
 }
 
 var errTable = [...]errInfo{
-	eAuthFailed:   {"AUTHENTICATION_FAILED", 401, 1000002, "AUTHENTICATION_FAILED", 401},
-	eInvalidToken: {"INVALID_TOKEN", 401, 1000036, "INVALID_TOKEN", 401},
-	eTokenExpired: {"TOKEN_EXPIRED", 401, 1000035, "TOKEN_EXPIRED", 401},
-	eAccessDenied: {"ACCESS_DENIED", 403, 1000042, "ACCESS_DENIED", 403},
-	eValidation:   {"PARAM_VALIDATION_FAILED", 400, 1000004, "INVALID_PARAMETER", 200},
-	eExists:       {"EMAIL_ADDRESS_ALREADY_EXISTS", 409, 1000019, "EMAIL_ADDRESS_ALREADY_EXISTS", 200},
-	eNotFound:     {"DATA_NOT_FOUND", 404, 1000005, "DATA_NOT_FOUND", 200},
-	eThrottled:    {"RATE_LIMIT_EXCEEDED", 429, 1000040, "RATE_LIMIT_EXCEEDED", 429},
-	eMediaType:    {"UNSUPPORTED_MEDIA_TYPE", 415, 1000004, "INVALID_PARAMETER", 415},
-	eTooLarge:     {"PAYLOAD_TOO_LARGE", 413, 1000004, "INVALID_PARAMETER", 413},
+	eAuthFailed:   {[3]string{"authentication_failed", "AUTHENTICATION_FAILED", "e20031"}, 401, 1000002, "AUTHENTICATION_FAILED", 401},
+	eInvalidToken: {[3]string{"invalid_token", "INVALID_TOKEN", "e20047"}, 401, 1000036, "INVALID_TOKEN", 401},
+	eTokenExpired: {[3]string{"token_expired", "TOKEN_EXPIRED", "e20048"}, 401, 1000035, "TOKEN_EXPIRED", 401},
+	eAccessDenied: {[3]string{"access_denied", "ACCESS_DENIED", "e20090"}, 403, 1000042, "ACCESS_DENIED", 403},
+	eValidation:   {[3]string{"parameter_validation_failed", "PARAM_VALIDATION_FAILED", "e40017"}, 400, 1000004, "INVALID_PARAMETER", 200},
+	eExists:       {[3]string{"email_address_already_exists", "EMAIL_ADDRESS_ALREADY_EXISTS", "e40023"}, 409, 1000019, "EMAIL_ADDRESS_ALREADY_EXISTS", 200},
+	eNotFound:     {[3]string{"data_not_found", "DATA_NOT_FOUND", "e40031"}, 404, 1000005, "DATA_NOT_FOUND", 200},
+	eThrottled:    {[3]string{"rate_limit_exceeded", "RATE_LIMIT_EXCEEDED", "e30002"}, 429, 1000040, "RATE_LIMIT_EXCEEDED", 429},
+	eMediaType:    {[3]string{"unsupported_media_type", "UNSUPPORTED_MEDIA_TYPE", "e40102"}, 415, 1000004, "INVALID_PARAMETER", 415},
+	eTooLarge:     {[3]string{"payload_too_large", "PAYLOAD_TOO_LARGE", "e40103"}, 413, 1000004, "INVALID_PARAMETER", 413},
+	eServer:       {[3]string{"server_error", "SERVER_ERROR", "e10001"}, 500, 0, "", 500},
+}
+
+// word is the Partner Portal code of an error in dialect d.
+func (i *errInfo) word(d *Dialect) string {
+	switch d.PPCodes {
+	case PPCodesUpper:
+		return i.words[1]
+	case PPCodesOpaque:
+		return i.words[2]
+	}
+	return i.words[0]
 }
 
 // fieldError is one refused parameter, as in the Partner Portal's error result.
@@ -169,62 +184,92 @@ func (c *call) ok(b []byte) {
 	c.send(http.StatusOK, b)
 }
 
+// okNoData answers the YCM success envelope without data.
+func (c *call) okNoData() {
+	b := append(c.buf[:0], `{"requestId":`...)
+	b = c.appendRequestID(b)
+	b = append(b, `,"status":"Success","time":`...)
+	b = strconv.AppendInt(b, c.s.Clock().Unix(), 10)
+	c.send(http.StatusOK, append(b, '}'))
+}
+
 // okNull answers success with a null result.
 func (c *call) okNull() {
 	c.ok(append(c.resultKey(c.begin()), "null"...))
 }
 
-// fail sends e in the API's error envelope.
+// fail sends e in the API's error envelope, shaped by the dialect.
 func (c *call) fail(e *apiError) {
-	info := errTable[e.kind]
+	info := &errTable[e.kind]
+	d := &c.s.dialect
 	b := c.buf[:0]
 	var status int
 	if c.api == apiYCM {
 		status = info.ycm
-		b = appendIntField(append(b, '{'), "errno", int64(info.errno))
-		b = append(b, ',')
-		b = appendStringField(b, "errmsg", info.msg)
-		b = append(b, ',')
-		b = appendStringField(b, "detail", e.msg)
+		if e.status != 0 {
+			status = e.status
+		}
+		if d.YCMStatus == YCMStatus200 {
+			status = http.StatusOK
+			c.retryAfter = 0
+		}
+		switch d.YCMErrors {
+		case YCMErrorsErrno:
+			b = appendIntField(append(b, '{'), "errno", int64(info.errno))
+			b = append(b, ',')
+			b = appendStringField(b, "errmsg", info.msg)
+			b = append(b, ',')
+			b = appendStringField(b, "detail", e.msg)
+		case YCMErrorsCode:
+			b = appendIntField(append(b, '{'), "code", int64(info.errno))
+			b = append(b, ',')
+			b = appendStringField(b, "message", e.msg)
+		default:
+			b = appendIntField(append(b, '{'), "errcode", int64(info.errno))
+			b = append(b, ',')
+			b = appendStringField(b, "errmsg", info.msg)
+		}
 		b = append(b, `,"requestId":`...)
 		b = c.appendRequestID(b)
 		b = append(b, `,"status":"Failed","time":`...)
 		b = strconv.AppendInt(b, c.s.Clock().Unix(), 10)
 		b = append(b, '}')
-	} else {
-		status = info.status
-		if e.status != 0 {
-			status = e.status
-		}
-		b = appendStringField(append(b, '{'), "code", info.word)
-		b = append(b, ',')
-		b = appendStringField(b, "detailMessage", e.msg)
-		b = append(b, `,"requestId":`...)
-		b = c.appendRequestID(b)
-		b = append(b, `,"result":`...)
-		if len(e.fields) == 0 {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i, f := range e.fields {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendStringField(append(b, '{'), "field", f.Field)
-				b = append(b, ',')
-				b = appendStringField(b, "message", f.Message)
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		}
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(status), 10)
-		b = append(b, '}')
+		c.send(status, b)
+		return
 	}
+	status = info.status
 	if e.status != 0 {
 		status = e.status
 	}
-	c.send(status, b)
+	c.send(status, c.appendPPError(b, info.word(d), e.msg, e.fields, status))
+}
+
+// appendPPError appends the Partner Portal error envelope.
+func (c *call) appendPPError(b []byte, word, msg string, fields []fieldError, status int) []byte {
+	b = appendStringField(append(b, '{'), "code", word)
+	b = append(b, ',')
+	b = appendStringField(b, "detailMessage", msg)
+	b = append(b, `,"requestId":`...)
+	b = c.appendRequestID(b)
+	b = append(b, `,"result":`...)
+	if len(fields) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, f := range fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendStringField(append(b, '{'), "field", f.Field)
+			b = append(b, ',')
+			b = appendStringField(b, "message", f.Message)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	return append(b, '}')
 }
 
 // serverFault answers an injected 500 or 503.
@@ -241,13 +286,8 @@ func (c *call) serverFault() {
 		io.WriteString(c.w, http.StatusText(status)+" (simulated fault)\n")
 		return
 	}
-	b := c.buf[:0]
-	b = append(b, `{"code":"SERVER_ERROR","detailMessage":"simulated server fault","requestId":`...)
-	b = c.appendRequestID(b)
-	b = append(b, `,"result":null,"status":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, '}')
-	c.send(status, b)
+	word := errTable[eServer].word(&c.s.dialect)
+	c.send(status, c.appendPPError(c.buf[:0], word, "simulated server fault", nil, status))
 }
 
 // send saves the world if it changed, then answers, unless a drop-after-write
@@ -303,19 +343,26 @@ func (c *call) drop() {
 // readBody reads the request body, refusing one over maxBody or of another
 // media type than want.
 func (c *call) readBody(want string) ([]byte, *apiError) {
+	body, _, _, e := c.readBodyOf(want)
+	return body, e
+}
+
+// readBodyOf reads the request body, refusing one over maxBody or of a media
+// type not in want; it returns the media type and its parameters.
+func (c *call) readBodyOf(want ...string) (body []byte, mt string, params map[string]string, e *apiError) {
 	ct := c.r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != want {
-		return nil, errf(eMediaType, "Content-Type %q is not %s", ct, want)
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || !slices.Contains(want, mt) {
+		return nil, "", nil, errf(eMediaType, "Content-Type %q is not %s", ct, strings.Join(want, " or "))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	body, err = io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, errf(eTooLarge, "the request body is over %d bytes", maxBody)
+			return nil, "", nil, errf(eTooLarge, "the request body is over %d bytes", maxBody)
 		}
-		return nil, errf(eValidation, "read the request body: %v", err)
+		return nil, "", nil, errf(eValidation, "read the request body: %v", err)
 	}
-	return body, nil
+	return body, mt, params, nil
 }
 
 // decodeJSON reads a JSON body into v, refusing unknown fields and trailing data.
@@ -327,6 +374,29 @@ func (c *call) decodeJSON(v any) *apiError {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fieldErr("body", "the request body is empty")
 	}
+	return decodeJSONBody(body, v)
+}
+
+// readNoBody accepts a request with no body, or an empty JSON object.
+func (c *call) readNoBody() *apiError {
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errf(eTooLarge, "the request body is over %d bytes", maxBody)
+		}
+		return errf(eValidation, "read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	ct := c.r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return errf(eMediaType, "Content-Type %q is not application/json", ct)
+	}
+	return decodeJSONBody(body, &struct{}{})
+}
+
+func decodeJSONBody(body []byte, v any) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -339,6 +409,9 @@ func (c *call) decodeJSON(v any) *apiError {
 		return nil
 	}
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
+		if te.Type == reflect.TypeFor[flexID]() {
+			return fieldErr(te.Field, "must be a number or a string of digits, not "+te.Value)
+		}
 		return fieldErr(te.Field, fmt.Sprintf("must be %s, not %s", jsonType(te.Type.Kind().String()), te.Value))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {

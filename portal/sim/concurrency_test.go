@@ -58,7 +58,7 @@ func TestConcurrentCreates(t *testing.T) {
 		seen[c.ColleaguesID] = true
 	}
 	e.checkWire()
-	if st := e.s.Stats(); st.Total != 2+3*clients*people+2 || st.PeakInFlight < 1 {
+	if st := e.s.Stats(); st.Total != 2+3*clients*people+4 || st.PeakInFlight < 1 {
 		t.Errorf("stats: total %d, peak %d", st.Total, st.PeakInFlight)
 	}
 }

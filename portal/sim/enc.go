@@ -67,10 +67,27 @@ func appendIntField(b []byte, key string, v int64) []byte {
 	return strconv.AppendInt(appendKey(b, key), v, 10)
 }
 
-// appendColleague appends the wire object of wire.md, without the simulator's own fields.
-func appendColleague(b []byte, c *Colleague) []byte {
+// appendInt appends v as a JSON number, or as a string when quoted.
+func appendInt(b []byte, v int64, quoted bool) []byte {
+	if !quoted {
+		return strconv.AppendInt(b, v, 10)
+	}
+	b = append(b, '"')
+	b = strconv.AppendInt(b, v, 10)
+	return append(b, '"')
+}
+
+// appendNumField appends an int field, quoted when the dialect says so.
+func appendNumField(b []byte, key string, v int64, quoted bool) []byte {
+	return appendInt(appendKey(b, key), v, quoted)
+}
+
+// appendColleague appends the wire object of wire.md in dialect d, without the
+// simulator's own fields.
+func appendColleague(b []byte, c *Colleague, d *Dialect) []byte {
+	ids, all := d.idStrings(), d.allStrings()
 	b = append(b, '{')
-	b = appendIntField(b, "colleaguesId", c.ColleaguesID)
+	b = appendNumField(b, "colleaguesId", c.ColleaguesID, ids)
 	b = append(b, ',')
 	b = appendStringField(b, "yeastarId", c.YeastarID)
 	b = append(b, ',')
@@ -80,27 +97,28 @@ func appendColleague(b []byte, c *Colleague) []byte {
 	b = append(b, ',')
 	b = appendStringField(b, "userStatus", c.UserStatus)
 	b = append(b, ',')
-	b = appendIntField(b, "twoFactorAuthentication", int64(c.TwoFactorAuthentication))
+	b = appendNumField(b, "twoFactorAuthentication", int64(c.TwoFactorAuthentication), ids)
 	b = append(b, `,"resourceIds":[`...)
 	for i, id := range c.ResourceIDs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, id, 10)
+		b = appendInt(b, id, all)
 	}
 	b = append(b, "],"...)
-	b = appendIntField(b, "isRmUser", int64(c.IsRmUser))
+	b = appendNumField(b, "isRmUser", int64(c.IsRmUser), all)
 	b = append(b, ',')
 	b = appendStringField(b, "remark", c.Remark)
 	b = append(b, ',')
-	b = appendIntField(b, "ownerId", c.OwnerID)
+	b = appendNumField(b, "ownerId", c.OwnerID, ids)
 	b = append(b, ',')
-	b = appendIntField(b, "createTime", c.CreateTime)
+	b = appendNumField(b, "createTime", c.CreateTime, all)
 	return append(b, '}')
 }
 
-// appendPBX appends the wire object of wire.md, without the simulator's own fields.
-func appendPBX(b []byte, p *PBX) []byte {
+// appendPBX appends the wire object of wire.md in dialect d, without the
+// simulator's own fields.
+func appendPBX(b []byte, p *PBX, d *Dialect) []byte {
 	b = append(b, '{')
 	b = appendIntField(b, "cloudPbxId", p.CloudPbxID)
 	b = append(b, ',')
@@ -117,6 +135,10 @@ func appendPBX(b []byte, p *PBX) []byte {
 	b = appendStringField(b, "recordingStatus", p.RecordingStatus)
 	b = append(b, ',')
 	b = appendIntField(b, "recordingCapacity", int64(p.RecordingCapacity))
+	if p.TranscriptionCapacity > 0 {
+		b = append(b, ',')
+		b = appendIntField(b, "transcriptionCapacity", int64(p.TranscriptionCapacity))
+	}
 	b = append(b, ',')
 	b = appendStringField(b, "pbxStatus", p.PbxStatus)
 	b = append(b, ',')
@@ -125,25 +147,49 @@ func appendPBX(b []byte, p *PBX) []byte {
 	b = appendStringField(b, "url", p.URL)
 	b = append(b, ',')
 	b = appendStringField(b, "region", p.Region)
-	b = append(b, ',')
-	b = appendIntField(b, "extensionUsed", int64(p.ExtensionUsed))
+	if d.ExtensionUsed == ExtensionUsedPresent {
+		b = append(b, ',')
+		b = appendIntField(b, "extensionUsed", int64(p.ExtensionUsed))
+	}
 	return append(b, '}')
 }
 
-func appendPermission(b []byte, p *Permission) []byte {
+func appendPermission(b []byte, p *Permission, d *Dialect) []byte {
 	b = append(b, '{')
-	b = appendIntField(b, "resourceId", p.ResourceID)
+	b = appendNumField(b, "resourceId", p.ResourceID, d.allStrings())
 	b = append(b, ',')
 	b = appendStringField(b, "resourceName", p.ResourceName)
 	return append(b, '}')
 }
 
-func appendPartner(b []byte, p *Partner) []byte {
+// appendPartner appends a subordinate partner; userType only in the
+// documented plain list.
+func appendPartner(b []byte, p *Partner, d *Dialect) []byte {
 	b = append(b, '{')
-	b = appendIntField(b, "partnerId", p.PartnerID)
+	b = appendNumField(b, "partnerId", p.PartnerID, d.idStrings())
 	b = append(b, ',')
 	b = appendStringField(b, "email", p.Email)
 	b = append(b, ',')
 	b = appendStringField(b, "company", p.Company)
+	if d.Partners == PartnersArray {
+		b = append(b, ',')
+		b = appendStringField(b, "userType", p.UserType)
+	}
+	return append(b, '}')
+}
+
+func appendYCMUser(b []byte, u *YCMUser) []byte {
+	b = append(b, '{')
+	b = appendIntField(b, "userId", u.UserID)
+	b = append(b, ',')
+	b = appendStringField(b, "email", u.Email)
+	b = append(b, ',')
+	b = appendStringField(b, "firstName", u.FirstName)
+	b = append(b, ',')
+	b = appendStringField(b, "lastName", u.LastName)
+	b = append(b, ',')
+	b = appendStringField(b, "userType", u.UserType)
+	b = append(b, `,"twoFactorAuthenticationEnable":`...)
+	b = strconv.AppendBool(b, u.TwoFactorAuthenticationEnable)
 	return append(b, '}')
 }

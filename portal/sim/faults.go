@@ -13,15 +13,25 @@ import (
 
 // Faults are the knobs that make the simulator misbehave. In JSON the durations
 // are Go duration strings ("150ms"); numbers are read as nanoseconds.
+//
+// Throttling is a token bucket per API of ThrottleBurst tokens, starting full.
+// It refills smoothly at ThrottleRate tokens a second, or, when ThrottleEvery is
+// set, by ThrottleLump tokens at once every ThrottleEvery (YCM's documented
+// kind: burst 600, 300 tokens every 3 minutes), nothing between lumps.
 type Faults struct {
 	Latency             time.Duration `json:"latency"`             // added to every API request
 	Jitter              time.Duration `json:"jitter"`              // plus a uniform random [0, Jitter)
 	ErrorRate           float64       `json:"errorRate"`           // fraction answered 500 or 503 before any work
 	DropBeforeWriteRate float64       `json:"dropBeforeWriteRate"` // writes: connection closed, nothing done
 	DropAfterWriteRate  float64       `json:"dropAfterWriteRate"`  // writes: done, then connection closed unanswered
-	ThrottleRate        float64       `json:"throttleRate"`        // requests per second per API; 0: no limit
+	ThrottleRate        float64       `json:"throttleRate"`        // smooth refill, tokens a second; 0 (and no ThrottleEvery): no limit
 	ThrottleBurst       int           `json:"throttleBurst"`       // bucket size; at least 1
+	ThrottleLump        int           `json:"throttleLump"`        // tokens added at each ThrottleEvery
+	ThrottleEvery       time.Duration `json:"throttleEvery"`       // 0: no lumps
 }
+
+// throttled says whether any throttling is on.
+func (f *Faults) throttled() bool { return f.ThrottleRate > 0 || f.ThrottleEvery > 0 }
 
 type faultsJSON struct {
 	Latency             duration `json:"latency"`
@@ -31,6 +41,18 @@ type faultsJSON struct {
 	DropAfterWriteRate  float64  `json:"dropAfterWriteRate"`
 	ThrottleRate        float64  `json:"throttleRate"`
 	ThrottleBurst       int      `json:"throttleBurst"`
+	ThrottleLump        int      `json:"throttleLump"`
+	ThrottleEvery       duration `json:"throttleEvery"`
+}
+
+func (f Faults) toJSON() faultsJSON {
+	return faultsJSON{duration(f.Latency), duration(f.Jitter), f.ErrorRate, f.DropBeforeWriteRate,
+		f.DropAfterWriteRate, f.ThrottleRate, f.ThrottleBurst, f.ThrottleLump, duration(f.ThrottleEvery)}
+}
+
+func (j faultsJSON) faults() Faults {
+	return Faults{time.Duration(j.Latency), time.Duration(j.Jitter), j.ErrorRate, j.DropBeforeWriteRate,
+		j.DropAfterWriteRate, j.ThrottleRate, j.ThrottleBurst, j.ThrottleLump, time.Duration(j.ThrottleEvery)}
 }
 
 type duration time.Duration
@@ -58,21 +80,18 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 }
 
 func (f Faults) MarshalJSON() ([]byte, error) {
-	return json.Marshal(faultsJSON{duration(f.Latency), duration(f.Jitter), f.ErrorRate,
-		f.DropBeforeWriteRate, f.DropAfterWriteRate, f.ThrottleRate, f.ThrottleBurst})
+	return json.Marshal(f.toJSON())
 }
 
 // UnmarshalJSON sets the fields present in b and leaves the others as they are.
 func (f *Faults) UnmarshalJSON(b []byte) error {
-	j := faultsJSON{duration(f.Latency), duration(f.Jitter), f.ErrorRate,
-		f.DropBeforeWriteRate, f.DropAfterWriteRate, f.ThrottleRate, f.ThrottleBurst}
+	j := f.toJSON()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
 		return err
 	}
-	*f = Faults{time.Duration(j.Latency), time.Duration(j.Jitter), j.ErrorRate,
-		j.DropBeforeWriteRate, j.DropAfterWriteRate, j.ThrottleRate, j.ThrottleBurst}
+	*f = j.faults()
 	return nil
 }
 
@@ -95,6 +114,16 @@ func (f Faults) validate() error {
 	if f.ThrottleBurst < 0 {
 		errs = append(errs, fmt.Errorf("throttleBurst %d is negative", f.ThrottleBurst))
 	}
+	switch {
+	case f.ThrottleEvery < 0:
+		errs = append(errs, fmt.Errorf("throttleEvery %s is negative", f.ThrottleEvery))
+	case f.ThrottleEvery > 0 && f.ThrottleLump < 1:
+		errs = append(errs, fmt.Errorf("throttleLump %d: with throttleEvery it is at least 1", f.ThrottleLump))
+	case f.ThrottleEvery > 0 && f.ThrottleRate > 0:
+		errs = append(errs, errors.New("set throttleRate (smooth) or throttleEvery (lumps), not both"))
+	case f.ThrottleEvery == 0 && f.ThrottleLump != 0:
+		errs = append(errs, fmt.Errorf("throttleLump %d needs throttleEvery", f.ThrottleLump))
+	}
 	return errors.Join(errs...)
 }
 
@@ -110,34 +139,56 @@ func (f *Faults) delay() time.Duration {
 // bucket is a token bucket on the simulated clock.
 type bucket struct {
 	mu     sync.Mutex
-	rate   float64
-	burst  int
+	conf   bucketConf
 	tokens float64
-	last   time.Time
+	start  time.Time // when the bucket was last filled by a change of conf
+	last   time.Time // smooth: the last refill; lumpy: unused
+	lumps  int64     // lumpy: lumps added since start
+}
+
+type bucketConf struct {
+	rate  float64
+	burst int
+	lump  int
+	every time.Duration
 }
 
 func (b *bucket) reset() {
 	b.mu.Lock()
-	b.rate, b.burst, b.tokens, b.last = 0, 0, 0, time.Time{}
+	b.conf, b.tokens, b.start, b.last, b.lumps = bucketConf{}, 0, time.Time{}, time.Time{}, 0
 	b.mu.Unlock()
 }
 
 // take spends one token; when there is none it says how long until there is.
-func (b *bucket) take(now time.Time, rate float64, burst int) (bool, time.Duration) {
-	burst = max(burst, 1)
+func (b *bucket) take(now time.Time, f *Faults) (bool, time.Duration) {
+	conf := bucketConf{f.ThrottleRate, max(f.ThrottleBurst, 1), f.ThrottleLump, f.ThrottleEvery}
+	if conf.every > 0 {
+		conf.rate = 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.rate != rate || b.burst != burst || b.last.IsZero() {
-		b.rate, b.burst, b.tokens, b.last = rate, burst, float64(burst), now
+	if b.conf != conf || b.start.IsZero() {
+		b.conf, b.tokens, b.start, b.last, b.lumps = conf, float64(conf.burst), now, now, 0
 	}
-	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(float64(burst), b.tokens+el.Seconds()*rate)
+	burst := float64(conf.burst)
+	if conf.every > 0 {
+		if n := int64(now.Sub(b.start) / conf.every); n > b.lumps {
+			b.tokens = min(burst, b.tokens+float64(n-b.lumps)*float64(conf.lump))
+			b.lumps = n
+		}
+	} else if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(burst, b.tokens+el.Seconds()*conf.rate)
 		b.last = now
 	}
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
 	}
-	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	var wait time.Duration
+	if conf.every > 0 {
+		wait = b.start.Add(time.Duration(b.lumps+1) * conf.every).Sub(now)
+	} else {
+		wait = time.Duration((1 - b.tokens) / conf.rate * float64(time.Second))
+	}
 	return false, max(wait, time.Nanosecond)
 }

@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -58,6 +60,12 @@ func TestDropAfterWrite(t *testing.T) {
 	if got := e.s.PBXs()[0].ExtensionCapacity; got != 55 {
 		t.Errorf("extensionCapacity %d after the dropped resize, want 55", got)
 	}
+	if _, err := e.send("POST", pathYCMUser+"300001/activation_email", ytok, nil); err == nil {
+		t.Fatal("the client got an answer to a dropped activation e-mail")
+	}
+	if n := len(e.s.Outbox()); n != 2 {
+		t.Errorf("%d e-mails after the dropped activation e-mail, want 2", n)
+	}
 	// Reads are answered.
 	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
 	if n := e.statusCount(rCreateColleague.name, 0); n != 1 {
@@ -87,7 +95,7 @@ func TestErrorRate(t *testing.T) {
 	for range 4 {
 		r := e.do("POST", pathColleagues, tok, newColleague)
 		env := r.pp(t)
-		if (r.status != 500 && r.status != 503) || env.Code != "SERVER_ERROR" {
+		if (r.status != 500 && r.status != 503) || env.Code != "server_error" {
 			t.Fatalf("HTTP %d %s", r.status, r.body)
 		}
 		r = e.do("GET", pathPBXList, ytok, nil)
@@ -110,17 +118,18 @@ func TestThrottle(t *testing.T) {
 		e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
 	}
 	r := e.do("GET", pathColleagues, tok, nil)
-	r.ppErr(t, 429, "RATE_LIMIT_EXCEEDED")
+	r.ppErr(t, 429, "rate_limit_exceeded")
 	if got := r.header.Get("Retry-After"); got != "4" {
 		t.Errorf("Retry-After %q, want 4 (one request per 4 s)", got)
 	}
-	// Each API has its own bucket.
+	// Each API has its own bucket. YCM's refusal is in the body, with HTTP 200
+	// and no Retry-After (ycm-status=200).
 	for range 3 {
 		e.do("GET", pathPBXList, ytok, nil).ycmData(t, nil)
 	}
 	r = e.do("GET", pathPBXList, ytok, nil)
-	env := r.ycmErr(t, 429, 1000040)
-	if env.Errmsg != "RATE_LIMIT_EXCEEDED" || r.header.Get("Retry-After") != "4" {
+	env := r.ycmErr(t, 200, 1000040)
+	if env.Errmsg != "RATE_LIMIT_EXCEEDED" || r.header.Get("Retry-After") != "" {
 		t.Errorf("YCM throttled: %s, Retry-After %q", r.body, r.header.Get("Retry-After"))
 	}
 
@@ -131,7 +140,57 @@ func TestThrottle(t *testing.T) {
 	}
 	e.s.Advance(1e9)
 	e.do("GET", pathColleagues, tok, nil).ppResult(t, nil)
-	e.do("GET", pathColleagues, tok, nil).ppErr(t, 429, "RATE_LIMIT_EXCEEDED")
+	e.do("GET", pathColleagues, tok, nil).ppErr(t, 429, "rate_limit_exceeded")
+}
+
+// Lumps: the bucket starts full, then gains the lump at once at every whole
+// interval since it started, never over the burst; nothing between lumps.
+func TestThrottleLumps(t *testing.T) {
+	for _, status := range []YCMStatusStyle{YCMStatus200, YCMStatusHTTP} {
+		t.Run("ycm-status="+string(status), func(t *testing.T) {
+			e := newEnv(t, Options{Dialect: Dialect{YCMStatus: status}})
+			tok := e.ppLogin().Token
+			ytok := e.ycmLogin().AccessToken
+			e.s.SetFaults(Faults{ThrottleBurst: 3, ThrottleLump: 2, ThrottleEvery: 3 * time.Minute})
+			pp := func() resp { return e.do("GET", pathColleagues, tok, nil) }
+			ycm := func() resp { return e.do("GET", pathPBXList, ytok, nil) }
+			// served checks that want requests are served and the next is refused,
+			// with the wait to the next lump in Retry-After where the dialect has it.
+			served := func(name string, call func() resp, want int, retryAfter string) {
+				t.Helper()
+				for i := range want {
+					if r := call(); r.status != 200 || bytes.Contains(r.body, []byte("Failed")) {
+						t.Fatalf("%s: request %d of %d: HTTP %d %s", name, i+1, want, r.status, r.body)
+					}
+				}
+				r := call()
+				isYCM := strings.Contains(name, "YCM")
+				if isYCM && status == YCMStatus200 {
+					r.ycmErr(t, 200, 1000040)
+					retryAfter = ""
+				} else if isYCM {
+					r.ycmErr(t, 429, 1000040)
+				} else {
+					r.ppErr(t, 429, "rate_limit_exceeded")
+				}
+				if got := r.header.Get("Retry-After"); got != retryAfter {
+					t.Fatalf("%s: after %d served: Retry-After %q, want %q", name, want, got, retryAfter)
+				}
+			}
+			served("burst", pp, 3, "180")
+			served("YCM's own burst", ycm, 3, "180")
+			e.s.Advance(3*time.Minute - time.Second)
+			served("just before the lump", pp, 0, "1")
+			e.s.Advance(time.Second)
+			served("the first lump", pp, 2, "180")
+			e.s.Advance(time.Minute)
+			served("between lumps", pp, 0, "120")
+			served("YCM's first lump", ycm, 2, "120")
+			e.s.Advance(11 * time.Minute) // 15m since the start: three more lumps, capped at the burst
+			served("capped", pp, 3, "180")
+			served("YCM, capped", ycm, 3, "180")
+		})
+	}
 }
 
 func TestPeakInFlight(t *testing.T) {
@@ -178,7 +237,22 @@ func TestFaultsAdmin(t *testing.T) {
 	if got["latency"] != "5ms" || got["jitter"] != "0s" || got["errorRate"] != 0.1 {
 		t.Errorf("GET /_sim/faults: %v", got)
 	}
-	for _, bad := range []string{`{"errorRate":1.5}`, `{"latency":"soon"}`, `{"throttleBurst":-1}`, `{"nope":1}`} {
+	r = e.do("POST", "/_sim/faults", "", `{"throttleRate":0,"throttleBurst":600,"throttleLump":300,"throttleEvery":"3m"}`)
+	if r.status != 200 {
+		t.Fatalf("HTTP %d %s", r.status, r.body)
+	}
+	want = Faults{Latency: 5e6, ErrorRate: 0.1, ThrottleBurst: 600, ThrottleLump: 300, ThrottleEvery: 3 * time.Minute}
+	if diff := cmp.Diff(want, e.s.Faults()); diff != "" {
+		t.Errorf("lumpy faults (-want +got):\n%s", diff)
+	}
+	if err := json.Unmarshal(e.do("GET", "/_sim/faults", "", nil).body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["throttleEvery"] != "3m0s" || got["throttleLump"] != 300.0 {
+		t.Errorf("GET /_sim/faults: %v", got)
+	}
+	for _, bad := range []string{`{"errorRate":1.5}`, `{"latency":"soon"}`, `{"throttleBurst":-1}`, `{"nope":1}`,
+		`{"throttleRate":5}`, `{"throttleLump":0}`, `{"throttleEvery":"-1m"}`, `{"throttleEvery":"0s"}`} {
 		if r := e.do("POST", "/_sim/faults", "", bad); r.status != 400 || !strings.Contains(string(r.body), "error") {
 			t.Errorf("%s: HTTP %d %s", bad, r.status, r.body)
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,16 +112,25 @@ type ppEnvelope struct {
 	Status        int             `json:"status"`
 }
 
-// ycmEnvelope is both YCM envelopes.
+// ycmEnvelope is both YCM envelopes, with the error fields of every dialect.
 type ycmEnvelope struct {
 	Data      json.RawMessage `json:"data"`
-	Errno     int             `json:"errno"`
+	Errcode   int             `json:"errcode"` // ycm-errors=errcode
+	Errno     int             `json:"errno"`   // ycm-errors=errno
+	Code      int             `json:"code"`    // ycm-errors=code
 	Errmsg    string          `json:"errmsg"`
 	Detail    string          `json:"detail"`
+	Message   string          `json:"message"`
 	RequestID string          `json:"requestId"`
 	Status    string          `json:"status"`
 	Time      int64           `json:"time"`
 }
+
+// code is the error code, whichever field carries it.
+func (e ycmEnvelope) code() int { return e.Errcode + e.Errno + e.Code }
+
+// reason is the error's explanation, where the dialect carries one.
+func (e ycmEnvelope) reason() string { return e.Detail + e.Message }
 
 func strictDecode(t testing.TB, data []byte, v any) {
 	t.Helper()
@@ -178,7 +189,7 @@ func (r resp) ppErr(t testing.TB, status int, code string) ppEnvelope {
 func (r resp) ycmData(t testing.TB, v any) {
 	t.Helper()
 	env := r.ycm(t)
-	if r.status != 200 || env.Status != "Success" || env.Errno != 0 {
+	if r.status != 200 || env.Status != "Success" || env.code() != 0 {
 		t.Fatalf("want success, got HTTP %d %s", r.status, r.body)
 	}
 	if v != nil {
@@ -189,8 +200,8 @@ func (r resp) ycmData(t testing.TB, v any) {
 func (r resp) ycmErr(t testing.TB, status, errno int) ycmEnvelope {
 	t.Helper()
 	env := r.ycm(t)
-	if r.status != status || env.Errno != errno || env.Status != "Failed" {
-		t.Fatalf("want HTTP %d errno %d, got HTTP %d %s", status, errno, r.status, r.body)
+	if r.status != status || env.code() != errno || env.Status != "Failed" {
+		t.Fatalf("want HTTP %d code %d, got HTTP %d %s", status, errno, r.status, r.body)
 	}
 	return env
 }
@@ -199,7 +210,7 @@ type tokPP struct {
 	Token        string `json:"token"`
 	TokenHead    string `json:"tokenHead"`
 	RefreshToken string `json:"refreshToken"`
-	ExpiresIn    int    `json:"expiresIn"`
+	ExpiresIn    int    `json:"expiresIn,string"` // documented as a String
 }
 
 type tokYCM struct {
@@ -230,18 +241,38 @@ func (e *env) ycmLogin() tokYCM {
 	return tok
 }
 
-// checkWire compares every colleague the API lists with the simulator's own view.
+// checkWire compares every colleague the API lists, owner by owner, with the
+// simulator's own view.
 func (e *env) checkWire() {
 	e.t.Helper()
 	tok := e.ppLogin().Token
-	var page wirePage[wireColleague]
-	e.do("GET", pathColleagues+"?pageSize=100", tok, nil).ppResult(e.t, &page)
+	var listed []wireColleague
+	for _, owner := range []string{"", "2001", "2002"} {
+		for pageNo := 1; ; pageNo++ {
+			var page wirePage[wireColleague]
+			e.do("GET", pathColleagues+"?pageSize=100&ownerId="+owner+"&pageNo="+strconv.Itoa(pageNo), tok, nil).ppResult(e.t, &page)
+			listed = append(listed, page.Results...)
+			if pageNo >= page.TotalPage {
+				break
+			}
+		}
+	}
+	slices.SortFunc(listed, func(a, b wireColleague) int { return cmpInt(a.ColleaguesID, b.ColleaguesID) })
 	var want []wireColleague
 	for _, c := range e.s.Colleagues() {
 		want = append(want, wireColleague{c.ColleaguesID, c.YeastarID, c.FirstName, c.LastName, c.UserStatus,
 			c.TwoFactorAuthentication, c.ResourceIDs, c.IsRmUser, c.Remark, c.OwnerID, c.CreateTime})
 	}
-	if diff := cmp.Diff(want, page.Results); diff != "" {
+	if diff := cmp.Diff(want, listed); diff != "" {
 		e.t.Errorf("listed colleagues differ from the world (-world +listed):\n%s", diff)
 	}
+}
+
+// create creates a colleague and returns its id, which the documented answer
+// does not carry: the simulator's world tells.
+func (e *env) create(tok string, body any) int64 {
+	e.t.Helper()
+	e.do("POST", pathColleagues, tok, body).ppResult(e.t, nil)
+	cols := e.s.Colleagues()
+	return cols[len(cols)-1].ColleaguesID
 }

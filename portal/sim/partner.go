@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,19 +19,20 @@ const (
 	maxNameLen        = 63
 )
 
-// appendPPPage appends a Partner Portal page of items.
-func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]byte, T) []byte) []byte {
+// appendPPPage appends a Partner Portal page of items; the counts are typed per d.
+func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, d *Dialect, enc func([]byte, T) []byte) []byte {
 	total := len(items)
 	var page []T
 	if pageNo-1 < (total+pageSize-1)/pageSize {
 		start := (pageNo - 1) * pageSize
 		page = items[start:min(start+pageSize, total)]
 	}
-	b = appendIntField(append(b, '{'), "count", int64(len(page)))
+	q := d.allStrings()
+	b = appendNumField(append(b, '{'), "count", int64(len(page)), q)
 	b = append(b, ',')
-	b = appendIntField(b, "pageNo", int64(pageNo))
+	b = appendNumField(b, "pageNo", int64(pageNo), q)
 	b = append(b, ',')
-	b = appendIntField(b, "pageSize", int64(pageSize))
+	b = appendNumField(b, "pageSize", int64(pageSize), q)
 	b = append(b, `,"results":[`...)
 	for i, it := range page {
 		if i > 0 {
@@ -38,9 +41,9 @@ func appendPPPage[T any](b []byte, items []T, pageNo, pageSize int, enc func([]b
 		b = enc(b, it)
 	}
 	b = append(b, "],"...)
-	b = appendIntField(b, "total", int64(total))
+	b = appendNumField(b, "total", int64(total), q)
 	b = append(b, ',')
-	b = appendIntField(b, "totalPage", int64((total+pageSize-1)/pageSize))
+	b = appendNumField(b, "totalPage", int64((total+pageSize-1)/pageSize), q)
 	return append(b, '}')
 }
 
@@ -50,10 +53,14 @@ func listColleagues(c *call) {
 	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
 	pageSize := queryInt(q, "pageSize", ppDefaultPageSize, ppMaxPageSize, &fields)
-	owner := int64(-1) // every colleague
+	s := c.s
+	owner := int64(0) // the partner's own colleagues
+	if s.dialect.Colleagues == ColleaguesEveryone {
+		owner = -1 // every colleague
+	}
 	if v := q.Get("ownerId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || !isDigits(v) {
 			fields = append(fields, fieldError{"ownerId", "must be 0 or a partnerId"})
 		}
 		owner = n
@@ -62,7 +69,6 @@ func listColleagues(c *call) {
 		c.fail(e)
 		return
 	}
-	s := c.s
 	s.mu.RLock()
 	if owner > 0 && !s.w.partnerKnown(owner) {
 		s.mu.RUnlock()
@@ -78,7 +84,7 @@ func listColleagues(c *call) {
 			}
 		}
 	}
-	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, s.w.appendColleague)
+	b := appendPPPage(c.resultKey(c.begin()), cols, pageNo, pageSize, &s.dialect, s.w.appendColleague)
 	s.mu.RUnlock()
 	c.ok(b)
 }
@@ -122,8 +128,53 @@ type createRequest struct {
 	FirstName   *string `json:"firstName"`
 	LastName    *string `json:"lastName"`
 	Remark      *string `json:"remark"`
-	OwnerID     *int64  `json:"ownerId"`
+	OwnerID     *flexID `json:"ownerId"`
 	IsRmUser    *int    `json:"isRmUser"`
+}
+
+// flexID is an id sent as a JSON number or a string of digits: the guides type
+// ownerId as a String, and clients send either.
+type flexID int64
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		uq, err := strconv.Unquote(s)
+		if err != nil || !isDigits(uq) {
+			return &json.UnmarshalTypeError{Value: "string " + s, Type: reflect.TypeFor[flexID]()}
+		}
+		s = uq
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[flexID]()}
+	}
+	*f = flexID(n)
+	return nil
+}
+
+// isDigits says whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	return s != "" && strings.TrimLeft(s, "0123456789") == ""
+}
+
+// jsonKind names the kind of a JSON value for an error message.
+func jsonKind(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '"':
+		return "string"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number " + string(b)
 }
 
 type editRequest struct {
@@ -133,6 +184,7 @@ type editRequest struct {
 	Remark      *string  `json:"remark"`
 	IsRmUser    *int     `json:"isRmUser"`
 	UserStatus  *string  `json:"userStatus"`
+	Password    *string  `json:"password"` // documented; type-checked, then ignored
 }
 
 func deref[T any](p *T) T {
@@ -209,7 +261,8 @@ func createColleague(c *call) {
 	s.mu.Lock()
 	w := s.w
 	res := w.checkResources(req.ResourceIDs, &fields)
-	if owner := deref(req.OwnerID); owner != 0 && !w.partnerKnown(owner) {
+	owner := int64(deref(req.OwnerID))
+	if owner != 0 && !w.partnerKnown(owner) {
 		fields = append(fields, fieldError{"ownerId", fmt.Sprintf("no subordinate partner %d", owner)})
 	}
 	if e := fieldErrs(fields); e != nil {
@@ -231,7 +284,7 @@ func createColleague(c *call) {
 		ResourceIDs:  res,
 		IsRmUser:     deref(req.IsRmUser),
 		Remark:       deref(req.Remark),
-		OwnerID:      deref(req.OwnerID),
+		OwnerID:      owner,
 		CreateTime:   now.Unix(),
 		InvitedAt:    now,
 
@@ -245,8 +298,18 @@ func createColleague(c *call) {
 
 	c.dirty = true
 	b := c.resultKey(c.begin())
-	b = appendIntField(append(b, '{'), "colleaguesId", col.ColleaguesID)
-	c.ok(append(b, '}'))
+	switch s.dialect.Create {
+	case CreateString:
+		b = appendInt(b, col.ColleaguesID, true)
+	case CreateObject:
+		b = appendNumField(append(b, '{'), "colleaguesId", col.ColleaguesID, s.dialect.idStrings())
+		b = append(b, '}')
+	case CreateNull:
+		b = append(b, "null"...)
+	default:
+		b = append(b, "true"...)
+	}
+	c.ok(b)
 }
 
 // editColleague: PUT /user/openapi/user/v1/colleagues/{colleaguesId}.
@@ -369,14 +432,31 @@ func listResources(c *call) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPermission(b, &s.w.perms[i])
+		b = appendPermission(b, &s.w.perms[i], &s.dialect)
 	}
 	s.mu.RUnlock()
 	c.ok(append(b, ']'))
 }
 
-// listPartners: GET /user/openapi/user/v1/client/partner_list?pageNo&pageSize.
+// listPartners: GET /user/openapi/user/v1/client/partner_list. Documented: no
+// query parameters and a plain array; the page dialect honours pageNo and pageSize.
 func listPartners(c *call) {
+	s := c.s
+	d := &s.dialect
+	enc := func(b []byte, p Partner) []byte { return appendPartner(b, &p, d) }
+	if d.Partners == PartnersArray {
+		s.mu.RLock()
+		b := append(c.resultKey(c.begin()), '[')
+		for i, p := range s.w.partners {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = enc(b, p)
+		}
+		s.mu.RUnlock()
+		c.ok(append(b, ']'))
+		return
+	}
 	q := rawQuery(c.r.URL.RawQuery)
 	var fields []fieldError
 	pageNo := queryInt(q, "pageNo", 1, 0, &fields)
@@ -385,10 +465,8 @@ func listPartners(c *call) {
 		c.fail(e)
 		return
 	}
-	s := c.s
 	s.mu.RLock()
-	b := appendPPPage(c.resultKey(c.begin()), s.w.partners, pageNo, pageSize,
-		func(b []byte, p Partner) []byte { return appendPartner(b, &p) })
+	b := appendPPPage(c.resultKey(c.begin()), s.w.partners, pageNo, pageSize, d, enc)
 	s.mu.RUnlock()
 	c.ok(b)
 }

@@ -18,6 +18,8 @@ const (
 	pathYCMToken    = "/dm/open_api/oauth/token"
 	pathPBXList     = "/dm/open_api/v2/cloud_pbx/instances"
 	pathPBXInstance = "/dm/open_api/v1/cloud_pbx/instances/"
+	pathYCMUsers    = "/dm/open_api/v2/users"
+	pathYCMUser     = "/dm/open_api/v1/users/"
 )
 
 var (
@@ -35,6 +37,8 @@ var (
 	rListPBXs   = &route{name: "GET " + pathPBXList, h: listPBXs}
 	rGetPBX     = &route{name: "GET " + pathPBXInstance + "{cloudPbxId}", h: getPBX}
 	rResizePBX  = &route{name: "PUT " + pathPBXInstance + "{cloudPbxId}/capacity", h: resizePBX, write: true}
+	rYCMUsers   = &route{name: "GET " + pathYCMUsers, h: listYCMUsers}
+	rActivation = &route{name: "POST " + pathYCMUser + "{userId}/activation_email", h: activationEmail, write: true}
 	rYCMUnknown = &route{name: "ycm: unknown path"}
 )
 
@@ -46,6 +50,13 @@ func match(api apiKind, method, p string) (*route, string) {
 			return rYCMToken, ""
 		case p == pathPBXList && method == "GET":
 			return rListPBXs, ""
+		case p == pathYCMUsers && method == "GET":
+			return rYCMUsers, ""
+		}
+		if rest, ok := strings.CutPrefix(p, pathYCMUser); ok && method == "POST" {
+			if id, ok := strings.CutSuffix(rest, "/activation_email"); ok && id != "" && !strings.Contains(id, "/") {
+				return rActivation, id
+			}
 		}
 		if rest, ok := strings.CutPrefix(p, pathPBXInstance); ok && rest != "" {
 			if id, ok := strings.CutSuffix(rest, "/capacity"); ok && method == "PUT" && !strings.Contains(id, "/") {

@@ -1,13 +1,17 @@
 // Package sim is an in-memory simulator of the Yeastar Partner Portal API and the
 // YCM API, both served by one http.Handler, speaking the shapes of docs/wire.md.
-// It adds an admin API under /_sim/ (clock, outbox, faults, stats, state) and fault
-// knobs: latency, 5xx answers, throttling, connections dropped around writes.
+// Where Yeastar's guides are silent, Options.Dialect picks one of the plausible
+// shapes; the zero Dialect is the documented one. It adds an admin API under
+// /_sim/ (clock, outbox, faults, stats, state, dialect) and fault knobs:
+// latency, 5xx answers, throttling, connections dropped around writes.
 //
-// HTTP statuses where wire.md leaves YCM open (chosen here): authentication errors
-// 401, a blocked IP 403, throttling 429, a missing User-Agent 400, a wrong
-// Content-Type 415 and a body over 1 MiB 413, each with the error envelope;
-// other refusals (bad JSON, rules, unknown PBX) HTTP 200 with status Failed;
-// unknown paths 404; injected server faults 500 or 503 with a plain-text body.
+// HTTP statuses (chosen where the guides are silent): Partner Portal errors
+// carry their own (401, 403, 400, 404, 409, 413, 415, 429). YCM errors come
+// with HTTP 200 under ycm-status=200 (the default); under ycm-status=http,
+// authentication errors 401, a blocked IP 403, throttling 429, a missing
+// User-Agent or a bad token request 400, a wrong Content-Type 415, a body over
+// 1 MiB 413, an unknown path 404, other refusals 200. Injected server faults are
+// 500 or 503, with a plain-text body on YCM.
 package sim
 
 import (
@@ -35,6 +39,9 @@ type Options struct {
 	Now      func() time.Time
 	TokenTTL time.Duration // access token lifetime; default 30m
 	Faults   Faults
+	// Dialect chooses the wire shapes the guides leave open; the zero value
+	// is the documented one. It is fixed for the Server's life.
+	Dialect Dialect
 	// StatePath "" keeps the world in memory only. Otherwise the world is loaded
 	// from it at start when it exists (the clock resuming at the saved time) and
 	// saved to it after every change, through a temporary file and a rename.
@@ -48,7 +55,8 @@ const RefreshTTL = 15 * 24 * time.Hour
 // maxBody is the largest request body accepted.
 const maxBody = 1 << 20
 
-// blockAfter consecutive failed logins from one IP block it.
+// More than blockAfter consecutive failed logins from one IP block it: the
+// sixth failure blocks, the seventh attempt is refused as blocked.
 const blockAfter = 5
 
 type apiKind uint8
@@ -65,6 +73,12 @@ func (a apiKind) String() string {
 	return "partner"
 }
 
+// apiIP keys the failed-login counts and blocks: each API keeps its own.
+type apiIP struct {
+	api apiKind
+	ip  string
+}
+
 type token struct {
 	api     apiKind
 	refresh bool
@@ -75,6 +89,7 @@ type token struct {
 type Server struct {
 	now       func() time.Time
 	ttl       time.Duration
+	dialect   Dialect // normalized
 	log       zerolog.Logger
 	statePath string
 
@@ -87,8 +102,8 @@ type Server struct {
 	mu      sync.RWMutex // guards everything below
 	w       *world
 	tokens  map[string]token
-	fails   map[string]int // consecutive failed logins per IP
-	blocked map[string]bool
+	fails   map[apiIP]int // consecutive failed logins per API and IP
+	blocked map[apiIP]bool
 
 	saveMu sync.Mutex
 
@@ -101,9 +116,13 @@ func New(opts Options) (*Server, error) {
 	if err := opts.Faults.validate(); err != nil {
 		return nil, err
 	}
+	if err := opts.Dialect.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		now:       opts.Now,
 		ttl:       opts.TokenTTL,
+		dialect:   opts.Dialect.norm(),
 		log:       opts.Logger,
 		statePath: opts.StatePath,
 	}
@@ -134,7 +153,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("read simulator state: %w", err)
 		}
 	}
-	w, err := newWorld(demoState(s.Clock()))
+	w, err := newWorld(demoState(s.Clock()), &s.dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +166,8 @@ func New(opts Options) (*Server, error) {
 
 func (s *Server) resetAuth() {
 	s.tokens = map[string]token{}
-	s.fails = map[string]int{}
-	s.blocked = map[string]bool{}
+	s.fails = map[apiIP]int{}
+	s.blocked = map[apiIP]bool{}
 }
 
 // Clock returns the simulated time.
@@ -166,6 +185,9 @@ func (s *Server) Advance(d time.Duration) {
 		s.log.Error().Err(err).Msg("save simulator state")
 	}
 }
+
+// Dialect returns the wire dialect served, every field set.
+func (s *Server) Dialect() Dialect { return s.dialect }
 
 // Faults returns the fault knobs in force.
 func (s *Server) Faults() Faults { return *s.faults.Load() }
@@ -237,6 +259,13 @@ func (s *Server) PBXs() []PBX {
 	return out
 }
 
+// YCMUsers returns every YCM user as GET /dm/open_api/v2/users lists them.
+func (s *Server) YCMUsers() []YCMUser {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.w.ycmUsers()
+}
+
 // AddPBX adds a cloud PBX to the world and returns it. A zero CloudPbxID gets the
 // next free one; a zero PackageID the first hosting package; empty fields the demo's.
 func (s *Server) AddPBX(p PBX) (PBX, error) {
@@ -292,7 +321,7 @@ func (s *Server) State() State {
 // LoadState replaces the world with st and sets the simulated clock to st.Clock
 // (when set). Tokens and IP blocks are kept.
 func (s *Server) LoadState(st State) error {
-	w, err := newWorld(st)
+	w, err := newWorld(st, &s.dialect)
 	if err != nil {
 		return err
 	}
@@ -309,7 +338,7 @@ func (s *Server) LoadState(st State) error {
 // blocks cleared. Fault knobs stay as they are.
 func (s *Server) Reset() {
 	s.offset.Store(0)
-	w, err := newWorld(demoState(s.Clock()))
+	w, err := newWorld(demoState(s.Clock()), &s.dialect)
 	if err != nil {
 		panic(err) // the demo world is a constant
 	}
@@ -326,16 +355,16 @@ func (s *Server) Reset() {
 	}
 }
 
-// Unblock clears every IP block and every count of failed logins.
+// Unblock clears every IP block and every count of failed logins, of both APIs.
 func (s *Server) Unblock() { s.unblock() }
 
-// unblock returns how many IPs were blocked.
+// unblock returns how many blocks it cleared (an IP blocked by both APIs counts twice).
 func (s *Server) unblock() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.blocked)
-	s.fails = map[string]int{}
-	s.blocked = map[string]bool{}
+	s.fails = map[apiIP]int{}
+	s.blocked = map[apiIP]bool{}
 	return n
 }
 
@@ -402,20 +431,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ip = remoteIP(r)
 	s.mu.RLock()
-	blocked := s.blocked[c.ip]
+	blocked := s.blocked[apiIP{api, c.ip}]
 	s.mu.RUnlock()
 	if blocked {
-		c.fail(errf(eAccessDenied, "requests from %s are blocked after %d failed logins", c.ip, blockAfter))
+		c.fail(errf(eAccessDenied, "requests from %s are blocked after more than %d failed logins", c.ip, blockAfter))
 		return
 	}
 	if r.Header.Get("User-Agent") == "" {
 		c.fail(withStatus(http.StatusBadRequest, fieldErr("User-Agent", "the User-Agent header is required")))
 		return
 	}
-	if f.ThrottleRate > 0 {
-		if ok, wait := s.bucket[api].take(s.Clock(), f.ThrottleRate, f.ThrottleBurst); !ok {
+	if f.throttled() {
+		if ok, wait := s.bucket[api].take(s.Clock(), f); !ok {
 			c.retryAfter = wait
-			c.fail(errf(eThrottled, "rate limit exceeded: %g requests per second", f.ThrottleRate))
+			if f.ThrottleEvery > 0 {
+				c.fail(errf(eThrottled, "rate limit exceeded: burst %d, %d requests every %s",
+					max(f.ThrottleBurst, 1), f.ThrottleLump, f.ThrottleEvery))
+			} else {
+				c.fail(errf(eThrottled, "rate limit exceeded: %g requests per second", f.ThrottleRate))
+			}
 			return
 		}
 	}

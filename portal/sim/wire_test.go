@@ -1,20 +1,28 @@
 package sim
 
-// The wire objects exactly as docs/wire.md shows them; tests decode strictly
-// into these, so an extra or misspelt field fails.
+// The wire objects exactly as docs/wire.md shows them in the documented
+// dialect; tests decode strictly into these, so an extra or misspelt field, or
+// a number where the guides say String, fails.
 
 type wireColleague struct {
-	ColleaguesID            int64   `json:"colleaguesId"`
+	ColleaguesID            int64   `json:"colleaguesId,string"`
 	YeastarID               string  `json:"yeastarId"`
 	FirstName               string  `json:"firstName"`
 	LastName                string  `json:"lastName"`
 	UserStatus              string  `json:"userStatus"`
-	TwoFactorAuthentication int     `json:"twoFactorAuthentication"`
+	TwoFactorAuthentication int     `json:"twoFactorAuthentication,string"`
 	ResourceIDs             []int64 `json:"resourceIds"`
 	IsRmUser                int     `json:"isRmUser"`
 	Remark                  string  `json:"remark"`
-	OwnerID                 int64   `json:"ownerId"`
+	OwnerID                 int64   `json:"ownerId,string"`
 	CreateTime              int64   `json:"createTime"`
+}
+
+type wirePartner struct {
+	PartnerID int64  `json:"partnerId,string"`
+	Email     string `json:"email"`
+	Company   string `json:"company"`
+	UserType  string `json:"userType"`
 }
 
 type wirePage[T any] struct {
@@ -35,11 +43,11 @@ type wirePBX struct {
 	ConcurrentCallCapacity int    `json:"concurrentCallCapacity"`
 	RecordingStatus        string `json:"recordingStatus"`
 	RecordingCapacity      int    `json:"recordingCapacity"`
+	TranscriptionCapacity  int    `json:"transcriptionCapacity,omitempty"`
 	PbxStatus              string `json:"pbxStatus"`
 	ActivationStatus       string `json:"activationStatus"`
 	URL                    string `json:"url"`
 	Region                 string `json:"region"`
-	ExtensionUsed          int    `json:"extensionUsed"`
 }
 
 type wirePBXPage struct {

@@ -36,6 +36,7 @@ type Partner struct {
 	PartnerID int64  `json:"partnerId"`
 	Email     string `json:"email"`
 	Company   string `json:"company"`
+	UserType  string `json:"userType"`
 }
 
 // HostingPackage bounds the extensions of its PBXs.
@@ -86,11 +87,38 @@ type PBX struct {
 	ActivationStatus       string `json:"activationStatus"`
 	URL                    string `json:"url"`
 	Region                 string `json:"region"`
-	ExtensionUsed          int    `json:"extensionUsed"`
+	TranscriptionCapacity  int    `json:"transcriptionCapacity,omitzero"` // on the wire when > 0
+	ExtensionUsed          int    `json:"extensionUsed"`                  // on the wire under extension-used=present; resizes never go below it
 
 	// Not on the wire.
-	TranscriptionCapacity int   `json:"transcriptionCapacity,omitzero"`
-	PackageID             int64 `json:"packageId"`
+	PackageID int64 `json:"packageId"`
+}
+
+// YCM user types (GET /dm/open_api/v2/users).
+const (
+	UserTypeColleague   = "My Colleague"
+	UserTypeReseller    = "Reseller"
+	UserTypeHostingUser = "Hosting User"
+)
+
+// ColleagueUserBase is added to a colleague's colleaguesId to make its YCM
+// userId. Colleagues with isRmUser 1 are YCM users, derived from the colleague
+// on every call; the other YCM users (State.YCMUsers) have ids up to this.
+const ColleagueUserBase = 900000
+
+// YCMUser is a YCM user as GET /dm/open_api/v2/users lists it.
+type YCMUser struct {
+	UserID                        int64  `json:"userId"`
+	Email                         string `json:"email"`
+	FirstName                     string `json:"firstName"`
+	LastName                      string `json:"lastName"`
+	UserType                      string `json:"userType"`
+	TwoFactorAuthenticationEnable bool   `json:"twoFactorAuthenticationEnable"`
+}
+
+func (c *Colleague) ycmUser() YCMUser {
+	return YCMUser{UserID: c.ColleaguesID + ColleagueUserBase, Email: c.YeastarID, FirstName: c.FirstName,
+		LastName: c.LastName, UserType: UserTypeColleague, TwoFactorAuthenticationEnable: c.TwoFactorAuthentication != 0}
 }
 
 // Email is an activation e-mail the simulator sent.
@@ -108,6 +136,7 @@ type State struct {
 	Packages        []HostingPackage `json:"packages"`
 	Colleagues      []Colleague      `json:"colleagues"`
 	PBXs            []PBX            `json:"pbxs"`
+	YCMUsers        []YCMUser        `json:"ycmUsers"` // those not derived from colleagues
 	Outbox          []Email          `json:"outbox"`
 	NextColleagueID int64            `json:"nextColleagueId"`
 	NextPBXID       int64            `json:"nextPbxId"`
@@ -115,6 +144,7 @@ type State struct {
 
 // world is the mutable state behind Server.mu.
 type world struct {
+	d        *Dialect // of the Server: how colWire is encoded
 	perms    []Permission
 	permSet  map[int64]bool
 	partners []Partner
@@ -125,6 +155,7 @@ type world struct {
 	colWire  map[*Colleague][]byte // each colleague's wire object, kept current by touch
 	pbxs     []*PBX                // ascending cloudPbxId
 	pbxByID  map[int64]*PBX
+	users    []YCMUser // ascending userId, all up to ColleagueUserBase
 	outbox   []Email
 	nextCol  int64
 	nextPBX  int64
@@ -154,6 +185,8 @@ func demoState(now time.Time) State {
 			PbxStatus: "Running", ActivationStatus: "Activated", URL: url, Region: region,
 			ExtensionUsed: used, PackageID: 1}
 	}
+	globex := pbx(7702, "Globex Branch", "PCE-GLBX-0002", 20, 5, 12, "globex.example.yeastar.com", "US")
+	globex.TranscriptionCapacity = 100
 	return State{
 		Clock: now,
 		Permissions: []Permission{
@@ -161,8 +194,8 @@ func demoState(now time.Time) State {
 			{106, "Deal Registration"}, {107, "Technical Support"}, {108, "Marketing Resources"}, {109, "YCM"},
 		},
 		Partners: []Partner{
-			{2001, "reseller-north@demo.example", "North Reseller"},
-			{2002, "reseller-south@demo.example", "South Reseller"},
+			{2001, "reseller-north@demo.example", "North Reseller", "Reseller"},
+			{2002, "reseller-south@demo.example", "South Reseller", "Reseller"},
 		},
 		Packages: []HostingPackage{{ID: 1, Name: "Demo Hosting", ExtensionPool: 400, MinExtensionsPerPBX: 5}},
 		Colleagues: []Colleague{
@@ -174,8 +207,12 @@ func demoState(now time.Time) State {
 		},
 		PBXs: []PBX{
 			pbx(7701, "Acme HQ", "PCE-ACME-0001", 50, 10, 42, "acme.example.yeastar.com", "EU"),
-			pbx(7702, "Globex Branch", "PCE-GLBX-0002", 20, 5, 12, "globex.example.yeastar.com", "US"),
+			globex,
 			pbx(7703, "Initech Cloud", "PCE-INIT-0003", 100, 20, 97, "initech.example.yeastar.com", "EU"),
+		},
+		YCMUsers: []YCMUser{
+			{UserID: 300001, Email: "ycm.reseller@demo.example", FirstName: "Rita", LastName: "Reseller", UserType: UserTypeReseller},
+			{UserID: 300002, Email: "ycm.hosting@demo.example", FirstName: "Hugo", LastName: "Host", UserType: UserTypeHostingUser},
 		},
 		Outbox:          []Email{},
 		NextColleagueID: 10006,
@@ -184,8 +221,9 @@ func demoState(now time.Time) State {
 }
 
 // newWorld checks st and builds the indexed world from a copy of it.
-func newWorld(st State) (*world, error) {
+func newWorld(st State, d *Dialect) (*world, error) {
 	w := &world{
+		d:        d,
 		perms:    slices.Clone(st.Permissions),
 		permSet:  map[int64]bool{},
 		partners: slices.Clone(st.Partners),
@@ -194,6 +232,7 @@ func newWorld(st State) (*world, error) {
 		colByKey: map[string]*Colleague{},
 		colWire:  map[*Colleague][]byte{},
 		pbxByID:  map[int64]*PBX{},
+		users:    slices.Clone(st.YCMUsers),
 		outbox:   slices.Clone(st.Outbox),
 		nextCol:  st.NextColleagueID,
 		nextPBX:  st.NextPBXID,
@@ -238,6 +277,17 @@ func newWorld(st State) (*world, error) {
 		w.nextPBX = max(w.nextPBX, p.CloudPbxID+1)
 	}
 	slices.SortFunc(w.pbxs, func(a, b *PBX) int { return cmpInt(a.CloudPbxID, b.CloudPbxID) })
+	slices.SortFunc(w.users, func(a, b YCMUser) int { return cmpInt(a.UserID, b.UserID) })
+	for i, u := range w.users {
+		switch {
+		case u.UserID <= 0 || u.UserID > ColleagueUserBase:
+			return nil, fmt.Errorf("YCM user %d: the id is not within 1..%d (colleagues' users are above)", u.UserID, ColleagueUserBase)
+		case i > 0 && w.users[i-1].UserID == u.UserID:
+			return nil, fmt.Errorf("YCM user id %d appears twice", u.UserID)
+		case u.UserType != UserTypeReseller && u.UserType != UserTypeHostingUser:
+			return nil, fmt.Errorf("YCM user %d: userType %q is not %q or %q", u.UserID, u.UserType, UserTypeReseller, UserTypeHostingUser)
+		}
+	}
 	if w.nextCol <= 0 {
 		w.nextCol = 10001
 	}
@@ -266,6 +316,7 @@ func (w *world) state(now time.Time) State {
 		Packages:        slices.Clone(w.packages),
 		Colleagues:      make([]Colleague, 0, len(w.cols)),
 		PBXs:            make([]PBX, 0, len(w.pbxs)),
+		YCMUsers:        slices.Clone(w.users),
 		Outbox:          slices.Clone(w.outbox),
 		NextColleagueID: w.nextCol,
 		NextPBXID:       w.nextPBX,
@@ -278,6 +329,9 @@ func (w *world) state(now time.Time) State {
 	}
 	if st.Outbox == nil {
 		st.Outbox = []Email{}
+	}
+	if st.YCMUsers == nil {
+		st.YCMUsers = []YCMUser{}
 	}
 	return st
 }
@@ -300,6 +354,18 @@ func (w *world) partnerKnown(id int64) bool {
 	return false
 }
 
+// ycmUsers lists every YCM user by ascending userId: the fixed ones, then the
+// colleagues with isRmUser 1.
+func (w *world) ycmUsers() []YCMUser {
+	out := slices.Clone(w.users)
+	for _, c := range w.cols {
+		if c.IsRmUser == 1 {
+			out = append(out, c.ycmUser())
+		}
+	}
+	return out
+}
+
 func (w *world) addColleague(c *Colleague) {
 	w.cols = append(w.cols, c) // ids only grow, so the slice stays sorted
 	w.colByID[c.ColleaguesID] = c
@@ -309,7 +375,7 @@ func (w *world) addColleague(c *Colleague) {
 
 // touch encodes c's wire object again after a change; list calls copy it.
 func (w *world) touch(c *Colleague) {
-	w.colWire[c] = appendColleague(w.colWire[c][:0], c)
+	w.colWire[c] = appendColleague(w.colWire[c][:0], c, w.d)
 }
 
 func (w *world) appendColleague(b []byte, c *Colleague) []byte {

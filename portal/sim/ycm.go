@@ -2,8 +2,10 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // YCM paging and capacity limits (wire.md).
@@ -56,7 +58,7 @@ func listPBXs(c *call) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPBX(b, p)
+		b = appendPBX(b, p, &s.dialect)
 	}
 	s.mu.RUnlock()
 	c.ok(append(b, "]}"...))
@@ -85,7 +87,7 @@ func getPBX(c *call) {
 		c.fail(errf(eNotFound, "no cloud PBX %d", id))
 		return
 	}
-	b := appendPBX(c.begin(), p)
+	b := appendPBX(c.begin(), p, &s.dialect)
 	s.mu.RUnlock()
 	c.ok(b)
 }
@@ -181,10 +183,100 @@ func resizePBX(c *call) {
 	p.ConcurrentCallCapacity = calls
 	p.RecordingStatus = *req.RecordingStatus
 	p.RecordingCapacity = rec
-	if req.TranscriptionCapacity != nil {
-		p.TranscriptionCapacity = *req.TranscriptionCapacity
-	}
+	// A PUT sets what it is given: an omitted transcriptionCapacity clears it
+	// (chosen, the pessimistic reading).
+	p.TranscriptionCapacity = deref(req.TranscriptionCapacity)
 	s.mu.Unlock()
 	c.dirty = true
 	c.okNull()
+}
+
+// listYCMUsers: GET /dm/open_api/v2/users?pageSize&pageNumber&sort. sort is
+// accepted and ignored (the order is by userId).
+func listYCMUsers(c *call) {
+	q := rawQuery(c.r.URL.RawQuery)
+	var fields []fieldError
+	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
+	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
+	if e := fieldErrs(fields); e != nil {
+		c.fail(e)
+		return
+	}
+	s := c.s
+	s.mu.RLock()
+	users := s.w.ycmUsers()
+	s.mu.RUnlock()
+	total := len(users)
+	var page []YCMUser
+	if pageNumber-1 < (total+pageSize-1)/pageSize {
+		start := (pageNumber - 1) * pageSize
+		page = users[start:min(start+pageSize, total)]
+	}
+	b := c.begin()
+	b = appendIntField(append(b, '{'), "pageSize", int64(pageSize))
+	b = append(b, ',')
+	b = appendIntField(b, "pageNumber", int64(pageNumber))
+	b = append(b, ',')
+	b = appendIntField(b, "total", int64(total))
+	b = append(b, `,"list":[`...)
+	for i := range page {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendYCMUser(b, &page[i])
+	}
+	c.ok(append(b, "]}"...))
+}
+
+// activationEmail: POST /dm/open_api/v1/users/{userId}/activation_email. For a
+// colleague's user waiting for activation it renews the invitation: a new
+// e-mail, valid InviteValidity from now.
+func activationEmail(c *call) {
+	id, err := strconv.ParseInt(c.id, 10, 64)
+	if err != nil || id <= 0 {
+		c.fail(fieldErr("userId", fmt.Sprintf("%q is not a user id", c.id)))
+		return
+	}
+	if e := c.readNoBody(); e != nil {
+		c.fail(e)
+		return
+	}
+	s := c.s
+	now := s.Clock().Truncate(time.Second)
+	s.mu.Lock()
+	w := s.w
+	var to string
+	var e *apiError
+	if id > ColleagueUserBase {
+		col := w.colByID[id-ColleagueUserBase]
+		switch {
+		case col == nil || col.IsRmUser != 1:
+			e = errf(eNotFound, "no YCM user %d", id)
+		case col.UserStatus == StatusActive:
+			e = fieldErr("userId", fmt.Sprintf("user %d (%s) is already activated", id, col.YeastarID))
+		case col.UserStatus != StatusUnActive:
+			e = fieldErr("userId", fmt.Sprintf("user %d (%s) is %s", id, col.YeastarID, col.UserStatus))
+		default:
+			col.InvitedAt, col.InviteExpiresAt = now, now.Add(InviteValidity)
+			to = col.YeastarID
+		}
+	} else {
+		i, found := slices.BinarySearchFunc(w.users, id, func(u YCMUser, id int64) int { return cmpInt(u.UserID, id) })
+		if found {
+			to = w.users[i].Email
+		} else {
+			e = errf(eNotFound, "no YCM user %d", id)
+		}
+	}
+	if e == nil {
+		w.outbox = append(w.outbox, Email{To: to, SentAt: now, ExpiresAt: now.Add(InviteValidity)})
+	}
+	s.mu.Unlock()
+	if e != nil {
+		c.fail(e)
+		return
+	}
+	s.log.Debug().Str("to", to).Msg("activation e-mail sent again")
+	c.dirty = true
+	c.okNoData()
 }
