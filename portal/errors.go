@@ -14,7 +14,7 @@ const (
 	KindUnknown    Kind = iota
 	KindThrottled       // rate limit hit; RetryAfter says how long to wait
 	KindAuth            // credentials refused, token unusable or permission denied
-	KindIPBlocked       // this machine's IP is blocked (five failed logins) or not allowed
+	KindIPBlocked       // this machine's IP is blocked (too many failed logins) or not allowed
 	KindNotFound        // the object does not exist
 	KindExists          // the object already exists
 	KindValidation      // the portal refused the parameters; Fields says which

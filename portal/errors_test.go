@@ -17,8 +17,17 @@ import (
 )
 
 // serveSim is startSim with a handler wrapped around the simulator (nil: none).
+// serveSim serves a simulator speaking the legacy dialect unless opts names another:
+// these tests name its error words and statuses exactly (TestEveryDialect covers the rest).
 func serveSim(t *testing.T, opts sim.Options, wrap func(http.Handler) http.Handler) (*sim.Server, string) {
 	t.Helper()
+	if opts.Dialect == (sim.Dialect{}) {
+		legacy, err := sim.ParseDialect("legacy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Dialect = legacy
+	}
 	s, err := sim.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -64,14 +73,20 @@ func ycmAnswer(status int, body string) func(http.Handler) http.Handler {
 	}
 }
 
+// blockIP fails six logins in a row on each API: each blocks the IP after more than five.
 func blockIP(t *testing.T, base string) {
 	t.Helper()
-	for range 5 {
+	for range 6 {
 		bad, err := portal.NewYCM(testConfig(base, sim.DemoYCMID, "wrong", &sleeps{}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = bad.PBX(t.Context(), 7701)
+		badp, err := portal.NewPartner(testConfig(base, sim.DemoPartnerID, "wrong", &sleeps{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = badp.Colleague(t.Context(), 10001)
 	}
 }
 
@@ -142,14 +157,14 @@ func TestEveryTypedError(t *testing.T) {
 			before: func(t *testing.T, _ clients, base string) { blockIP(t, base) },
 			call:   func(ctx context.Context, c clients) error { _, err := c.p.Colleague(ctx, 10001); return err },
 			kind:   portal.KindIPBlocked, api: "partner portal", op: "read colleague 10001", code: "ACCESS_DENIED",
-			status: 403, message: "blocked after 5 failed logins", fatal: true,
+			status: 403, message: "blocked after more than 5 failed logins", fatal: true,
 		},
 		{
 			name:   "ycm IP blocked",
 			before: func(t *testing.T, _ clients, base string) { blockIP(t, base) },
 			call:   func(ctx context.Context, c clients) error { _, err := c.y.PBX(ctx, 7701); return err },
 			kind:   portal.KindIPBlocked, api: "ycm", op: "read cloud PBX 7701", code: "ACCESS_DENIED", errno: 1000042,
-			status: 403, message: "blocked after 5 failed logins", fatal: true,
+			status: 403, message: "blocked after more than 5 failed logins", fatal: true,
 		},
 		{
 			name: "partner not found",

@@ -15,9 +15,15 @@ import (
 )
 
 // simConn serves a simulator under /api and returns a logged-in connection to it.
+// simConn is a logged-in connection to a simulator speaking the legacy dialect, whose
+// error words, statuses and messages these tests name exactly.
 func simConn(t *testing.T, d dialect) (*conn, string) {
 	t.Helper()
-	s, err := sim.New(sim.Options{})
+	legacy, err := sim.ParseDialect("legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(sim.Options{Dialect: legacy})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -304,12 +304,12 @@ func rm(b bool) int {
 	return 0
 }
 
-// CreateColleague creates a colleague, which sends the activation e-mail. The guides do
-// not show what the create answers: an object holding colleaguesId, the id itself, true
-// or nothing are all read; when the answer carries no id the new colleague is read back
-// by e-mail. If an attempt's answer was lost and a retry finds the e-mail taken, the
-// colleague is read back and the create counts as done (recovered is true), so no
-// second e-mail is sent.
+// CreateColleague creates a colleague, which sends the activation e-mail, and returns
+// its id when the answer holds one, else 0. The guides do not show what the create
+// answers: an object holding colleaguesId, the id itself, true or nothing are all read.
+// If an attempt's answer was lost and a retry finds the e-mail taken, the colleague is
+// read back and the create counts as done (recovered is true), so no second e-mail is
+// sent.
 func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id int64, recovered bool, err error) {
 	body := map[string]any{
 		"yeastarId":   n.Email,
@@ -320,7 +320,7 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 		"isRmUser":    rm(n.YCMManager),
 	}
 	if n.OwnerID != 0 {
-		body["ownerId"] = n.OwnerID
+		body["ownerId"] = strconv.FormatInt(n.OwnerID, 10) // a String, as the guide types it
 	}
 	var res json.RawMessage
 	var found Colleague
@@ -347,15 +347,9 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 		counted()
 		return found.ID, true, nil
 	case err == nil:
-		if id := createdID(res); id != 0 {
-			return id, false, nil
-		}
-		// Created, but the answer did not say as what: read it back.
-		c, ferr := p.FindColleague(ctx, n.Email, n.OwnerID)
-		if ferr != nil {
-			return 0, false, fmt.Errorf("created %s, but could not read its id back: %w", n.Email, ferr)
-		}
-		return c.ID, false, nil
+		// 0 when the answer does not say: the next read of the portal lists the
+		// colleague with its id, so no call per create is spent on asking.
+		return createdID(res), false, nil
 	case oc.ambiguous && KindOf(err) == KindExists:
 		c, ferr := p.FindColleague(ctx, n.Email, n.OwnerID)
 		if ferr != nil {

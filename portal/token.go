@@ -31,7 +31,7 @@ func newToken(now time.Time, access, refresh string, expiresIn int64) token {
 }
 
 // tokenSource hands out a valid token, renewing it once for all workers.
-// A refused login is remembered and never retried: five in a row block the IP.
+// A refused login is remembered and never retried: YCM blocks the IP after more than five in a row.
 type tokenSource struct {
 	c    *conn
 	sem  chan struct{} // held by the one worker renewing the token

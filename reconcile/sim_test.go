@@ -142,10 +142,25 @@ func TestConcurrencyBoundSeenByThePortal(t *testing.T) {
 	}
 }
 
+// TestConvergesUnderFaults: under 5xx, lost answers and throttling, three runs make the
+// portal match the sheet with one e-mail per colleague, whatever shapes the portal speaks.
 func TestConvergesUnderFaults(t *testing.T) {
-	w := newWorld(t, sim.Options{Faults: sim.Faults{ErrorRate: 0.10, DropAfterWriteRate: 0.02}},
+	for i, nd := range sim.Dialects() {
+		n := 120 // the documented dialect; fewer colleagues for the others keep the suite short
+		if i > 0 {
+			n = 40
+		}
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			convergesUnderFaults(t, nd.Dialect, n)
+		})
+	}
+}
+
+func convergesUnderFaults(t *testing.T, dialect sim.Dialect, n int) {
+	w := newWorld(t, sim.Options{Dialect: dialect, Faults: sim.Faults{ErrorRate: 0.10, DropAfterWriteRate: 0.02}},
 		func(h http.Handler) http.Handler { return throttleSome(h, 0.05) })
-	d := wave(120)
+	d := wave(n)
 	for run := 1; run <= 3; run++ {
 		p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
 		if !p.HasChanges() {
@@ -170,8 +185,8 @@ func TestConvergesUnderFaults(t *testing.T) {
 			t.Errorf("%s got %d activation e-mails, want exactly 1", c.Email(), n)
 		}
 	}
-	if len(sent) != 120 {
-		t.Errorf("%d addresses e-mailed, want 120", len(sent))
+	if len(sent) != n {
+		t.Errorf("%d addresses e-mailed, want %d", len(sent), n)
 	}
 }
 
@@ -199,5 +214,152 @@ func TestReinviteHappensOnce(t *testing.T) {
 	}
 	if n := len(w.sim.Outbox()); n != 1 {
 		t.Errorf("%d e-mails sent, want 1", n)
+	}
+}
+
+// colleague is a sheet row for one colleague.
+func colleague(row int, email string, owner string, ycm bool, perms ...string) importer.Colleague {
+	f := importer.ColleagueFields{Source: importer.Source{File: "wave.xlsx", Sheet: "Colleagues", Row: row},
+		Email: email, FirstName: "Test", LastName: fmt.Sprint(row), Permissions: perms, YCMManager: &ycm}
+	if owner != "" {
+		f.Owner = &owner
+	}
+	return importer.NewColleague(f)
+}
+
+// apply plans d against the portal, checks the plan's counts line, applies it and
+// checks that every change succeeded.
+func (w world) apply(t *testing.T, d *importer.Desired, a reconcile.Actual, wantPlan string) []reconcile.Result {
+	t.Helper()
+	p := reconcile.Diff(d, a, reconcile.DefaultOptions())
+	if got := p.Counts().Line(); !strings.Contains(got, wantPlan) {
+		t.Fatalf("plan %q, want %q", got, wantPlan)
+	}
+	rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if r.Outcome == reconcile.Failed {
+			t.Fatalf("%s %s: %s", p.Actions[i].Kind, p.Actions[i].Label, r.Message)
+		}
+	}
+	return rs
+}
+
+func (w world) colleagueOf(t *testing.T, email string) sim.Colleague {
+	t.Helper()
+	for _, c := range w.sim.Colleagues() {
+		if strings.EqualFold(c.YeastarID, email) {
+			return c
+		}
+	}
+	t.Fatalf("no colleague %s on the portal", email)
+	return sim.Colleague{}
+}
+
+// TestSubordinatePartnersColleague: a colleague owned by a subordinate partner, whom the
+// portal lists only when asked for that partner's colleagues, is created, seen, updated,
+// re-invited and deleted like any other, in every dialect.
+func TestSubordinatePartnersColleague(t *testing.T) {
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, sim.Options{Dialect: nd.Dialect}, nil)
+			const email = "sub.colleague@demo.example"
+			desire := func(perms ...string) *importer.Desired {
+				return &importer.Desired{Colleagues: []importer.Colleague{colleague(2, email, "reseller-north@demo.example", false, perms...)}}
+			}
+			w.apply(t, desire("Dashboard"), w.actual(t), "1 to create")
+			first := w.colleagueOf(t, email)
+			if first.OwnerID != 2001 {
+				t.Fatalf("created under owner %d, want 2001", first.OwnerID)
+			}
+			if p := reconcile.Diff(desire("Dashboard"), w.actual(t), reconcile.DefaultOptions()); p.HasChanges() {
+				t.Fatalf("planned again: %s (the subordinate's colleague was not listed)", p.Counts().Line())
+			}
+			w.apply(t, desire("Dashboard", "Orders"), w.actual(t), "1 to update")
+			if got := w.colleagueOf(t, email).ResourceIDs; len(got) != 2 {
+				t.Fatalf("after the update: permissions %v", got)
+			}
+			w.sim.Advance(49 * time.Hour)
+			rs := w.apply(t, desire("Dashboard", "Orders"), w.actual(t), "1 to re-invite")
+			again := w.colleagueOf(t, email)
+			if rs[0].Activation != reconcile.ActivationReinvited || again.OwnerID != 2001 || again.ColleaguesID == first.ColleaguesID {
+				t.Fatalf("re-invite: %+v; portal %+v", rs[0], again)
+			}
+			gone := &importer.Desired{Colleagues: []importer.Colleague{importer.NewColleague(importer.ColleagueFields{
+				Source: importer.Source{Row: 2}, Email: email, State: importer.Absent})}}
+			w.apply(t, gone, w.actual(t), "1 to delete")
+			for _, c := range w.sim.Colleagues() {
+				if strings.EqualFold(c.YeastarID, email) {
+					t.Fatalf("still on the portal after the delete: %+v", c)
+				}
+			}
+			if n := len(w.sim.Outbox()); n != 2 {
+				t.Errorf("%d e-mails, want 2 (the invitation and the re-invitation)", n)
+			}
+		})
+	}
+}
+
+// TestReinviteThroughYCM: an expired colleague whom YCM lists as its user gets YCM's
+// activation e-mail and keeps the account; one who is not is deleted and created again.
+func TestReinviteThroughYCM(t *testing.T) {
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, sim.Options{Dialect: nd.Dialect}, nil)
+			d := &importer.Desired{Colleagues: []importer.Colleague{
+				colleague(2, "ycm.manager@demo.example", "", true, "Dashboard", "YCM"),
+				colleague(3, "plain@demo.example", "", false, "Dashboard"),
+			}}
+			w.apply(t, d, w.actual(t), "2 to create")
+			manager, plain := w.colleagueOf(t, "ycm.manager@demo.example"), w.colleagueOf(t, "plain@demo.example")
+			w.sim.Advance(49 * time.Hour)
+
+			a := w.actual(t)
+			if !reconcile.NeedsYCMUsers(a) {
+				t.Fatal("two expired invitations, and YCM's users are not needed")
+			}
+			users, err := w.c.ycm.ReadUsers(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.YCMUsers = users
+			p := reconcile.Diff(d, a, reconcile.DefaultOptions())
+			via := map[string]reconcile.Via{}
+			for _, act := range p.Actions {
+				via[act.Key] = act.Via
+			}
+			if via["ycm.manager@demo.example"] != reconcile.YCMEmail || via["plain@demo.example"] != reconcile.Recreate {
+				t.Fatalf("re-invite paths: %v", via)
+			}
+			rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if r.Outcome != reconcile.Applied || r.Activation != reconcile.ActivationReinvited {
+					t.Fatalf("re-invite: %+v", r)
+				}
+			}
+			if got := w.colleagueOf(t, "ycm.manager@demo.example"); got.ColleaguesID != manager.ColleaguesID {
+				t.Errorf("the YCM user's colleague id changed from %d to %d", manager.ColleaguesID, got.ColleaguesID)
+			}
+			if got := w.colleagueOf(t, "plain@demo.example"); got.ColleaguesID == plain.ColleaguesID {
+				t.Errorf("the colleague who is no YCM user kept id %d: not re-created", got.ColleaguesID)
+			}
+			sent := map[string]int{}
+			for _, e := range w.sim.Outbox() {
+				sent[e.To]++
+			}
+			if sent["ycm.manager@demo.example"] != 2 || sent["plain@demo.example"] != 2 {
+				t.Errorf("e-mails sent: %v, want 2 each", sent)
+			}
+			if err := w.sim.Activate("ycm.manager@demo.example"); err != nil {
+				t.Errorf("the new link does not work: %v", err)
+			}
+		})
 	}
 }

@@ -84,7 +84,7 @@ func printDiagnosis(w io.Writer, d portal.Diagnosis, c *conn) {
 			}
 			return "✗"
 		}
-		login := "refused or not tried"
+		login := "no token: see below"
 		if a.LoggedIn {
 			login = "ok"
 			if a.TokenLifetime != "" {
@@ -136,7 +136,7 @@ func printDiagnosis(w io.Writer, d portal.Diagnosis, c *conn) {
 		if len(a.ThrottleHeaders) > 0 {
 			fmt.Fprintf(w, "  · rate-limit headers: %s\n", strings.Join(a.ThrottleHeaders, "; "))
 		}
-		if a.Failure != "" {
+		if a.Failure != "" && !slices.ContainsFunc(a.Lists, func(l portal.ListShape) bool { return l.Failure == a.Failure }) {
 			fmt.Fprintf(w, "  ✗ %s\n", a.Failure)
 		}
 		for _, n := range a.Notes {

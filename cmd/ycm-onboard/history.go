@@ -202,6 +202,13 @@ func (h *history) invitations(ctx context.Context, actual *reconcile.Actual) {
 				}
 			}
 		case portal.StatusUnActive:
+			// A create whose answer held no id was recorded with id 0: this read has it.
+			if inv.ColleagueID == 0 && !inv.InvitedAt.IsZero() {
+				if err := h.store.Invited(ctx, c.Email, c.ID, inv.InvitedAt, false); err != nil {
+					h.a.log.Warn().Err(err).Msg("recording a colleague's id")
+				}
+				inv.ColleagueID = c.ID
+			}
 			// A link sent again through YCM keeps the colleague's id and creation time:
 			// the record knows the newer invitation.
 			if inv.ColleagueID == c.ID && inv.InvitedAt.After(c.CreatedAt) {

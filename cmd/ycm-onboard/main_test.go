@@ -28,15 +28,45 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the command line end to end against a simulator over real HTTP on
 // 127.0.0.1, one fresh simulator per script ($PORTAL), with the demo credentials set.
+// The simulator speaks the documented dialect unless the script holds a .sim-dialect
+// file naming another (see sim.ParseDialect).
 func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, "", "testdata/script"))
+}
+
+// TestWalkingSkeletonInEveryDialect runs the walking skeleton against every shape the
+// simulator can serve where Yeastar's guides are silent.
+func TestWalkingSkeletonInEveryDialect(t *testing.T) {
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			p := scriptParams(t, nd.Dialect.String(), "")
+			p.Files = []string{"testdata/script/walking_skeleton.txtar"}
+			testscript.Run(t, p)
+		})
+	}
+}
+
+// scriptParams are the testscript parameters of the CLI tests; dialect "" lets each
+// script choose with its .sim-dialect file.
+func scriptParams(t *testing.T, dialect, dir string) testscript.Params {
 	samples, err := filepath.Abs("../../samples")
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
-			s, err := sim.New(sim.Options{})
+			spec := dialect
+			if spec == "" {
+				if b, err := os.ReadFile(filepath.Join(env.WorkDir, ".sim-dialect")); err == nil {
+					spec = strings.TrimSpace(string(b))
+				}
+			}
+			d, err := sim.ParseDialect(spec)
+			if err != nil {
+				return err
+			}
+			s, err := sim.New(sim.Options{Dialect: d})
 			if err != nil {
 				return err
 			}
@@ -70,7 +100,7 @@ func TestScripts(t *testing.T) {
 			"expand":    cmdExpand,
 			"exits":     cmdExits,
 		},
-	})
+	}
 }
 
 func simOf(ts *testscript.TestScript) *sim.Server { return ts.Value("sim").(*sim.Server) }
@@ -119,15 +149,16 @@ func cmdSimFaults(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// sim-state prints the simulator's colleagues (e-mail, status, permissions) and PBXs.
+// sim-state prints the simulator's colleagues (e-mail, status, permissions, owner, id) and PBXs
+// (extensions, calls, transcription).
 func cmdSimState(ts *testscript.TestScript, neg bool, args []string) {
 	s := simOf(ts)
 	var b bytes.Buffer
 	for _, c := range s.Colleagues() {
-		fmt.Fprintf(&b, "colleague %s %s %v rm=%d owner=%d\n", c.YeastarID, c.UserStatus, c.ResourceIDs, c.IsRmUser, c.OwnerID)
+		fmt.Fprintf(&b, "colleague %s %s %v rm=%d owner=%d id=%d\n", c.YeastarID, c.UserStatus, c.ResourceIDs, c.IsRmUser, c.OwnerID, c.ColleaguesID)
 	}
 	for _, p := range s.PBXs() {
-		fmt.Fprintf(&b, "pbx %s ext=%d calls=%d\n", p.SN, p.ExtensionCapacity, p.ConcurrentCallCapacity)
+		fmt.Fprintf(&b, "pbx %s ext=%d calls=%d tr=%d\n", p.SN, p.ExtensionCapacity, p.ConcurrentCallCapacity, p.TranscriptionCapacity)
 	}
 	ts.Stdout().Write(b.Bytes())
 }

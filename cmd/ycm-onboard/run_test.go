@@ -176,12 +176,23 @@ func TestInterruptedApplyWritesAWholeReport(t *testing.T) {
 
 // TestKilledApplyResumes kills an apply with SIGKILL in the middle, runs it again, and
 // checks that the portal converges with exactly one activation e-mail per colleague.
+// TestKilledApplyResumes: an apply killed mid-run (SIGKILL) is settled by the next one,
+// which creates and e-mails nobody twice, whatever shapes the portal speaks.
 func TestKilledApplyResumes(t *testing.T) {
 	bin, err := exec.LookPath("ycm-onboard")
 	if err != nil {
 		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
 	}
-	s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: 20 * time.Millisecond}})
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			killedApplyResumes(t, bin, nd.Dialect)
+		})
+	}
+}
+
+func killedApplyResumes(t *testing.T, bin string, dialect sim.Dialect) {
+	s, _ := sim.New(sim.Options{Dialect: dialect, Faults: sim.Faults{Latency: 20 * time.Millisecond}})
 	reached := make(chan struct{})
 	ts := httptest.NewServer(onCreates(s, 60, reached))
 	defer ts.Close()
@@ -197,7 +208,12 @@ func TestKilledApplyResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	<-reached
+	select {
+	case <-reached:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("60 creates were not answered within 2 minutes:\n%s", stderr.String())
+	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no chance to record anything
 		t.Fatal(err)
 	}

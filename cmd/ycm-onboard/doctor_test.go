@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+)
+
+type doctorJSON struct {
+	portal.Diagnosis
+	Ready    bool `json:"ready"`
+	ExitCode int  `json:"exit_code"`
+}
+
+func (d doctorJSON) list(a portal.APIDiagnosis, name string) portal.ListShape {
+	for _, l := range a.Lists {
+		if l.Name == name {
+			return l
+		}
+	}
+	return portal.ListShape{}
+}
+
+// TestDoctorNamesEachDialectsShapes: doctor reports the shapes each dialect serves.
+func TestDoctorNamesEachDialectsShapes(t *testing.T) {
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			s, err := sim.New(sim.Options{Dialect: nd.Dialect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			a, out, errb := testApp(t, nil)
+			if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL, "--json"); code != exitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errb)
+			}
+			var d doctorJSON
+			if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if !d.Ready || !d.Partner.LoggedIn || !d.YCM.LoggedIn {
+				t.Errorf("ready %v, logged in %v %v", d.Ready, d.Partner.LoggedIn, d.YCM.LoggedIn)
+			}
+			dl := nd.Dialect
+			idType := "string"
+			if dl.IDs == sim.IDsNumber {
+				idType = "number"
+			}
+			cols := d.list(d.Partner, "colleagues")
+			if cols.IDTypes["colleaguesId"] != idType || cols.IDTypes["ownerId"] != idType || d.Partner.TokenLifetimeType != idType {
+				t.Errorf("colleaguesId %s, ownerId %s, expiresIn %s; want %s", cols.IDTypes["colleaguesId"],
+					cols.IDTypes["ownerId"], d.Partner.TokenLifetimeType, idType)
+			}
+			resType := "number"
+			if dl.IDs == sim.IDsAllStrings {
+				resType = "string"
+			}
+			if cols.IDTypes["resourceIds"] != resType {
+				t.Errorf("resourceIds %s, want %s", cols.IDTypes["resourceIds"], resType)
+			}
+			partnerShape := "array"
+			if dl.Partners == sim.PartnersPage {
+				partnerShape = "page object"
+			}
+			if got := d.list(d.Partner, "subordinate partners").Shape; got != partnerShape {
+				t.Errorf("subordinate partners: %s, want %s", got, partnerShape)
+			}
+			pe := d.Partner.Error
+			if pe == nil || !pe.Recognised || pe.HTTPStatus != 404 {
+				t.Fatalf("partner portal error: %+v", pe)
+			}
+			switch dl.PPCodes {
+			case sim.PPCodesLower:
+				if pe.Code != strings.ToLower(pe.Code) || !strings.Contains(pe.Code, "not_found") {
+					t.Errorf("partner portal code %q, want a lower-case word", pe.Code)
+				}
+			case sim.PPCodesUpper:
+				if pe.Code != "DATA_NOT_FOUND" {
+					t.Errorf("partner portal code %q, want DATA_NOT_FOUND", pe.Code)
+				}
+			}
+			ye := d.YCM.Error
+			if ye == nil || !ye.Recognised || ye.Errno != 1000005 {
+				t.Fatalf("YCM error: %+v", ye)
+			}
+			if !slices.Contains(ye.Fields, string(dl.YCMErrors)) {
+				t.Errorf("YCM error fields %v lack %q", ye.Fields, dl.YCMErrors)
+			}
+			if ye.HTTPStatus != 200 { // a missing PBX is a business error: HTTP 200 in every dialect
+				t.Errorf("YCM error status %d, want 200", ye.HTTPStatus)
+			}
+			used := "absent"
+			if dl.ExtensionUsed == sim.ExtensionUsedPresent {
+				used = "number"
+			}
+			pbxs := d.list(d.YCM, "cloud PBXs")
+			if pbxs.IDTypes["extensionUsed"] != used {
+				t.Errorf("extensionUsed %s, want %s", pbxs.IDTypes["extensionUsed"], used)
+			}
+			note := "does not say how many extensions are in use"
+			if used == "number" {
+				note = "says how many extensions are in use"
+			}
+			if !slices.ContainsFunc(d.YCM.Notes, func(n string) bool { return strings.Contains(n, note) }) {
+				t.Errorf("notes %q lack %q", d.YCM.Notes, note)
+			}
+			if users := d.list(d.YCM, "YCM users"); users.Failure != "" || users.Items == 0 {
+				t.Errorf("YCM users: %+v", users)
+			}
+		})
+	}
+}
+
+// TestDoctorWithAWrongSecret: one login attempt per API, then exit 4; the human
+// report marks the failure and never shows the secret.
+func TestDoctorWithAWrongSecret(t *testing.T) {
+	for _, nd := range sim.Dialects() {
+		t.Run(nd.Name, func(t *testing.T) {
+			t.Parallel()
+			s, err := sim.New(sim.Options{Dialect: nd.Dialect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			const wrong = "wrong-secret-4f1d"
+			a, out, errb := testApp(t, map[string]string{envPartnerSecret: wrong, envYCMSecret: wrong})
+			if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL); code != exitFatal {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFatal, out, errb)
+			}
+			logins := map[string]int64{}
+			for _, rc := range s.Stats().Routes {
+				if strings.HasSuffix(rc.Route, "/oauth/token") {
+					logins[rc.Route] += rc.Count
+				}
+			}
+			if logins["POST /auth/openapi/v1/oauth/token"] != 1 || logins["POST /dm/open_api/oauth/token"] != 1 {
+				t.Errorf("logins %v, want one per API", logins)
+			}
+			if !strings.Contains(out.String(), "✗ login") || !strings.Contains(out.String(), "Not ready") {
+				t.Errorf("the report does not mark the refused login:\n%s", out)
+			}
+			if strings.Contains(out.String()+errb.String(), wrong) {
+				t.Errorf("the secret shows:\n%s\n%s", out, errb)
+			}
+		})
+	}
+}
