@@ -468,3 +468,32 @@ func TestAdaptiveLimiterSettlesUnderTheLimit(t *testing.T) {
 	// The pace reached is a benchmark's business (BenchmarkApplyThrottled), not a test's:
 	// the limiter measures the client's own pace, which a CPU-starved machine lowers.
 }
+
+// TestThrottledWithoutRetryAfterOutwaitsARefill: YCM documents no Retry-After and
+// refills its bucket in lumps minutes apart; a call throttled without one keeps trying
+// for longer than the documented example's 3-minute interval before it gives up.
+func TestThrottledWithoutRetryAfterOutwaitsARefill(t *testing.T) {
+	s, base := startSim(t, sim.Options{}) // the documented dialect: 1000040 at HTTP 200
+	sl := &sleeps{}
+	cfg := portal.Config{BaseURL: base, ClientID: sim.DemoYCMID, ClientSecret: sim.DemoYCMSecret, Sleep: sl.sleep}
+	y, err := portal.NewYCM(cfg) // the production back-off
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetFaults(sim.Faults{ThrottleBurst: 2, ThrottleLump: 2, ThrottleEvery: time.Hour}) // the login and one call
+	if _, err := y.PBX(t.Context(), 7701); err != nil {
+		t.Fatal(err)
+	}
+	_, err = y.PBX(t.Context(), 7701)
+	if !errors.Is(err, portal.ErrThrottled) {
+		t.Fatalf("got %v, want throttled", err)
+	}
+	var total time.Duration
+	for _, d := range sl.all() {
+		total += d
+	}
+	if total < 3*time.Minute {
+		t.Errorf("gave up after waiting %s in all (%d waits): less than one refill interval", total, len(sl.all()))
+	}
+	t.Logf("%d waits, %s in all", len(sl.all()), total)
+}

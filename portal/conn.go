@@ -249,7 +249,7 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 				return oc, err
 			}
 		}
-		wait := c.backoff(attempt, pe.RetryAfter)
+		wait := c.backoff(attempt, pe.RetryAfter, pe.Kind == KindThrottled)
 		c.cfg.Logger.Debug().Str("api", c.d.name()).Str("op", r.op).Int("attempt", attempt).
 			Str("kind", pe.Kind.String()).Dur("wait", wait).Msg("retrying")
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
@@ -269,12 +269,18 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 }
 
 // backoff is exponential with full jitter, capped; a Retry-After (capped) is a floor.
-func (c *conn) backoff(attempt int, retryAfter time.Duration) time.Duration {
+// A throttled answer without Retry-After (YCM documents none: its bucket refills in
+// lumps, minutes apart) waits at least half the ceiling, so a call's throttled tries
+// span minutes, past the next refill, rather than ending early on short draws.
+func (c *conn) backoff(attempt int, retryAfter time.Duration, throttled bool) time.Duration {
 	ceiling := c.cfg.BaseDelay << min(attempt-1, 20)
 	if ceiling > c.cfg.MaxDelay || ceiling <= 0 {
 		ceiling = c.cfg.MaxDelay
 	}
 	d := time.Duration(rand.Int64N(int64(ceiling) + 1))
+	if throttled {
+		d = ceiling/2 + time.Duration(rand.Int64N(int64(ceiling/2)+1))
+	}
 	if retryAfter > 0 {
 		ra := min(retryAfter, c.cfg.MaxDelay)
 		// a little jitter above the floor so waiting workers do not return together,

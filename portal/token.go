@@ -139,7 +139,7 @@ func (c *conn) login(ctx context.Context, refresh string) (token, error) {
 		if pe, ok := err.(*Error); ok {
 			ra = pe.RetryAfter
 		}
-		if err := c.cfg.Sleep(ctx, c.backoff(attempt, ra)); err != nil {
+		if err := c.cfg.Sleep(ctx, c.backoff(attempt, ra, KindOf(err) == KindThrottled)); err != nil {
 			return token{}, err
 		}
 	}

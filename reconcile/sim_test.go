@@ -363,3 +363,53 @@ func TestReinviteThroughYCM(t *testing.T) {
 		})
 	}
 }
+
+// TestConvergesUnderLumpyThrottling: YCM's bucket, as its administrators set it, refills
+// in lumps; the Partner Portal's here too. One run finishes a wave through it, with one
+// e-mail per colleague, in real time.
+func TestConvergesUnderLumpyThrottling(t *testing.T) {
+	s, err := sim.New(sim.Options{Faults: sim.Faults{ThrottleBurst: 10, ThrottleLump: 10, ThrottleEvery: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	cfg := portal.Config{BaseURL: ts.URL, BaseDelay: 10 * time.Millisecond, MaxDelay: 200 * time.Millisecond, MaxAttempts: 8}
+	pc, yc := cfg, cfg
+	pc.ClientID, pc.ClientSecret = sim.DemoPartnerID, sim.DemoPartnerSecret
+	yc.ClientID, yc.ClientSecret = sim.DemoYCMID, sim.DemoYCMSecret
+	p, err := portal.NewPartner(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := portal.NewYCM(yc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := world{sim: s, c: clients{p, y}}
+	d := wave(40)
+	plan := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
+	rs, err := reconcile.Apply(t.Context(), plan, w.c, reconcile.ApplyOptions{Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl := reconcile.TallyResults(rs); tl.Succeeded != 41 {
+		t.Fatalf("%+v", tl)
+	}
+	throttled := 0
+	for _, rc := range s.Stats().Routes {
+		if rc.Status == http.StatusTooManyRequests { // the Partner Portal's; YCM's come with HTTP 200
+			throttled += int(rc.Count)
+		}
+	}
+	if throttled == 0 {
+		t.Error("nothing was throttled: the test proves nothing")
+	}
+	if p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions()); p.HasChanges() {
+		t.Errorf("not converged: %s", p.Counts().Line())
+	}
+	if n := len(s.Outbox()); n != 40 {
+		t.Errorf("%d e-mails, want 40", n)
+	}
+	t.Logf("%d answers said slow down", throttled)
+}
