@@ -713,3 +713,89 @@ func TestCredentialsAreTrimmed(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errb)
 	}
 }
+
+// TestStoppedResendIsTakenAsSent: a run that stopped after recording that it would ask
+// YCM to re-send a colleague's activation e-mail cannot tell whether YCM sent it; the
+// next run takes it as sent, so the colleague is not e-mailed twice.
+func TestStoppedResendIsTakenAsSent(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	stateDir := filepath.Join(t.TempDir(), "state")
+	sheet := filepath.Join(t.TempDir(), "team.csv")
+	const email = "ycm.manager@demo.example"
+	if err := os.WriteFile(sheet, []byte("Email,First Name,Permissions,YCM Manager\n"+email+",Yvonne,Dashboard;YCM,yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(report string) string {
+		t.Helper()
+		a, out, errb := testApp(t, nil)
+		if code := runApp(t.Context(), a, "apply", sheet, "--portal", ts.URL, "--state-dir", stateDir,
+			"--report", filepath.Join(t.TempDir(), report)); code != exitOK {
+			t.Fatalf("apply: exit %d\n%s\n%s", code, out, errb)
+		}
+		return out.String() + errb.String()
+	}
+	apply("first.xlsx")
+	s.Advance(49 * time.Hour)
+	var id int64
+	for _, c := range s.Colleagues() {
+		if c.YeastarID == email {
+			id = c.ColleaguesID
+		}
+	}
+
+	// A run records its intent to re-send through YCM, asks YCM, and dies.
+	st, err := state.Open(stateDir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := st.BeginRun(t.Context(), state.RunInfo{Mode: "apply", Started: s.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordIntent(t.Context(), run, 0, state.Intent{Object: "colleague", Key: email,
+		Kind: state.KindResend, PortalID: id}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	resend, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/dm/open_api/v1/users/%d/activation_email", ts.URL, id+sim.ColleagueUserBase), nil)
+	resend.Header.Set("User-Agent", "test")
+	resend.Header.Set("Authorization", "Bearer "+ycmToken(t, ts.URL))
+	if resp, err := http.DefaultClient.Do(resend); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the dying run's resend: %v %v", resp, err)
+	}
+	sent := len(s.Outbox())
+
+	out := apply("resumed.xlsx")
+	if strings.Contains(out, "re-invite") && strings.Contains(out, email) && !strings.Contains(out, "0 to re-invite") {
+		t.Errorf("the resumed run re-invites again:\n%s", out)
+	}
+	if n := len(s.Outbox()); n != sent {
+		t.Errorf("%d e-mails after the resumed run, want %d: the colleague was e-mailed twice", n, sent)
+	}
+	if !strings.Contains(out, "settled changes an earlier run left unrecorded") {
+		t.Errorf("the stopped run's intent was not settled:\n%s", out)
+	}
+}
+
+// ycmToken logs in to the simulator's YCM API.
+func ycmToken(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.PostForm(base+"/dm/open_api/oauth/token", map[string][]string{"grant_type": {"client_credentials"},
+		"client_id": {sim.DemoYCMID}, "client_secret": {sim.DemoYCMSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("YCM login: %v", err)
+	}
+	return tok.AccessToken
+}
