@@ -126,15 +126,11 @@ type Intent struct {
 	PortalID int64  // the colleague's or PBX's id in the portal; 0 for a create
 }
 
-// KindResend is the kind of a re-invite sent through YCM's activation e-mail, which
-// keeps the colleague, so settling it differs from a re-invite that re-creates one.
-const KindResend = "re-invite by YCM e-mail"
-
 // IntentOf is the intent of a plan's action.
 func IntentOf(a reconcile.Action) Intent {
 	in := Intent{Object: a.Object.String(), Key: a.Key, Kind: a.Kind.String(), PortalID: a.ColleagueID}
 	if a.Kind == reconcile.Reinvite && a.Via == reconcile.YCMEmail {
-		in.Kind = KindResend
+		in.Kind = reconcile.KindResend
 	}
 	if a.Object == reconcile.InstanceObject && a.Sizing != nil {
 		in.PortalID = a.PBXID

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,11 +59,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	code, msg := exitUsage, err.Error()
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code, msg = ee.code, ee.msg
-	}
+	code, msg := exitCode(err)
 	if msg != "" {
 		fmt.Fprintln(a.stderr, "ycm-onboard: "+msg)
 	}

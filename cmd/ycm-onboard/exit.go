@@ -1,5 +1,11 @@
 package main
 
+import (
+	"errors"
+
+	"github.com/ycm-onboard/ycm-onboard/job"
+)
+
 // Exit codes: scripts and schedulers rely on them; the README lists them.
 const (
 	exitOK          = 0   // success, or nothing to do
@@ -20,3 +26,17 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func exitf(code int, msg string) error { return &exitError{code: code, msg: msg} }
+
+// exitCode is the one place an error becomes an exit code: how a job ended, or a
+// command line mistake; anything else is a usage error.
+func exitCode(err error) (int, string) {
+	var ee *exitError
+	var jf *job.Failure
+	switch {
+	case errors.As(err, &ee):
+		return ee.code, ee.msg
+	case errors.As(err, &jf):
+		return job.ExitCode(jf), jf.Message
+	}
+	return exitUsage, err.Error()
+}

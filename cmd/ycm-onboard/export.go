@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/place"
 	"github.com/ycm-onboard/ycm-onboard/internal/words"
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
@@ -44,7 +46,7 @@ func (a *app) templateCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				cat = catalog(actual)
+				cat = job.Catalog(actual)
 			}
 			_, err := a.writeWorkbook(out, force, false, func(w io.Writer) error { return importer.WriteTemplate(w, cat) })
 			return err
@@ -142,19 +144,19 @@ func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.Expo
 	return cols, insts
 }
 
-// writeWorkbook writes a workbook through writeNew. It replaces an existing file only
+// writeWorkbook writes a workbook through place.Write. It replaces an existing file only
 // when forced; a unique (default) name that is taken gets -2, -3... It returns the path
 // written.
 func (a *app) writeWorkbook(path string, force, unique bool, write func(io.Writer) error) (string, error) {
-	taken := refuseTaken
+	taken := place.Refuse
 	switch {
 	case force:
-		taken = replaceTaken
+		taken = place.Replace
 	case unique:
-		taken = numberTaken
+		taken = place.Number
 	}
-	got, err := writeNew(path, taken, write)
-	if taken == refuseTaken && errors.Is(err, fs.ErrExist) {
+	got, err := place.Write(path, taken, write)
+	if taken == place.Refuse && errors.Is(err, fs.ErrExist) {
 		return "", existsErr(path)
 	}
 	if err != nil {

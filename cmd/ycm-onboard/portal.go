@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
@@ -82,20 +81,6 @@ func (c *conn) summary() portalSummary {
 		return portalSummary{Simulator: true}
 	}
 	return portalSummary{PartnerURL: c.partnerURL, YCMURL: c.ycmURL}
-}
-
-// clients joins both APIs into what reconcile.Apply needs.
-type clients struct {
-	*portal.PartnerClient
-	ycm *portal.YCMClient
-}
-
-func (c clients) Resize(ctx context.Context, id int64, cp portal.Capacity) error {
-	return c.ycm.Resize(ctx, id, cp)
-}
-
-func (c clients) SendActivation(ctx context.Context, id int64) error {
-	return c.ycm.SendActivation(ctx, id)
 }
 
 // connect returns clients for the configured portal, or for an embedded simulator
@@ -218,54 +203,12 @@ func startEmbedded() (addr string, stop func(), err error) {
 	}, nil
 }
 
-// readPortal reads everything the plan is made from.
+// readPortal reads everything a plan is made from, for the commands other than plan
+// and apply (which read it as a step of the job).
 func (a *app) readPortal(ctx context.Context, c *conn) (reconcile.Actual, error) {
-	snap, err := portal.Read(ctx, c.partner, c.ycm)
-	if err != nil {
-		return reconcile.Actual{Now: a.now()}, portalFailure("read the portal", err)
+	actual, f := job.ReadPortal(ctx, c.partner, c.ycm)
+	if f != nil {
+		return actual, f
 	}
-	return reconcile.Actual{Colleagues: snap.Colleagues, PBXs: snap.PBXs, Permissions: snap.Permissions,
-		Partners: snap.Partners, Now: snap.Now}, nil
-}
-
-// readYCMUsers adds YCM's users to actual when the plan may re-invite someone, so a
-// colleague who is a YCM user gets YCM's activation e-mail and keeps the account. If
-// YCM will not list them, re-invites fall back on deleting and creating again.
-func (a *app) readYCMUsers(ctx context.Context, c *conn, actual *reconcile.Actual) error {
-	if !reconcile.NeedsYCMUsers(*actual) {
-		return nil
-	}
-	users, err := c.ycm.ReadUsers(ctx)
-	switch {
-	case err == nil:
-		actual.YCMUsers = users
-	case portal.Fatal(err) || errors.Is(err, context.Canceled):
-		return portalFailure("read YCM's users", err)
-	default:
-		a.log.Warn().Str("error", err.Error()).Msg("YCM did not list its users: expired invitations are re-sent by deleting and creating the colleague again")
-	}
-	return nil
-}
-
-// portalFailure turns a portal error into an exit: fatal ones exit 4.
-func portalFailure(what string, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return exitf(exitInterrupted, "interrupted")
-	}
-	return exitf(exitFatal, fmt.Sprintf("cannot %s: %s", what, reconcile.Explain(err)))
-}
-
-// catalog is what the importer checks rows against.
-func catalog(a reconcile.Actual) importer.Catalog {
-	var c importer.Catalog
-	for _, p := range a.Permissions {
-		c.Permissions = append(c.Permissions, p.Name)
-	}
-	for _, p := range a.Partners {
-		c.Partners = append(c.Partners, importer.Partner{ID: p.ID, Email: p.Email})
-	}
-	for _, p := range a.PBXs {
-		c.PBXs = append(c.PBXs, importer.PBXRef{Name: p.Name, SN: p.SN})
-	}
-	return c
+	return actual, nil
 }

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
@@ -12,6 +15,7 @@ import (
 // line every 10 seconds otherwise.
 type progress struct {
 	a       *app
+	log     zerolog.Logger
 	mu      sync.Mutex
 	total   int
 	done_   int
@@ -23,21 +27,22 @@ type progress struct {
 	enabled bool
 }
 
-func (a *app) newProgress(p reconcile.Plan) *progress {
+func (a *app) newProgress(p reconcile.Plan, log zerolog.Logger) job.Progress {
 	total := 0
 	for _, act := range p.Actions {
 		if act.Runs() {
 			total++
 		}
 	}
-	pr := &progress{a: a, total: total, start: a.now(), last: a.now(), every: 10 * time.Second, enabled: total > 0}
+	pr := &progress{a: a, log: log, total: total, start: a.now(), last: a.now(), every: 10 * time.Second, enabled: total > 0}
 	if a.stderrTTY {
 		pr.every = 200 * time.Millisecond
 	}
 	return pr
 }
 
-func (p *progress) done(r reconcile.Result) {
+// Done counts a result and redraws when it is time.
+func (p *progress) Done(r reconcile.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done_++
@@ -64,11 +69,12 @@ func (p *progress) show(now time.Time) {
 		p.drawn = true
 		return
 	}
-	p.a.log.Info().Int("done", p.done_).Int("total", p.total).Float64("per_second", rate).
+	p.log.Info().Int("done", p.done_).Int("total", p.total).Float64("per_second", rate).
 		Int("failed", p.failed).Dur("eta", eta.Round(time.Second)).Msg("progress")
 }
 
-func (p *progress) finish() {
+// Finish ends the progress line.
+func (p *progress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {

@@ -7,17 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
-	"github.com/ycm-onboard/ycm-onboard/internal/words"
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/report"
 )
@@ -120,7 +117,7 @@ func (a *app) planCommand() *cobra.Command {
 			if err := f.check(cmd.Flags(), false); err != nil {
 				return err
 			}
-			return a.run(cmd.Context(), "plan", args, f)
+			return a.run(cmd.Context(), job.Plan, args, f)
 		},
 	}
 	f.add(cmd.Flags(), false)
@@ -152,352 +149,86 @@ the question); off a terminal it never asks.`,
 			if err := f.check(cmd.Flags(), true); err != nil {
 				return err
 			}
-			return a.run(cmd.Context(), "apply", args, f)
+			return a.run(cmd.Context(), job.Apply, args, f)
 		},
 	}
 	f.add(cmd.Flags(), true)
 	return cmd
 }
 
-// run is plan and apply: read, connect, diff, (apply), report.
-func (a *app) run(ctx context.Context, mode string, files []string, f runFlags) error {
+// run is plan and apply: the job, answered from this terminal.
+func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags) error {
 	opts, err := f.in.options()
 	if err != nil {
 		return err
 	}
-	inputs := []namedPath{{"saved plan (--plan)", f.planFile}, {"configuration file (--config)", a.configPath}}
-	for _, p := range files {
-		inputs = append(inputs, namedPath{"input file " + p, p})
-	}
-	for _, p := range f.in.threeCX {
-		inputs = append(inputs, namedPath{"3CX export " + p, p})
-	}
-	if err := checkOutputs(inputs, []namedPath{{"--report", f.report}, {"--out", f.out}}); err != nil {
-		return err
-	}
-	// With --json stdout holds the JSON summary alone, so it can be appended to a file
-	// that jq reads; the plan and the summary lines go to stderr instead.
-	human := a.stdout
-	if f.jsonOut {
-		human = a.stderr
-	}
-	started := a.now()
-	desired := &importer.Desired{}
-	var problems []importer.Problem
-	var saved reconcile.Plan
-	if f.planFile != "" {
-		var inputs []string
-		if saved, inputs, err = reconcile.ReadPlanFile(f.planFile); err != nil {
-			return exitf(exitUsage, err.Error())
-		}
-		planned := make([]namedPath, len(inputs))
-		for i, in := range inputs {
-			planned[i] = namedPath{"input file " + in + " (named in the saved plan)", in}
-		}
-		if err := checkOutputs(planned, []namedPath{{"--report", f.report}}); err != nil {
-			return err
-		}
-		for _, in := range inputs {
-			desired.Files = append(desired.Files, importer.File{Path: in})
-		}
-	} else {
-		desired, problems = importer.Read(files, opts)
-		if unreadable(problems, desired) {
-			printProblems(a.stderr, problems)
-			msg := "no input could be read"
-			for _, p := range problems {
-				if p.Severity == importer.Error { // the first reason, for the --json line
-					msg += ": " + p.String()
-					break
-				}
-			}
-			return exitf(exitUsage, msg)
-		}
-	}
-
 	if f.hist.stateDir != "" {
 		// A state directory holds a real portal's record: demo invitations in it would
 		// show in status and be settled against the real portal by the next run.
 		f.portal.noDemo = "--state-dir keeps a real portal's run history and the built-in simulator's demo runs are never recorded: " +
 			"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal"
 	}
+	req := job.Request{Mode: mode, Files: files, Input: opts, PlanFile: f.planFile, SavePlan: f.out, Diff: f.diff,
+		Strict: f.strict, Concurrency: f.concurrency, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100,
+		Report: f.report, ReportDir: f.reportDir, KeepReports: f.hist.keepReports, LockTimeout: f.hist.lockTimeout,
+		Version: version, Protected: []job.NamedPath{{What: "configuration file (--config)", Path: a.configPath}}}
+	// The input is read, and outputs that would replace it refused, before the portal
+	// is connected: a bad file is said first.
+	if req.Read, err = job.ReadInput(req, func(ps []importer.Problem) { printProblems(a.stderr, ps) }); err != nil {
+		return err
+	}
 	c, err := a.connect(f.portal)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	// The report's directory is known to be writable before the portal is read, so no
-	// change is ever made that cannot be reported. A default name gets its -2, -3...
-	// only when the report is written, so a run stopped before leaves no file behind.
-	reportPath, err := prepareReport(f, mode, started)
-	if err != nil {
-		return exitf(exitUsage, fmt.Sprintf("cannot write the report: %v; choose another --report or --report-dir (nothing was changed)", err))
-	}
-	h, err := a.openHistory(ctx, f.hist, c.embedded, mode, desired.Files)
-	if err != nil && mode == "apply" {
-		return err // apply needs the lock and the journal
-	}
-	if err != nil {
-		a.log.Warn().Str("error", err.Error()).Msg("planning without the run history")
-		h = nil
-	}
-	defer h.close()
-
-	rep := report.Run{Version: version, Mode: mode, Files: desired.Files, PartnerURL: c.partnerURL,
-		YCMURL: c.ycmURL, Started: started, Concurrency: f.concurrency, Guards: guardSettings(f.diff)}
-	finish := func(code int, msg string) error {
-		rep.Finished, rep.ExitCode, rep.Now = a.now(), code, a.now()
-		path, werr := a.writeReport(reportPath, f.report == "", rep)
-		if werr != nil {
-			// Changes may have been made: the run's outcome stays, said without the report.
-			why := "the report could not be written: " + werr.Error()
-			if code == exitOK {
-				code, msg = exitPartial, why
-			} else {
-				msg = why + "; " + strings.TrimSuffix(msg, seeReport)
-			}
-			rep.ExitCode = code
-		}
-		sum := report.Summarize(rep, path)
-		if f.jsonOut {
-			_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: h.id(), Summary: sum, Portal: c.summary()})
-			a.summaryDone = true
-		}
-		h.finish(runCounts(rep), code, path)
-		if f.report == "" && f.reportDir != "" && f.hist.keepReports > 0 {
-			a.pruneReports(f.reportDir, f.hist.keepReports, path) // with or without a run history
-		}
-		ev := a.log.Info().Str("mode", mode).Int("exit", code).Str("report", path)
-		if !rep.Plan.Made.IsZero() { // a plan was made (or loaded)
-			ev = ev.Str("plan", rep.Plan.Counts().Line())
-		}
-		if mode == "apply" && len(rep.Results) > 0 {
-			ev = ev.Str("applied", reconcile.TallyResults(rep.Results).Line())
-		}
-		ev.Dur("took", rep.Finished.Sub(rep.Started).Round(time.Millisecond)).Msg("finished")
-		if code == exitOK {
-			return nil
-		}
-		return exitf(code, msg)
-	}
-
-	actual, err := a.readPortal(ctx, c)
-	if err != nil {
-		rep.Problems = problems
-		var ee *exitError
-		errors.As(err, &ee)
-		rep.Fatal = ee.msg
-		rep.Interrupted = ee.code == exitInterrupted
-		return finish(ee.code, ee.msg)
-	}
-	rep.ExtensionPool = f.diff.ExtensionPool
-	for _, p := range actual.PBXs {
-		rep.ExtensionsAllocated += p.Extensions
-	}
-	// Settle first: what a stopped run sent is recorded before the record is read.
-	if mode == "apply" {
-		h.settle(ctx, actual)
-	}
-	if h != nil {
-		h.invitations(ctx, &actual)
-	}
-	if f.planFile == "" {
-		if err := a.readYCMUsers(ctx, c, &actual); err != nil {
-			var ee *exitError
-			errors.As(err, &ee)
-			rep.Problems, rep.Fatal, rep.Interrupted = problems, ee.msg, ee.code == exitInterrupted
-			return finish(ee.code, ee.msg)
-		}
-	}
-	var plan reconcile.Plan
-	if f.planFile != "" {
-		plan = saved
-		plan.Tripped = reconcile.Guards(plan, len(actual.Colleagues), f.diff)
-		if stale := reconcile.Stale(plan, actual); len(stale) > 0 {
-			more := ""
-			if len(stale) > 1 {
-				more = fmt.Sprintf(" (and %d more)", len(stale)-1)
-			}
-			plan.Tripped = append(plan.Tripped, fmt.Sprintf("the saved plan is stale: %s%s; run plan again", stale[0], more))
-		}
-	} else {
-		problems = append(problems, importer.Check(desired, catalog(actual))...)
-		importer.SortProblems(problems)
-		plan = reconcile.Diff(desired, actual, f.diff)
-	}
-	rep.Problems = problems
-	rep.Plan = plan
-	printProblems(a.stderr, problems)
-	printPlan(human, plan, problems)
-	if f.out != "" {
-		inputs := make([]string, len(desired.Files))
-		for i, fl := range desired.Files {
-			inputs[i] = fl.Path
-		}
-		if err := reconcile.WritePlanFile(f.out, plan, inputs); err != nil {
-			return finish(exitUsage, "cannot save the plan: "+err.Error())
-		}
-		fmt.Fprintln(a.stderr, "ycm-onboard: plan saved to "+f.out)
-	}
-
-	rowErrors := importer.HasErrors(problems)
-	if f.strict && rowErrors {
-		return finish(exitUsage, "--strict: the input has errors, nothing was changed; fix them (see above and the report's Problems sheet) and run again")
-	}
-	if len(plan.Tripped) > 0 {
-		rep.Tripped = plan.Tripped
-		for _, t := range plan.Tripped {
-			fmt.Fprintln(a.stderr, "ycm-onboard: guard tripped: "+t)
-		}
-		return finish(exitGuard, "a safety guard refused the plan: nothing was changed")
-	}
-	partial := func() int {
-		if c := plan.Counts(); rowErrors || c.Skipped > 0 || c.Blocked > 0 {
-			return exitPartial
-		}
-		return exitOK
-	}
-	if mode == "plan" {
-		return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
-	}
-
-	if plan.HasChanges() && a.stdinTTY && !f.yes {
-		ok, err := a.confirm(plan)
-		if err != nil || !ok {
-			return finish(exitOK, "")
-		}
-	}
-	prog := a.newProgress(plan)
-	results, ferr := reconcile.Apply(ctx, plan, clients{c.partner, c.ycm}, reconcile.ApplyOptions{
-		Concurrency: f.concurrency, Now: c.partner.PortalNow, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100, Journal: h.journal(),
-		OnResult: func(i int, act reconcile.Action, r reconcile.Result) {
-			ev := a.log.Debug()
-			if r.Outcome == reconcile.Failed {
-				ev = a.log.Warn().Str("error", r.Message)
-			}
-			ev.Str("action", act.Kind.String()).Str("object", act.Label).Str("outcome", r.Outcome.String()).
-				Int("attempts", r.Attempts).Msg("done")
-			prog.done(r)
-		},
-	})
-	prog.finish()
-	rep.Results = results
-	tally := reconcile.TallyResults(results)
-	fmt.Fprintln(human, tally.Line())
+	dir, cleanup, err := a.runStateDir(f.hist, c.embedded)
 	switch {
-	case ctx.Err() != nil:
-		rep.Interrupted = true
-		return finish(exitInterrupted, "interrupted: the rest was not run; run again to finish")
-	case ferr != nil && errors.As(ferr, new(*reconcile.CanaryError)):
-		rep.Fatal = ferr.Error()
-		return finish(exitPartial, ferr.Error())
-	case ferr != nil:
-		rep.Fatal = reconcile.Explain(ferr)
-		return finish(exitFatal, "stopped: "+rep.Fatal)
-	case tally.Failed > 0 || tally.NotRun > 0:
-		msg := words.Count(tally.Failed, "change") + " failed"
-		if tally.NotRun > 0 {
-			msg += ", " + words.Count(tally.NotRun, "change") + " not run"
-		}
-		return finish(exitPartial, msg+seeReport)
+	case err != nil && mode == job.Apply:
+		return err // apply needs the lock and the journal
+	case err != nil:
+		a.log.Warn().Str("error", err.Error()).Msg("planning without the run history")
+	default:
+		defer cleanup()
+		req.StateDir = dir
 	}
-	return finish(partial(), "some rows were skipped for errors or blocked"+seeReport)
+
+	// With --json stdout holds the JSON summary alone, so it can be appended to a file
+	// that jq reads; the plan and the summary lines go to stderr instead.
+	human := a.stdout
+	if f.jsonOut {
+		human = a.stderr
+	}
+	deps := job.Deps{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL, Log: a.log, Now: a.now,
+		Problems: func(ps []importer.Problem) { printProblems(a.stderr, ps) },
+		Plan:     func(p reconcile.Plan, ps []importer.Problem) { printPlan(human, p, ps) },
+		Note:     func(s string) { fmt.Fprintln(a.stderr, "ycm-onboard: "+s) },
+		Applied:  func(t reconcile.Tally) { fmt.Fprintln(human, t.Line()) },
+		Progress: a.newProgress,
+	}
+	if a.stdinTTY && !f.yes {
+		deps.Confirm = a.confirm
+	}
+	out, err := job.Run(ctx, req, deps)
+	if f.jsonOut && out.Reported {
+		_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: out.RunID, Summary: report.Summarize(out.Report, out.ReportPath), Portal: c.summary()})
+		a.summaryDone = true
+	}
+	return err
 }
 
-// unreadable reports whether nothing could be read: every file failed as a whole.
-func unreadable(ps []importer.Problem, d *importer.Desired) bool {
-	if len(d.Colleagues)+len(d.Instances)+len(d.RejectedColleagues)+len(d.RejectedInstances) > 0 {
-		return false
-	}
-	for _, p := range ps {
-		if p.Severity == importer.Error && p.Source.Row == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func guardSettings(o reconcile.Options) []string {
-	g := []string{fmt.Sprintf("max-delete %d", o.MaxDelete), fmt.Sprintf("max-delete-percent %g%%", o.MaxDeletePercent)}
-	if o.Prune {
-		g = append(g, "prune")
-	}
-	if o.AllowShrink {
-		g = append(g, "allow-shrink")
-	}
-	if o.NoReinvite {
-		g = append(g, "no-reinvite")
-	}
-	return g
-}
-
-func (a *app) confirm(p reconcile.Plan) (bool, error) {
+// confirm asks on the terminal before a plan is applied.
+func (a *app) confirm(p reconcile.Plan) bool {
 	fmt.Fprint(a.stderr, "Apply these changes to the portal? Type yes to go on: ")
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
+		return false
 	}
 	if strings.EqualFold(strings.TrimSpace(line), "yes") {
-		return true, nil
+		return true
 	}
 	fmt.Fprintln(a.stderr, "Nothing was changed.")
-	return false, nil
-}
-
-// seeReport ends the messages that send people to the report.
-const seeReport = ": see the report"
-
-// prepareReport returns the report's path, its default name unless --report gives one,
-// and proves its directory takes a file, with a probe removed at once: nothing is left
-// under the report's name until the report is written.
-func prepareReport(f runFlags, mode string, started time.Time) (string, error) {
-	path := f.report
-	if path == "" {
-		path = filepath.Join(f.reportDir, report.DefaultName(mode, started))
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if f.report != "" {
-		if fi, err := os.Stat(f.report); err == nil && fi.IsDir() {
-			return "", fmt.Errorf("%s is a directory (use --report-dir for a directory)", f.report)
-		}
-	}
-	probe, err := os.CreateTemp(dir, ".ycm-onboard-probe-*")
-	if err != nil {
-		return "", err
-	}
-	probe.Close()
-	return path, os.Remove(probe.Name())
-}
-
-// writeReport writes the report at path, replacing a file there when --report named it;
-// a default name (unique) that another run took meanwhile gets -2, -3... It returns the
-// path written.
-func (a *app) writeReport(path string, unique bool, r report.Run) (string, error) {
-	taken := replaceTaken
-	if unique {
-		taken = numberTaken
-	}
-	got, err := writeNew(path, taken, func(w io.Writer) error { return report.WriteTo(w, r) })
-	if err != nil {
-		return "", fmt.Errorf("write report %s: %w", path, err)
-	}
-	fmt.Fprintln(a.stderr, "ycm-onboard: report written to "+got)
-	return got, nil
-}
-
-// runCounts is what the run history keeps of a run.
-func runCounts(r report.Run) map[string]int {
-	c := r.Plan.Counts()
-	m := map[string]int{"create": c.Create, "update": c.Update, "delete": c.Delete, "re-invite": c.Reinvite,
-		"resize": c.Resize, "unchanged": c.Unchanged, "skipped": c.Skipped, "blocked": c.Blocked}
-	if r.Results != nil {
-		t := reconcile.TallyResults(r.Results)
-		m["succeeded"], m["failed"], m["not run"] = t.Succeeded, t.Failed, t.NotRun
-	}
-	return m
+	return false
 }
 
 // runSummary is the --json document: the report's summary and the portal used.

@@ -24,6 +24,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
@@ -758,7 +759,7 @@ func TestStoppedResendIsTakenAsSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := st.RecordIntent(t.Context(), run, 0, state.Intent{Object: "colleague", Key: email,
-		Kind: state.KindResend, PortalID: id}); err != nil {
+		Kind: reconcile.KindResend, PortalID: id}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

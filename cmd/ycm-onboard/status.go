@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
@@ -16,6 +18,7 @@ func (a *app) statusCommand() *cobra.Command {
 		hf     historyFlags
 		format string
 		out    string
+		force  bool
 		runs   int
 	)
 	cmd := &cobra.Command{
@@ -25,6 +28,14 @@ func (a *app) statusCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runs < 1 {
 				return exitf(exitUsage, fmt.Sprintf("--runs %d: give 1 or more", runs))
+			}
+			if format == "xlsx" && out == "" {
+				out = "ycm-onboard-status.xlsx"
+			}
+			if format == "xlsx" {
+				if err := refuseExisting(out, force); err != nil {
+					return err
+				}
 			}
 			c, err := a.loadConfig()
 			if err != nil {
@@ -58,29 +69,24 @@ func (a *app) statusCommand() *cobra.Command {
 			case "table", "json":
 				return state.WriteStatus(a.stdout, format, inv, last, a.now())
 			case "xlsx":
-				if out == "" {
-					out = "ycm-onboard-status.xlsx"
-				}
-				if err := writeStatusXLSX(out, inv, last, a); err != nil {
-					return exitf(exitUsage, err.Error())
-				}
-				fmt.Fprintln(a.stderr, "ycm-onboard: status written to "+out)
-				return nil
+				now := a.now()
+				_, err := a.writeWorkbook(out, force, false, func(w io.Writer) error { return writeStatusXLSX(w, inv, last, now) })
+				return err
 			}
 			return exitf(exitUsage, fmt.Sprintf("--format %q: use table, json or xlsx", format))
 		},
 	}
 	cmd.Flags().StringVar(&hf.stateDir, "state-dir", "", "run history directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, json or xlsx")
-	cmd.Flags().StringVar(&out, "out", "", "with --format xlsx: the workbook to write")
+	cmd.Flags().StringVar(&out, "out", "", "with --format xlsx: the workbook to write (default ycm-onboard-status.xlsx; an existing one is kept unless --force)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	cmd.Flags().IntVar(&runs, "runs", 10, "how many of the last runs to list")
 	return cmd
 }
 
-func writeStatusXLSX(path string, inv []state.Invitation, runs []state.Run, a *app) error {
+func writeStatusXLSX(w io.Writer, inv []state.Invitation, runs []state.Run, now time.Time) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	now := a.now()
 	_ = f.SetSheetName("Sheet1", "Invitations")
 	rows := [][]any{{"Email", "Status", "Invited", "Expires", "Hours Left", "Re-invites", "Activated"}}
 	for _, i := range inv {
@@ -100,19 +106,8 @@ func writeStatusXLSX(path string, inv []state.Invitation, runs []state.Run, a *a
 	if err := putRows(f, "Runs", rows); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-status-*.xlsx")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := f.WriteTo(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	_, err := f.WriteTo(w)
+	return err
 }
 
 func excelTime(t interface{ IsZero() bool }) any {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/internal/words"
+	"github.com/ycm-onboard/ycm-onboard/job"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -40,7 +41,7 @@ Permission, owner and PBX names are checked against the portal when one is reach
 				return err
 			}
 			desired, problems := importer.Read(args, opts)
-			if !offline && !unreadable(problems, desired) {
+			if !offline && !job.Unreadable(problems, desired) {
 				problems = append(problems, a.checkAgainstPortal(cmd.Context(), pf, desired)...)
 				importer.SortProblems(problems)
 			}
@@ -123,5 +124,5 @@ func (a *app) checkAgainstPortal(ctx context.Context, pf portalFlags, d *importe
 		fmt.Fprintln(a.stderr, "ycm-onboard: "+err.Error()+": checked the files alone")
 		return nil
 	}
-	return importer.Check(d, catalog(actual))
+	return importer.Check(d, job.Catalog(actual))
 }

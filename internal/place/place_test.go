@@ -1,4 +1,4 @@
-package main
+package place
 
 import (
 	"io"
@@ -11,12 +11,12 @@ import (
 // TestWriteNewNumbersAfterTheHighest: a default name that is taken gets the number
 // after the highest one there, so a report pruned since never lends its name to a
 // newer run (status would show two runs with one report).
-func TestWriteNewNumbersAfterTheHighest(t *testing.T) {
+func TestWriteNumbersAfterTheHighest(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ycm-onboard-apply-20260304T050607Z.xlsx")
 	write := func() string {
 		t.Helper()
-		p, err := writeNew(path, numberTaken, func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err })
+		p, err := Write(path, Number, func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func TestWriteNewNumbersAfterTheHighest(t *testing.T) {
 	odd := filepath.Join(t.TempDir(), "[a]*?.xlsx")
 	var got []string
 	for range 3 {
-		p, err := writeNew(odd, numberTaken, func(w io.Writer) error { return nil })
+		p, err := Write(odd, Number, func(w io.Writer) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestWriteNewNumbersAfterTheHighest(t *testing.T) {
 	if err := os.Remove(filepath.Join(filepath.Dir(odd), "[a]*?-2.xlsx")); err != nil {
 		t.Fatal(err)
 	}
-	p, err := writeNew(odd, numberTaken, func(w io.Writer) error { return nil })
+	p, err := Write(odd, Number, func(w io.Writer) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,178 @@
+package job_test
+
+import (
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+// seen records what a run showed through its hooks, as a server's page would.
+type seen struct {
+	mu       sync.Mutex
+	plans    []reconcile.Plan
+	notes    []string
+	tallies  []reconcile.Tally
+	results  int
+	finished bool
+	asked    int
+}
+
+func (s *seen) Done(reconcile.Result) { s.mu.Lock(); s.results++; s.mu.Unlock() }
+func (s *seen) Finish()               { s.finished = true }
+
+func deps(t *testing.T, sv *seen, confirm bool) (job.Deps, *sim.Server) {
+	t.Helper()
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	p, err := portal.NewPartner(portal.Config{BaseURL: ts.URL, ClientID: sim.DemoPartnerID, ClientSecret: sim.DemoPartnerSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := portal.NewYCM(portal.Config{BaseURL: ts.URL, ClientID: sim.DemoYCMID, ClientSecret: sim.DemoYCMSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return job.Deps{Partner: p, YCM: y, PartnerURL: ts.URL, YCMURL: ts.URL, Now: time.Now,
+		Plan:     func(p reconcile.Plan, _ []importer.Problem) { sv.plans = append(sv.plans, p) },
+		Note:     func(n string) { sv.notes = append(sv.notes, n) },
+		Applied:  func(t reconcile.Tally) { sv.tallies = append(sv.tallies, t) },
+		Progress: func(reconcile.Plan, zerolog.Logger) job.Progress { return sv },
+		Confirm:  func(reconcile.Plan) bool { sv.asked++; return confirm },
+	}, s
+}
+
+func request(t *testing.T, mode job.Mode) job.Request {
+	t.Helper()
+	return job.Request{Mode: mode, Files: []string{"../samples/onboarding.xlsx"}, Diff: reconcile.DefaultOptions(),
+		Concurrency: 4, ReportDir: t.TempDir(), StateDir: t.TempDir(), Version: "test"}
+}
+
+// TestPlanThenApply runs the whole job twice through the package, with no command line:
+// a plan changes nothing; an apply makes the changes, reports them and records them.
+func TestPlanThenApply(t *testing.T) {
+	var sv seen
+	d, s := deps(t, &sv, true)
+
+	out, err := job.Run(t.Context(), request(t, job.Plan), d)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if !out.Reported || out.ReportPath == "" || len(sv.plans) != 1 || sv.asked != 0 || len(s.Outbox()) != 0 {
+		t.Fatalf("plan: outcome %+v, %d plans shown, asked %d, %d e-mails", out, len(sv.plans), sv.asked, len(s.Outbox()))
+	}
+	if line := sv.plans[0].Counts().Line(); !strings.HasPrefix(line, "Plan: 21 to create, 1 to update") {
+		t.Errorf("plan: %s", line)
+	}
+
+	req := request(t, job.Apply)
+	out, err = job.Run(t.Context(), req, d)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if sv.asked != 1 || !sv.finished || sv.results != 25 || len(sv.tallies) != 1 || sv.tallies[0].Succeeded != 25 {
+		t.Errorf("apply: asked %d, progress finished %v with %d results, tallies %+v", sv.asked, sv.finished, sv.results, sv.tallies)
+	}
+	if n := len(s.Outbox()); n != 22 {
+		t.Errorf("%d e-mails, want 22", n)
+	}
+	if _, err := os.Stat(out.ReportPath); err != nil || out.RunID == 0 {
+		t.Errorf("report %q (%v), run %d", out.ReportPath, err, out.RunID)
+	}
+	if !strings.Contains(strings.Join(sv.notes, "\n"), "report written to "+out.ReportPath) {
+		t.Errorf("notes %q", sv.notes)
+	}
+	st, err := state.Open(req.StateDir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if inv, _ := st.Invitations(t.Context()); len(inv) != 22 {
+		t.Errorf("%d invitations recorded, want 22", len(inv))
+	}
+}
+
+// TestEndings: each way a run ends is a *job.Failure with its ending, and the exit code
+// the command line makes of it.
+func TestEndings(t *testing.T) {
+	t.Run("declined", func(t *testing.T) {
+		var sv seen
+		d, s := deps(t, &sv, false)
+		out, err := job.Run(t.Context(), request(t, job.Apply), d)
+		if err != nil || sv.asked != 1 || len(s.Outbox()) != 0 || !out.Reported {
+			t.Errorf("err %v, asked %d, %d e-mails, reported %v", err, sv.asked, len(s.Outbox()), out.Reported)
+		}
+	})
+	t.Run("guarded", func(t *testing.T) {
+		var sv seen
+		d, s := deps(t, &sv, true)
+		req := request(t, job.Apply)
+		req.Diff.Prune, req.Diff.MaxDelete = true, 0
+		req.Files = []string{"../samples/colleagues.csv"}
+		_, err := job.Run(t.Context(), req, d)
+		var f *job.Failure
+		if !errors.As(err, &f) || f.Ending != job.Guarded || job.ExitCode(f) != 3 || len(s.Outbox()) != 0 {
+			t.Errorf("got %v, want a guard refusal and no e-mail", err)
+		}
+	})
+	t.Run("unreadable input", func(t *testing.T) {
+		var sv seen
+		d, _ := deps(t, &sv, true)
+		req := request(t, job.Apply)
+		req.Files = []string{filepath.Join(t.TempDir(), "missing.xlsx")}
+		out, err := job.Run(t.Context(), req, d)
+		var f *job.Failure
+		if !errors.As(err, &f) || f.Ending != job.Refused || job.ExitCode(f) != 2 || out.Reported {
+			t.Errorf("got %v (reported %v), want refused before any report", err, out.Reported)
+		}
+	})
+	t.Run("locked", func(t *testing.T) {
+		var sv seen
+		d, _ := deps(t, &sv, true)
+		req := request(t, job.Apply)
+		lock, err := state.AcquireLock(t.Context(), req.StateDir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Release()
+		_, err = job.Run(t.Context(), req, d)
+		var f *job.Failure
+		if !errors.As(err, &f) || f.Ending != job.Locked || job.ExitCode(f) != 5 || !errors.Is(err, state.ErrLocked) {
+			t.Errorf("got %v, want locked, keeping its cause", err)
+		}
+	})
+	t.Run("portal down", func(t *testing.T) {
+		var sv seen
+		d, _ := deps(t, &sv, true)
+		var err error
+		d.Partner, err = portal.NewPartner(portal.Config{BaseURL: "http://127.0.0.1:1", ClientID: "x", ClientSecret: "y", MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := job.Run(t.Context(), request(t, job.Plan), d)
+		var f *job.Failure
+		if !errors.As(err, &f) || f.Ending != job.PortalDown || job.ExitCode(f) != 4 || portal.KindOf(err) != portal.KindNetwork {
+			t.Errorf("got %v, want the portal down, keeping its cause", err)
+		}
+		if !out.Reported || out.Report.Fatal == "" {
+			t.Errorf("the report does not say why: %+v", out.Report.Fatal)
+		}
+	})
+}
