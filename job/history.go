@@ -29,13 +29,17 @@ type history struct {
 // opens the history and records the run's start. Apply needs both; a plan that cannot
 // open the history goes on without it.
 func (r *run) openHistory(ctx context.Context) error {
+	var h *history
+	var err error
 	if r.req.StateDir == "" {
-		if r.req.Mode == Apply {
-			return fail(Refused, "apply needs a state directory for its run history")
+		why := r.req.NoStateDir
+		if why == nil {
+			why = errors.New("no state directory")
 		}
-		return nil
+		err = &Failure{Ending: Refused, Message: why.Error(), Err: why}
+	} else {
+		h, err = openHistory(ctx, r.req, r.d, r.started, r.desired.Files)
 	}
-	h, err := openHistory(ctx, r.req, r.d, r.started, r.desired.Files)
 	if err != nil && r.req.Mode == Apply {
 		return err
 	}

@@ -45,8 +45,10 @@ type Request struct {
 	ReportDir   string
 	KeepReports int // keep only the newest N reports in ReportDir (0: all)
 
-	// StateDir holds the run history and the lock; "" keeps no history (plan only).
+	// StateDir holds the run history and the lock. Without one (NoStateDir says why)
+	// a plan goes on without the history and an apply is refused: it needs the lock.
 	StateDir    string
+	NoStateDir  error
 	LockTimeout time.Duration
 
 	// Read is the input already read (ReadInput), so a caller can refuse a bad file

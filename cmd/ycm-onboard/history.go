@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"time"
 
@@ -29,12 +30,12 @@ func (a *app) runStateDir(hf historyFlags, embedded bool) (dir string, cleanup f
 	if embedded && hf.stateDir == "" {
 		tmp, err := os.MkdirTemp("", "ycm-onboard-demo-state-")
 		if err != nil {
-			return "", nil, exitf(exitUsage, "cannot make a state directory: "+err.Error())
+			return "", nil, fmt.Errorf("cannot make a state directory: %w", err)
 		}
 		return tmp, func() { _ = os.RemoveAll(tmp) }, nil
 	}
 	if dir, err = a.stateDir(hf); err != nil {
-		return "", nil, exitf(exitUsage, err.Error())
+		return "", nil, err
 	}
 	return dir, func() {}, nil
 }

@@ -183,12 +183,9 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 	}
 	defer c.close()
 	dir, cleanup, err := a.runStateDir(f.hist, c.embedded)
-	switch {
-	case err != nil && mode == job.Apply:
-		return err // apply needs the lock and the journal
-	case err != nil:
-		a.log.Warn().Str("error", err.Error()).Msg("planning without the run history")
-	default:
+	if err != nil {
+		req.NoStateDir = err
+	} else {
 		defer cleanup()
 		req.StateDir = dir
 	}
