@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -30,6 +29,7 @@ type APIDiagnosis struct {
 	Lists             []ListShape `json:"lists"`
 	Error             *ErrorShape `json:"error_shape,omitempty"`
 	ThrottleHeaders   []string    `json:"throttle_headers"` // "Name: value" seen on any answer
+	Throttled         int         `json:"throttled"`        // answers that said slow down
 	Notes             []string    `json:"notes"`            // what the job will do about what was found
 	Failure           string      `json:"failure,omitempty"`
 	Kind              string      `json:"failure_kind,omitempty"`
@@ -142,6 +142,9 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 		}
 	}
 	defer func() { c.tap = nil }()
+	var st CallStats
+	ctx = WithCallStats(ctx, &st)
+	everyone := false // the own listing holds subordinates' colleagues
 
 	for _, pr := range lists {
 		ls := ListShape{Name: pr.name}
@@ -168,6 +171,13 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 		for _, f := range pr.ids {
 			ls.IDTypes[f] = fieldType(l.Items, f)
 		}
+		if pr.name == "colleagues" {
+			for _, it := range l.Items {
+				if n, err := parseNum(it["ownerId"]); err == nil && n != 0 {
+					everyone = true
+				}
+			}
+		}
 		a.Lists = append(a.Lists, ls)
 	}
 	if a.err == nil {
@@ -193,7 +203,14 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 	if _, err, ok := c.tokens.current(); ok && err == nil {
 		a.LoggedIn = true
 	}
+	if everyone {
+		a.Notes = append(a.Notes, "listing colleagues without ownerId also lists subordinate partners' colleagues: "+
+			"the job asks per owner anyway and keeps each colleague once")
+	} else if a.LoggedIn && len(a.Lists) > 0 && a.Lists[0].Name == "colleagues" && a.Lists[0].Failure == "" {
+		a.Notes = append(a.Notes, "colleagues are listed per owner: once for the partner and once per subordinate partner")
+	}
 	a.ThrottleHeaders = nonNil(slices.Sorted(mapKeys(headers)))
+	a.Throttled = int(st.Throttled.Load())
 	return a
 }
 
@@ -305,13 +322,12 @@ func (d *Diagnosis) notes() {
 			d.YCM.Notes = append(d.YCM.Notes, "YCM lists its users: an expired colleague listed there gets YCM's activation e-mail and keeps the account")
 		}
 	}
-	if d.YCM.LoggedIn && len(d.YCM.ThrottleHeaders) == 0 {
+	if d.YCM.LoggedIn && len(d.YCM.ThrottleHeaders) == 0 && d.YCM.Throttled == 0 {
 		d.YCM.Notes = append(d.YCM.Notes, "no rate-limit headers seen: the client slows down when YCM answers 1000040 or HTTP 429")
 	}
-	for _, l := range d.Partner.Lists {
-		if l.Name == "colleagues" && l.Failure == "" {
-			d.Partner.Notes = append(d.Partner.Notes, "colleagues are listed per owner: once for the partner and once per subordinate partner")
+	for _, a := range []*APIDiagnosis{&d.Partner, &d.YCM} {
+		if a.Throttled > 0 && len(a.ThrottleHeaders) == 0 {
+			a.Notes = append(a.Notes, "throttled without rate-limit headers: the client backs off and slows its pace by itself")
 		}
 	}
-	sort.Strings(d.Partner.Notes)
 }

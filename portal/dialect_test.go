@@ -160,8 +160,12 @@ func TestWrongSecretInEveryDialect(t *testing.T) {
 				if _, err := p.Colleague(t.Context(), 10001); !portal.Fatal(err) {
 					t.Fatalf("partner portal: %v, want fatal", err)
 				}
-				if _, err := y.PBX(t.Context(), 7701); !portal.Fatal(err) {
+				_, err := y.PBX(t.Context(), 7701)
+				if !portal.Fatal(err) {
 					t.Fatalf("ycm: %v, want fatal", err)
+				}
+				if strings.Contains(err.Error(), "could not be read") {
+					t.Errorf("a refusal that was read says it was not: %v", err)
 				}
 			}
 			if n := routeCount(s, "POST /auth/openapi/v1/oauth/token", -1); n != 1 {

@@ -568,7 +568,7 @@ func (c *conn) postForm(ctx context.Context, path string, form url.Values, out a
 	req.Header.Set("User-Agent", userAgent())
 	req.Header.Set("Accept", "application/json")
 	err = c.send(req, out)
-	if pe := (*Error)(nil); errors.As(err, &pe) && pe.Kind != KindNetwork && pe.HTTPStatus < 300 {
+	if pe := (*Error)(nil); errors.As(err, &pe) && pe.Kind != KindNetwork && pe.HTTPStatus < 300 && pe.Code == "" && pe.Errno == 0 {
 		// An answer that could not be read may hold a token: say so, never show it.
 		pe.Message = "the token endpoint's answer could not be read (not shown: it may hold a token)"
 	}

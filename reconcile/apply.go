@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -232,7 +233,9 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 			r.Message = "Re-invited through YCM's activation e-mail; the account was kept"
 			break
 		}
-		if err = pt.DeleteColleagues(ctx, a.ColleagueID); err != nil {
+		// Not found: a run stopped since the plan was made deleted it already; the
+		// create still sends the new link.
+		if err = pt.DeleteColleagues(ctx, a.ColleagueID); err != nil && portal.KindOf(err) != portal.KindNotFound {
 			break
 		}
 		var id int64
@@ -285,10 +288,15 @@ func Explain(err error) string {
 	msg := err.Error()
 	switch portal.KindOf(err) {
 	case portal.KindAuth:
-		if pe, ok := errors.AsType[*portal.Error](err); ok && pe.API == "ycm" {
-			return msg + ". Check the YCM client ID and secret (YCM_CLIENT_ID, YCM_CLIENT_SECRET, or the variables the configuration file names); the run stopped"
+		pe, _ := errors.AsType[*portal.Error](err)
+		if pe != nil && pe.HTTPStatus == 404 {
+			return msg + ". Nothing at this address answers as a token endpoint: check the portal URL (--partner-url, --ycm-url, --portal or the configuration file); the run stopped"
 		}
-		return msg + ". Check the Partner Portal client ID and secret (System > API in the Partner Portal); the run stopped"
+		const block = "; each refused login counts towards YCM's block of this IP after more than five in a row, so fix it before trying again"
+		if pe != nil && pe.API == "ycm" {
+			return msg + ". Check the YCM client ID and secret (YCM_CLIENT_ID, YCM_CLIENT_SECRET, or the variables the configuration file names); the run stopped" + block
+		}
+		return msg + ". Check the Partner Portal client ID and secret (System > API in the Partner Portal); the run stopped" + block
 	case portal.KindIPBlocked:
 		return msg + ". This machine's IP is blocked or not allowed: ask a YCM administrator to remove the block; do not retry"
 	case portal.KindExists:
@@ -296,6 +304,10 @@ func Explain(err error) string {
 	case portal.KindNotFound:
 		return msg + ". It was removed since the plan was made: run plan again"
 	case portal.KindValidation:
+		if pe, ok := errors.AsType[*portal.Error](err); ok && strings.HasPrefix(pe.Op, "resize") {
+			return msg + ". YCM refused the new size: it may be below the extensions in use (which YCM does not show), " +
+				"below the hosting package's minimum per PBX or past its pool, or lower the recording minutes; check the PBX in YCM and fix the row"
+		}
 		return msg + ". Fix the row and run again"
 	case portal.KindNetwork:
 		if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {

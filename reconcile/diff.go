@@ -474,7 +474,7 @@ func (ix *index) colleague(c importer.Colleague, src *importer.Source, pi int, n
 		if opts.MaxReinvites > 0 && n >= opts.MaxReinvites {
 			// Someone who never activates is not mailed every two days for ever.
 			a.Reason = fmt.Sprintf("the activation link expired again after %s: not re-invited (--max-reinvites %d); "+
-				"ask them to activate, or re-invite by hand", words.Count(n, "re-invite"), opts.MaxReinvites)
+				"send a new link from the Partner Portal's colleague page, or raise --max-reinvites", words.Count(n, "re-invite"), opts.MaxReinvites)
 		} else {
 			a.Kind = Reinvite
 			a.Reason = fmt.Sprintf("the activation link sent %s expired %s ago", pc.CreatedAt.Format("2006-01-02 15:04 MST"),
@@ -597,6 +597,9 @@ func (ix *index) instance(in importer.Instance, opts Options) Action {
 	case a.Shrink() && !opts.AllowShrink:
 		a.Blocked = fmt.Sprintf("lowers extensions from %d to %d: pass --allow-shrink to allow it",
 			a.Before.Extensions, a.After.Extensions)
+	case a.After.ConcurrentCalls < a.Before.ConcurrentCalls && !opts.AllowShrink:
+		a.Blocked = fmt.Sprintf("lowers concurrent calls from %d to %d: pass --allow-shrink to allow it",
+			a.Before.ConcurrentCalls, a.After.ConcurrentCalls)
 	case a.Shrink() && a.ExtensionsUsed < 0:
 		a.Reason = "extensions in use unknown (YCM does not say): shrinking on --allow-shrink"
 	}

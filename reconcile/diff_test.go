@@ -422,7 +422,7 @@ func TestDiffReinviteLimit(t *testing.T) {
 	}{
 		{"never re-invited", nil, DefaultOptions(), "re-invite", "the activation link sent"},
 		{"once, the default limit", map[string]int{"stale.invite@demo.example": 1}, DefaultOptions(), "no-op",
-			"the activation link expired again after 1 re-invite: not re-invited (--max-reinvites 1); ask them to activate, or re-invite by hand"},
+			"the activation link expired again after 1 re-invite: not re-invited (--max-reinvites 1); send a new link from the Partner Portal's colleague page, or raise --max-reinvites"},
 		{"once, limit 2", map[string]int{"stale.invite@demo.example": 1}, Options{MaxReinvites: 2}, "re-invite", "the activation link sent"},
 		{"three times, no limit", map[string]int{"stale.invite@demo.example": 3}, Options{}, "re-invite", "the activation link sent"},
 		{"turned off", nil, Options{NoReinvite: true}, "no-op", "the activation link expired: not re-invited (--no-reinvite)"},
@@ -512,5 +512,18 @@ func TestShrinkWithUnknownUseNeedsAllowShrink(t *testing.T) {
 	a.PBXs[0].ExtensionsUsed = 42
 	if got := Diff(d, a, opts).Actions[0]; !strings.Contains(got.Blocked, "42 extensions are in use") {
 		t.Errorf("below the known use: blocked %q", got.Blocked)
+	}
+}
+
+func TestFewerConcurrentCallsNeedAllowShrink(t *testing.T) {
+	d := &importer.Desired{Instances: []importer.Instance{{Source: row(2), Ref: "Acme HQ", Extensions: 50, ConcurrentCalls: 2}}}
+	got := Diff(d, demoActual(), DefaultOptions()).Actions[0]
+	if got.Kind != Resize || got.Blocked != "lowers concurrent calls from 10 to 2: pass --allow-shrink to allow it" {
+		t.Errorf("without --allow-shrink: %s blocked %q", got.Kind, got.Blocked)
+	}
+	opts := DefaultOptions()
+	opts.AllowShrink = true
+	if got := Diff(d, demoActual(), opts).Actions[0]; got.Blocked != "" || got.After.ConcurrentCalls != 2 {
+		t.Errorf("with --allow-shrink: blocked %q, after %+v", got.Blocked, got.After)
 	}
 }

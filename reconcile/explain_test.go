@@ -59,3 +59,24 @@ func TestExplainAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainSaysWhatToDo(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a refused login", &portal.Error{Kind: portal.KindAuth, API: "ycm", Op: "log in", HTTPStatus: 200},
+			"counts towards YCM's block of this IP after more than five"},
+		{"no token endpoint at the URL", &portal.Error{Kind: portal.KindAuth, API: "partner portal", Op: "log in", HTTPStatus: 404},
+			"check the portal URL"},
+		{"a refused resize", &portal.Error{Kind: portal.KindValidation, API: "ycm", Op: "resize cloud PBX 7701", Errno: 1000004},
+			"below the extensions in use (which YCM does not show)"},
+		{"a refused row", &portal.Error{Kind: portal.KindValidation, API: "partner portal", Op: "create colleague a@b.example"},
+			"Fix the row and run again"},
+	} {
+		if got := Explain(tt.err); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: Explain = %q, want it to say %q", tt.name, got, tt.want)
+		}
+	}
+}

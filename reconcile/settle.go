@@ -69,11 +69,12 @@ func Settle(pending []Unsettled, colleagues []portal.Colleague) []Settlement {
 				s.Outcome, s.Message = "not run", "not on the portal after the earlier run stopped: this run plans it again"
 			}
 		case KindResend:
-			// Whether YCM sent the e-mail cannot be read back: it is taken as sent, so
-			// nobody is e-mailed twice; a link that never arrives shows as expired later.
+			// Whether YCM sent the e-mail cannot be read back. Taken as not sent: the
+			// colleague's link is still expired, so this run sends it again. At worst
+			// the colleague gets two e-mails; taken as sent, a lost one would leave
+			// them with no working link and nobody told.
 			if ok && c.ID == p.PortalID {
-				s.Message = "an earlier run stopped after asking YCM to send the activation e-mail: taken as sent, so it is not sent twice"
-				s.Invited = &Invitation{Email: c.Email, ColleagueID: c.ID, At: p.Started, Reinvite: true}
+				s.Message = "an earlier run stopped while asking YCM to send the activation e-mail; it may not have been sent, so this run sends it again if the link is still expired"
 			}
 		case Delete.String():
 			if !ok {

@@ -413,3 +413,26 @@ func TestConvergesUnderLumpyThrottling(t *testing.T) {
 	}
 	t.Logf("%d answers said slow down", throttled)
 }
+
+// TestReinviteWhoseDeleteAnotherRunDid: a run killed mid re-invite may have deleted the
+// colleague after this run read the portal; the delete's "not found" must not stop the
+// create that sends the new link.
+func TestReinviteWhoseDeleteAnotherRunDid(t *testing.T) {
+	w := newWorld(t, sim.Options{}, nil)
+	d := &importer.Desired{Colleagues: []importer.Colleague{colleague(2, "stale.invite@demo.example", "", false, "Dashboard", "Customers")}}
+	p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
+	if c := p.Counts(); c.Reinvite != 1 {
+		t.Fatalf("plan: %s", c.Line())
+	}
+	if err := w.c.DeleteColleagues(t.Context(), p.Actions[0].ColleagueID); err != nil { // the other run's delete
+		t.Fatal(err)
+	}
+	rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{})
+	if err != nil || rs[0].Outcome != reconcile.Applied || rs[0].Activation != reconcile.ActivationReinvited {
+		t.Fatalf("re-invite: %+v %v", rs[0], err)
+	}
+	w.colleagueOf(t, "stale.invite@demo.example")
+	if n := len(w.sim.Outbox()); n != 1 {
+		t.Errorf("%d e-mails, want 1", n)
+	}
+}

@@ -61,6 +61,7 @@ did not answer. 1: something the job needs could not be read (see the lines mark
 				if err := enc.Encode(out); err != nil {
 					return err
 				}
+				a.summaryDone = true // one JSON object per run, failed or not
 			} else {
 				printDiagnosis(a.stdout, d, c)
 			}
@@ -126,12 +127,15 @@ func printDiagnosis(w io.Writer, d portal.Diagnosis, c *conn) {
 				what += ", code " + e.Code
 			}
 			if e.Errno != 0 {
-				what += fmt.Sprintf(", errno %d", e.Errno)
+				what += fmt.Sprintf(", error code %d", e.Errno)
 			}
 			if len(e.Fields) > 0 {
 				what += ", fields " + strings.Join(e.Fields, " ")
 			}
 			fmt.Fprintf(w, "  %s errors: %s → %s, read as %s\n", mark(e.Recognised), e.Asked, what, e.Kind)
+		}
+		if a.Throttled > 0 {
+			fmt.Fprintf(w, "  · throttled %d times: the client waited and tried again\n", a.Throttled)
 		}
 		if len(a.ThrottleHeaders) > 0 {
 			fmt.Fprintf(w, "  · rate-limit headers: %s\n", strings.Join(a.ThrottleHeaders, "; "))

@@ -153,3 +153,40 @@ func TestDoctorWithAWrongSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorReadsAPortalThatListsEveryone: a portal whose listing without ownerId holds
+// subordinates' colleagues is said so, not called per-owner; a failing doctor --json
+// prints one object.
+func TestDoctorReadsAPortalThatListsEveryone(t *testing.T) {
+	legacy, err := sim.ParseDialect("legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(sim.Options{Dialect: legacy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	st := s.State()
+	st.Colleagues = append(st.Colleagues, sim.Colleague{ColleaguesID: 10009, YeastarID: "sub@demo.example", FirstName: "Sub",
+		UserStatus: sim.StatusActive, ResourceIDs: []int64{101}, OwnerID: 2001})
+	if err := s.LoadState(st); err != nil {
+		t.Fatal(err)
+	}
+	a, out, _ := testApp(t, nil)
+	if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), "also lists subordinate partners' colleagues") || strings.Contains(out.String(), "listed per owner") {
+		t.Errorf("doctor misreads the listing:\n%s", out)
+	}
+
+	a, out, _ = testApp(t, map[string]string{envYCMSecret: "wrong"})
+	if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL, "--json"); code != exitFatal {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; n != 1 {
+		t.Errorf("%d lines of JSON on stdout, want 1:\n%s", n, out)
+	}
+}
