@@ -1,0 +1,121 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/browser"
+)
+
+// shots keeps the screenshots where a person can look at them: $WEB_SHOTS, else the
+// test's temporary directory.
+func shots(t *testing.T) string {
+	if d := os.Getenv("WEB_SHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestTheWholeFlowInABrowser is an account manager and an approver in Debian's
+// chromium: sign in with the keyboard, upload the sample workbook, read the plan, see
+// that only an approver may apply, apply, watch it finish, and find the report.
+func TestTheWholeFlowInABrowser(t *testing.T) {
+	st := newSite(t)
+	ctx := browser.New(t)
+	dir := shots(t)
+	sample, err := filepath.Abs("../samples/onboarding.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return s
+	}
+	signin := func(name, pw string) {
+		t.Helper()
+		// The name field has the focus: type, Tab to the password, Enter to sign in.
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(st.url+"/"),
+			chromedp.WaitVisible(chromedp.ID("name")),
+			chromedp.KeyEvent(name+kb.Tab+pw+kb.Enter),
+			chromedp.WaitVisible(chromedp.ID("files")),
+		); err != nil {
+			t.Fatalf("sign in as %s: %v", name, err)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.url+"/"), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+		t.Fatal(err)
+	}
+	if body := text("main"); !strings.Contains(body, "Demo accounts") || !strings.Contains(body, "una") {
+		t.Errorf("the sign-in page does not name the demo accounts:\n%s", body)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "1-signin.png"))
+
+	signin("una", "uploader-password-1")
+	if err := chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("files"), []string{sample}),
+		chromedp.Click(chromedp.CSS(`form[action="/uploads"] button`)),
+		chromedp.WaitVisible(chromedp.ID("apply")),
+	); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	page, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := text("main")
+	for _, want := range []string{"Plan: 21 to create, 1 to update, 0 to delete, 1 to re-invite, 2 to resize, 3 unchanged.",
+		"amelia.ward@demo.example", "An approver applies this plan"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the plan page lacks %q", want)
+		}
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "2-plan-uploader.png"))
+
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
+		t.Fatalf("sign out: %v", err)
+	}
+	signin("abe", "approver-password-1")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.CSS(`#apply button`)),
+		chromedp.Click(chromedp.CSS(`#apply button`)),
+	); err != nil {
+		t.Fatalf("apply: %v\n%s", err, text("main"))
+	}
+	// The page polls the progress and reloads itself when the run is done.
+	deadline := time.Now().Add(browser.Timeout / 2)
+	for body = ""; !strings.Contains(body, "Applied by abe") && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		body, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	}
+	body = text("main")
+	if !strings.Contains(body, "Applied: 25 succeeded, 0 failed, 0 skipped, 0 not run.") || !strings.Contains(body, "Download the report") {
+		t.Errorf("after the apply the page says:\n%s", body)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "3-applied.png"))
+	if n := len(st.sim.Outbox()); n != 22 {
+		t.Errorf("%d activation e-mails, want 22", n)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.url+"/invitations"), chromedp.WaitVisible(chromedp.CSS("table"))); err != nil {
+		t.Fatal(err)
+	}
+	if body := text("main"); !strings.Contains(body, "amelia.ward@demo.example") {
+		t.Errorf("the invitations page lacks the new colleagues:\n%s", body)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "4-invitations.png"))
+}

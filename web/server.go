@@ -1,0 +1,703 @@
+// Package web serves the account managers' page: sign in, drop a workbook, see what is
+// wrong with which cell and what will change, apply (approvers), download the report,
+// and see who has not activated yet. Every run goes through package job, exactly as the
+// command line's, with the same validation, plan, guards, history, lock and report.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/conc"
+
+	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Config is what a Server needs.
+type Config struct {
+	Partner            *portal.PartnerClient
+	YCM                *portal.YCMClient
+	PartnerURL, YCMURL string
+	StateDir           string // the run history, the lock and the accounts
+	WorkDir            string // uploads and reports, one directory per upload
+	Diff               reconcile.Options
+	Concurrency        int
+	LockTimeout        time.Duration
+	Secure             bool          // cookies only over HTTPS
+	IdleTimeout        time.Duration // a session unused this long ends; default 30m
+	DemoAccounts       []DemoAccount // shown on the sign-in page (the demo world only)
+	Version            string
+	Log                zerolog.Logger
+	Now                func() time.Time
+}
+
+// DemoAccount is an account the demo creates and names on its sign-in page.
+type DemoAccount struct{ Name, Password, Role string }
+
+// maxUpload bounds one upload's request body.
+const maxUpload = 64 << 20
+
+// Server is the web page. Close waits for the applies it started.
+type Server struct {
+	cfg   Config
+	store *state.Store
+	tmpl  *template.Template
+	mux   *http.ServeMux
+
+	ctx    context.Context // ends the applies when the server stops
+	cancel context.CancelFunc
+	wg     conc.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	uploads  map[string]*upload
+	order    []string // upload ids, newest last
+}
+
+type session struct {
+	user state.User
+	csrf string
+	seen time.Time
+}
+
+// New opens the accounts and returns the page's handler.
+func New(cfg Config) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
+		return nil, fmt.Errorf("upload directory: %w", err)
+	}
+	store, err := state.Open(cfg.StateDir, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("open the accounts in %s: %w", cfg.StateDir, err)
+	}
+	tmpl, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, store: store, tmpl: tmpl, ctx: ctx, cancel: cancel,
+		sessions: map[string]*session{}, uploads: map[string]*upload{}}
+	s.routes()
+	return s, nil
+}
+
+// Close stops the applies in flight (each finishes its calls and writes its report)
+// and closes the accounts.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return s.store.Close()
+}
+
+// HasAdmin reports whether anyone can manage accounts yet.
+func (s *Server) HasAdmin(ctx context.Context) (bool, error) { return s.store.HasAdmin(ctx) }
+
+// AddDemoAccounts creates the demo's accounts (the demo world only).
+func (s *Server) AddDemoAccounts(ctx context.Context) error {
+	for _, a := range s.cfg.DemoAccounts {
+		role, err := state.ParseRole(a.Role)
+		if err != nil {
+			return err
+		}
+		if err := s.store.AddUser(ctx, a.Name, role, a.Password); err != nil && !errors.Is(err, state.ErrUserExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS(), "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /signin", s.signinPage)
+	m.HandleFunc("POST /signin", s.signin)
+	m.HandleFunc("POST /signout", s.auth(state.RoleUploader, s.signout))
+	m.HandleFunc("GET /{$}", s.auth(state.RoleUploader, s.home))
+	m.HandleFunc("POST /uploads", s.auth(state.RoleUploader, s.uploadFiles))
+	m.HandleFunc("GET /uploads/{id}", s.auth(state.RoleUploader, s.uploadPage))
+	m.HandleFunc("GET /uploads/{id}/progress", s.auth(state.RoleUploader, s.progressFragment))
+	m.HandleFunc("POST /uploads/{id}/apply", s.auth(state.RoleApprover, s.apply))
+	m.HandleFunc("GET /uploads/{id}/report", s.auth(state.RoleUploader, s.report))
+	m.HandleFunc("GET /invitations", s.auth(state.RoleUploader, s.invitations))
+	s.mux = m
+}
+
+// staticFS is the vendored htmx and CSS (web.Static).
+func staticFS() fs.FS { return Static }
+
+func newToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on a supported system
+	}
+	return hex.EncodeToString(b[:])
+}
+
+const cookieName = "ycm_onboard_session"
+
+// current is the request's session, nil when signed out or idle too long.
+func (s *Server) current(r *http.Request) *session {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	se := s.sessions[c.Value]
+	now := s.cfg.Now()
+	if se == nil || now.Sub(se.seen) > s.cfg.IdleTimeout {
+		delete(s.sessions, c.Value)
+		return nil
+	}
+	se.seen = now
+	return se
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, se *session)
+
+// auth lets a request through with a session of at least role; a form post must carry
+// the session's CSRF token and come from this site.
+func (s *Server) auth(role state.Role, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		se := s.current(r)
+		if se == nil {
+			if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" {
+				http.Redirect(w, r, "/signin?next="+template.URLQueryEscaper(r.URL.Path), http.StatusSeeOther)
+				return
+			}
+			w.Header().Set("HX-Redirect", "/signin")
+			http.Error(w, "Signed out: sign in again.", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(se.csrf)) != 1 {
+				http.Error(w, "This form is out of date: reload the page and try again.", http.StatusForbidden)
+				return
+			}
+		}
+		if !se.user.Role.AtLeast(role) {
+			w.WriteHeader(http.StatusForbidden)
+			s.render(w, "error.html", page{Session: se, Title: "Not allowed",
+				Error: fmt.Sprintf("Your account (%s) cannot do this: ask an %s.", se.user.Role, role)})
+			return
+		}
+		h(w, r, se)
+	}
+}
+
+// sameOrigin refuses a post another site's page made the browser send.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == r.Host
+}
+
+// page is what every template gets.
+type page struct {
+	Session *session
+	Title   string
+	Error   string
+	Notice  string
+	Data    any
+}
+
+func (p page) User() string {
+	if p.Session == nil {
+		return ""
+	}
+	return p.Session.user.Name
+}
+
+func (p page) Role() string {
+	if p.Session == nil {
+		return ""
+	}
+	return string(p.Session.user.Role)
+}
+
+func (p page) CSRF() string {
+	if p.Session == nil {
+		return ""
+	}
+	return p.Session.csrf
+}
+
+func (s *Server) render(w http.ResponseWriter, name string, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.tmpl.ExecuteTemplate(w, name, p); err != nil {
+		s.cfg.Log.Error().Err(err).Str("template", name).Msg("render")
+	}
+}
+
+func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, "signin.html", page{Title: "Sign in", Data: signinData{Next: safeNext(r.URL.Query().Get("next")), Demo: s.cfg.DemoAccounts}})
+}
+
+type signinData struct {
+	Next string
+	Demo []DemoAccount
+	Name string
+}
+
+// safeNext keeps a redirect after sign-in on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, `\`) {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "Sign in from this site's page.", http.StatusForbidden)
+		return
+	}
+	name, pw := strings.TrimSpace(r.FormValue("name")), r.FormValue("password")
+	next := safeNext(r.FormValue("next"))
+	u, err := s.store.Authenticate(r.Context(), name, pw)
+	if err != nil {
+		if !errors.Is(err, state.ErrBadLogin) {
+			s.cfg.Log.Error().Err(err).Msg("sign in")
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
+			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
+		return
+	}
+	tok := newToken()
+	s.mu.Lock()
+	s.sessions[tok] = &session{user: u, csrf: newToken(), seen: s.cfg.Now()}
+	s.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.Secure,
+		SameSite: http.SameSiteLaxMode})
+	s.cfg.Log.Info().Str("user", u.Name).Msg("signed in")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request, se *session) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		s.mu.Lock()
+		delete(s.sessions, c.Value)
+		s.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure,
+		SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// upload is one set of files dropped on the page, its plan and, once applied, its run.
+type upload struct {
+	ID       string
+	Owner    string
+	Dir      string
+	Files    []string // base names
+	Uploaded time.Time
+
+	mu       sync.Mutex
+	Plan     reconcile.Plan
+	Problems []importer.Problem
+	PlanErr  string // the plan run's failure, for the page
+	PlanCode int
+	planFile string
+	reports  map[string]string // "plan"/"apply" → path
+
+	Applying  bool
+	Applied   bool
+	AppliedBy string
+	Done      int
+	Total     int
+	Failed    int
+	Tally     reconcile.Tally
+	Results   []reconcile.Result
+	ApplyErr  string
+	ApplyCode int
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
+	s.mu.Lock()
+	var ups []*upload
+	for i := len(s.order) - 1; i >= 0 && len(ups) < 20; i-- {
+		ups = append(ups, s.uploads[s.order[i]])
+	}
+	s.mu.Unlock()
+	s.render(w, "home.html", page{Session: se, Title: "Onboard colleagues", Data: ups})
+}
+
+// allowed are the input files the page takes.
+var allowed = []string{".xlsx", ".csv"}
+
+func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		s.homeError(w, se, "The upload could not be read (at most 64 MB in all): "+err.Error())
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	fhs := r.MultipartForm.File["files"]
+	if len(fhs) == 0 {
+		s.homeError(w, se, "Choose one or more .xlsx or .csv files first.")
+		return
+	}
+	u := &upload{ID: newToken()[:16], Owner: se.user.Name, Uploaded: s.cfg.Now(), reports: map[string]string{}}
+	u.Dir = filepath.Join(s.cfg.WorkDir, u.ID)
+	if err := os.MkdirAll(u.Dir, 0o700); err != nil {
+		s.homeError(w, se, "The upload could not be stored: "+err.Error())
+		return
+	}
+	var paths []string
+	for _, fh := range fhs {
+		name := filepath.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
+		if !slices.Contains(allowed, strings.ToLower(filepath.Ext(name))) || name == "." || strings.HasPrefix(name, ".") {
+			s.homeError(w, se, fmt.Sprintf("%s is not a .xlsx or .csv file: save it as an Excel workbook or CSV and upload it again.", fh.Filename))
+			os.RemoveAll(u.Dir)
+			return
+		}
+		if slices.Contains(u.Files, name) {
+			continue
+		}
+		dst := filepath.Join(u.Dir, name)
+		if err := saveUpload(fh, dst); err != nil {
+			s.homeError(w, se, "The upload could not be stored: "+err.Error())
+			os.RemoveAll(u.Dir)
+			return
+		}
+		u.Files = append(u.Files, name)
+		paths = append(paths, dst)
+	}
+	s.plan(r.Context(), u, paths)
+	s.mu.Lock()
+	s.uploads[u.ID] = u
+	s.order = append(s.order, u.ID)
+	s.mu.Unlock()
+	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Strs("files", u.Files).Msg("uploaded")
+	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
+}
+
+func saveUpload(fh *multipart.FileHeader, dst string) error {
+	src, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Reports are the upload's report paths by run, "plan" and "apply".
+func (u *upload) Reports() map[string]string { return u.reports }
+
+func (s *Server) homeError(w http.ResponseWriter, se *session, msg string) {
+	w.WriteHeader(http.StatusBadRequest)
+	s.render(w, "home.html", page{Session: se, Title: "Onboard colleagues", Error: msg})
+}
+
+// plan runs the job in plan mode on the upload and saves the plan, so the apply later
+// applies exactly what the page showed (refused as stale if the portal changed).
+func (s *Server) plan(ctx context.Context, u *upload, paths []string) {
+	u.planFile = filepath.Join(u.Dir, "plan.json")
+	req := job.Request{Mode: job.Plan, Files: paths, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
+		StateDir: s.cfg.StateDir, Version: s.cfg.Version}
+	d := s.deps(u.Owner)
+	d.Problems = func(ps []importer.Problem) { u.Problems = ps }
+	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { u.Plan, u.Problems = p, ps }
+	out, err := job.Run(ctx, req, d)
+	u.reports["plan"] = out.ReportPath
+	if err != nil {
+		var f *job.Failure
+		errors.As(err, &f)
+		u.PlanErr, u.PlanCode = err.Error(), job.ExitCode(f)
+	}
+}
+
+func (s *Server) deps(user string) job.Deps {
+	return job.Deps{Partner: s.cfg.Partner, YCM: s.cfg.YCM, PartnerURL: s.cfg.PartnerURL, YCMURL: s.cfg.YCMURL,
+		Log: s.cfg.Log.With().Str("user", user).Logger(), Now: s.cfg.Now}
+}
+
+func (s *Server) find(w http.ResponseWriter, r *http.Request, se *session) *upload {
+	s.mu.Lock()
+	u := s.uploads[r.PathValue("id")]
+	s.mu.Unlock()
+	if u == nil {
+		w.WriteHeader(http.StatusNotFound)
+		s.render(w, "error.html", page{Session: se, Title: "Not found", Error: "No such upload: it may be from before the server restarted. Upload the files again."})
+	}
+	return u
+}
+
+func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request, se *session) {
+	u := s.find(w, r, se)
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s.render(w, "upload.html", page{Session: se, Title: "Upload " + strings.Join(u.Files, ", "), Data: uploadView(u, se)})
+}
+
+func (s *Server) progressFragment(w http.ResponseWriter, r *http.Request, se *session) {
+	u := s.find(w, r, se)
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.Applying {
+		// Done: the whole page again, with the results.
+		w.Header().Set("HX-Refresh", "true")
+	}
+	s.render(w, "progress", page{Session: se, Data: uploadView(u, se)})
+}
+
+// view is what the upload page shows.
+type view struct {
+	*upload
+	Counts    reconcile.Counts
+	CanApply  bool
+	Why       string // why there is no Apply button
+	Rows      []row
+	Errors    int
+	Warnings  int
+	PlanLine  string
+	ApplyLine string
+}
+
+type row struct {
+	Mark, Kind, Label, Where, Detail, Outcome, Message string
+	Blocked                                            bool
+}
+
+func uploadView(u *upload, se *session) view {
+	v := view{upload: u, Counts: u.Plan.Counts(), PlanLine: u.Plan.Counts().Line()}
+	for _, p := range u.Problems {
+		if p.Severity == importer.Error {
+			v.Errors++
+		} else {
+			v.Warnings++
+		}
+	}
+	for i, a := range u.Plan.Actions {
+		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
+			continue
+		}
+		rw := row{Mark: a.Kind.Symbol(), Kind: a.Kind.String(), Label: a.Label, Where: "portal", Blocked: a.Blocked != ""}
+		if a.Source != nil {
+			rw.Where = a.Source.String()
+		}
+		var detail []string
+		for _, c := range a.Changes {
+			detail = append(detail, c.String())
+		}
+		if a.Reason != "" {
+			detail = append(detail, a.Reason)
+		}
+		if a.Blocked != "" {
+			detail = append(detail, a.Blocked)
+			rw.Kind = "blocked " + rw.Kind
+		}
+		rw.Detail = strings.Join(detail, "; ")
+		if i < len(u.Results) {
+			rw.Outcome, rw.Message = u.Results[i].Outcome.String(), u.Results[i].Message
+		}
+		v.Rows = append(v.Rows, rw)
+	}
+	if u.Applied || u.Applying {
+		v.ApplyLine = u.Tally.Line()
+	}
+	switch {
+	case u.Applied || u.Applying:
+		v.Why = ""
+	case !se.user.Role.AtLeast(state.RoleApprover):
+		v.Why = "An approver applies this plan: ask one to open this page."
+	case u.PlanCode == 2 || u.PlanCode == 4:
+		v.Why = "This plan cannot be applied: fix what is said above and upload again."
+	case u.PlanCode == 3:
+		v.Why = "A safety guard refused this plan: nothing can be applied from it."
+	case !u.Plan.HasChanges():
+		v.Why = "Nothing to change: the portal already matches these files."
+	default:
+		v.CanApply = true
+	}
+	return v
+}
+
+// apply starts the run in the background and shows its progress; the plan applied is
+// the saved one, refused as stale if the portal changed since the page showed it.
+func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
+	u := s.find(w, r, se)
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	if u.Applying || u.Applied || !uploadView(u, se).CanApply {
+		u.mu.Unlock()
+		http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
+		return
+	}
+	u.Applying, u.AppliedBy = true, se.user.Name
+	u.Done, u.Failed, u.Total = 0, 0, 0
+	for _, a := range u.Plan.Actions {
+		if a.Runs() {
+			u.Total++
+		}
+	}
+	u.mu.Unlock()
+	req := job.Request{Mode: job.Apply, PlanFile: u.planFile, Diff: s.cfg.Diff, Concurrency: s.cfg.Concurrency,
+		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version}
+	d := s.deps(se.user.Name)
+	d.Progress = func(p reconcile.Plan, _ zerolog.Logger) job.Progress { return &progress{u: u} }
+	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
+	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Msg("apply started")
+	s.wg.Go(func() {
+		out, err := job.Run(s.ctx, req, d)
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		u.Applying, u.Applied = false, true
+		u.reports["apply"] = out.ReportPath
+		if out.Reported {
+			u.Results = out.Report.Results
+			u.Tally = reconcile.TallyResults(out.Report.Results)
+		}
+		if err != nil {
+			var f *job.Failure
+			errors.As(err, &f)
+			u.ApplyErr, u.ApplyCode = err.Error(), job.ExitCode(f)
+		}
+	})
+	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
+}
+
+// progress follows an apply for the page.
+type progress struct{ u *upload }
+
+func (p *progress) Done(r reconcile.Result) {
+	p.u.mu.Lock()
+	defer p.u.mu.Unlock()
+	p.u.Done++
+	if r.Outcome == reconcile.Failed {
+		p.u.Failed++
+	}
+}
+
+func (p *progress) Finish() {}
+
+func (s *Server) report(w http.ResponseWriter, r *http.Request, se *session) {
+	u := s.find(w, r, se)
+	if u == nil {
+		return
+	}
+	which := r.URL.Query().Get("run")
+	u.mu.Lock()
+	path := u.reports[which]
+	u.mu.Unlock()
+	if path == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(path)))
+	http.ServeFile(w, r, path)
+}
+
+func (s *Server) invitations(w http.ResponseWriter, r *http.Request, se *session) {
+	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
+	var inv []state.Invitation
+	if err == nil {
+		inv, err = st.Invitations(r.Context())
+		st.Close()
+	}
+	if err != nil {
+		s.render(w, "error.html", page{Session: se, Title: "Invitations", Error: "The run history could not be read: " + err.Error()})
+		return
+	}
+	now := s.cfg.Now()
+	var rows []invitationRow
+	for _, i := range inv {
+		rows = append(rows, invitationRow{Email: i.Email, Status: string(i.Status(now)), Invited: i.InvitedAt,
+			Expires: i.ExpiresAt, HoursLeft: i.HoursLeft(now), Reinvites: i.Reinvites, Activated: i.ActivatedAt})
+	}
+	slices.SortStableFunc(rows, func(a, b invitationRow) int { return statusOrder(a.Status) - statusOrder(b.Status) })
+	s.render(w, "invitations.html", page{Session: se, Title: "Invitations", Data: rows})
+}
+
+type invitationRow struct {
+	Email, Status               string
+	Invited, Expires, Activated time.Time
+	HoursLeft, Reinvites        int
+}
+
+func statusOrder(s string) int {
+	switch reconcile.Activation(s) {
+	case reconcile.ActivationExpired:
+		return 0
+	case reconcile.ActivationPending:
+		return 1
+	}
+	return 2
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"percent": func(done, total int) int {
+		if total == 0 {
+			return 0
+		}
+		return done * 100 / total
+	},
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+)
+
+var testAccounts = []DemoAccount{
+	{Name: "una", Password: "uploader-password-1", Role: "uploader"},
+	{Name: "abe", Password: "approver-password-1", Role: "approver"},
+}
+
+type site struct {
+	sim  *sim.Server
+	srv  *Server
+	url  string
+	now  time.Time
+	cfgd Config
+}
+
+// newSite serves the page on 127.0.0.1 against a demo-world simulator, with an
+// uploader and an approver. now moves the page's clock.
+func newSite(t *testing.T) *site {
+	t.Helper()
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portalSrv := httptest.NewServer(s)
+	t.Cleanup(portalSrv.Close)
+	p, err := portal.NewPartner(portal.Config{BaseURL: portalSrv.URL, ClientID: sim.DemoPartnerID, ClientSecret: sim.DemoPartnerSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := portal.NewYCM(portal.Config{BaseURL: portalSrv.URL, ClientID: sim.DemoYCMID, ClientSecret: sim.DemoYCMSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &site{sim: s, now: time.Now()}
+	dir := t.TempDir()
+	st.cfgd = Config{Partner: p, YCM: y, PartnerURL: portalSrv.URL, YCMURL: portalSrv.URL, StateDir: filepath.Join(dir, "state"),
+		WorkDir: filepath.Join(dir, "uploads"), Diff: reconcile.DefaultOptions(), DemoAccounts: testAccounts,
+		IdleTimeout: time.Hour, Now: func() time.Time { return st.now }}
+	st.srv, err = New(st.cfgd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.srv.AddDemoAccounts(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(st.srv)
+	t.Cleanup(func() { hs.Close(); st.srv.Close() })
+	st.url = hs.URL
+	return st
+}
+
+type client struct {
+	t *testing.T
+	c *http.Client
+	u string
+}
+
+func (st *site) client(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, u: st.url, c: &http.Client{Jar: jar}}
+}
+
+func (b *client) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.u + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *client) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.u+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.u)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func (b *client) csrf() string {
+	b.t.Helper()
+	_, body := b.get("/")
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on the home page:\n%s", body)
+	}
+	return m[1]
+}
+
+func (b *client) signin(name, pw string) {
+	b.t.Helper()
+	code, body := b.post("/signin", url.Values{"name": {name}, "password": {pw}})
+	if code != http.StatusOK || !strings.Contains(body, "Check and plan") {
+		b.t.Fatalf("sign in as %s: %d\n%s", name, code, body)
+	}
+}
+
+func (b *client) upload(files ...string) (int, string) {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", b.csrf())
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		w, _ := mw.CreateFormFile("files", filepath.Base(f))
+		w.Write(data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.u+"/uploads", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", b.u)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body) + "\nURL " + resp.Request.URL.Path
+}
+
+func TestSignInIsRequired(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	if code, body := b.get("/"); code != http.StatusOK || !strings.Contains(body, "Sign in") || !strings.Contains(body, "una") {
+		t.Errorf("signed out, / gives %d without the sign-in page and its demo accounts:\n%s", code, body)
+	}
+	if code, _ := b.post("/signin", url.Values{"name": {"una"}, "password": {"wrong-password-1"}}); code != http.StatusUnauthorized {
+		t.Errorf("a wrong password: %d", code)
+	}
+	b.signin("una", "uploader-password-1")
+	u, _ := url.Parse(st.url)
+	var found bool
+	for _, c := range b.c.Jar.Cookies(u) {
+		found = found || c.Name == cookieName
+	}
+	if !found {
+		t.Fatal("no session cookie")
+	}
+	// An idle session ends.
+	st.now = st.now.Add(2 * time.Hour)
+	if _, body := b.get("/"); !strings.Contains(body, "Sign in") {
+		t.Error("a session idle past the timeout still works")
+	}
+}
+
+func TestCookieIsHttpOnlyAndLax(t *testing.T) {
+	st := newSite(t)
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"una"}, "password": {"uploader-password-1"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header.Get("Set-Cookie")
+	if !strings.Contains(h, "HttpOnly") || !strings.Contains(h, "SameSite=Lax") || strings.Contains(h, "Secure") {
+		t.Errorf("Set-Cookie %q: want HttpOnly, SameSite=Lax, not Secure over plain HTTP", h)
+	}
+}
+
+func TestFormsNeedTheirToken(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	if code, _ := b.post("/signout", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("a post without the CSRF token: %d, want 403", code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/signout", strings.NewReader("csrf="+b.csrf()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a post from another site: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestUploadPlanApply(t *testing.T) {
+	st := newSite(t)
+	una := st.client(t)
+	una.signin("una", "uploader-password-1")
+	if code, body := una.upload("../README.md"); code != http.StatusBadRequest || !strings.Contains(body, "is not a .xlsx or .csv file") {
+		t.Errorf("a README upload: %d\n%s", code, body)
+	}
+	code, body := una.upload("../samples/onboarding.xlsx")
+	if code != http.StatusOK || !strings.Contains(body, "Plan: 21 to create, 1 to update, 0 to delete, 1 to re-invite, 2 to resize, 3 unchanged.") {
+		t.Fatalf("upload: %d\n%s", code, body)
+	}
+	if !strings.Contains(body, "An approver applies this plan") || strings.Contains(body, `action="/uploads/`) {
+		t.Errorf("an uploader is offered the Apply button:\n%s", body)
+	}
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	if code, _ := una.post(page+"/apply", url.Values{"csrf": {una.csrf()}}); code != http.StatusForbidden {
+		t.Errorf("an uploader's apply: %d, want 403", code)
+	}
+	if n := len(st.sim.Outbox()); n != 0 {
+		t.Fatalf("%d e-mails before any apply", n)
+	}
+
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body = abe.get(page)
+	if !strings.Contains(body, "Apply Plan: 21 to create") {
+		t.Fatalf("the approver has no Apply button:\n%s", body)
+	}
+	if code, _ := abe.post(page+"/apply", url.Values{"csrf": {abe.csrf()}}); code != http.StatusOK {
+		t.Fatalf("apply: %d", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body = abe.get(page)
+		if strings.Contains(body, "Applied by abe") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(body, "Applied: 25 succeeded, 0 failed, 0 skipped, 0 not run.") || !strings.Contains(body, "Download the report") {
+		t.Fatalf("after the apply:\n%s", body)
+	}
+	if n := len(st.sim.Outbox()); n != 22 {
+		t.Errorf("%d e-mails, want 22", n)
+	}
+	code, report := abe.get(page + "/report?run=apply")
+	if code != http.StatusOK || !strings.HasPrefix(report, "PK") {
+		t.Errorf("the report download: %d, %d bytes", code, len(report))
+	}
+	if _, body := abe.get("/invitations"); !strings.Contains(body, "amelia.ward@demo.example") {
+		t.Errorf("the invitations page lacks the new colleagues:\n%s", body)
+	}
+}
