@@ -50,6 +50,14 @@ var migrations = []string{
 	);`,
 	// 3: find unsettled actions without scanning the history.
 	`CREATE INDEX actions_unsettled ON actions (id) WHERE outcome IS NULL;`,
+	// 4: the local accounts of the web page (ycm-onboard serve).
+	`CREATE TABLE users (
+		name             TEXT PRIMARY KEY, -- lower case
+		role             TEXT NOT NULL CHECK (role IN ('uploader', 'approver', 'admin')),
+		password_hash    TEXT NOT NULL,    -- argon2id, PHC string format
+		created          TEXT NOT NULL,
+		password_changed TEXT NOT NULL
+	);`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction
