@@ -154,7 +154,7 @@ it without an account.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(), a.exportCommand(), a.doctorCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(), a.exportCommand(), a.doctorCommand(), a.usersCommand())
 	return root
 }
 
