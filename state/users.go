@@ -18,13 +18,14 @@ import (
 )
 
 // Role is what a local account of the web page may do. Each role may do all that the
-// roles below it may: uploader < approver < admin.
+// roles below it may: uploader < approver < admin. What each may do is the server's to
+// decide; only an admin should manage accounts.
 type Role string
 
 const (
-	RoleUploader Role = "uploader" // uploads spreadsheets and sees plans
-	RoleApprover Role = "approver" // also approves a plan to be applied
-	RoleAdmin    Role = "admin"    // also manages the accounts
+	RoleUploader Role = "uploader"
+	RoleApprover Role = "approver"
+	RoleAdmin    Role = "admin"
 )
 
 var roleRank = map[Role]int{RoleUploader: 1, RoleApprover: 2, RoleAdmin: 3}

@@ -154,7 +154,8 @@ it without an account.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(), a.exportCommand(), a.doctorCommand(), a.serveCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(),
+		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand())
 	return root
 }
 
