@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,6 +51,7 @@ type Config struct {
 	Secure             bool          // cookies only over HTTPS
 	IdleTimeout        time.Duration // a session unused this long ends; default 30m
 	DemoAccounts       []DemoAccount // shown on the sign-in page (the demo world only)
+	MaxUpload          int64         // bytes one upload may hold in all; default 20 MB
 	Version            string
 	Log                zerolog.Logger
 	Now                func() time.Time
@@ -58,8 +60,15 @@ type Config struct {
 // DemoAccount is an account the demo creates and names on its sign-in page.
 type DemoAccount struct{ Name, Password, Role string }
 
-// maxUpload bounds one upload's request body.
-const maxUpload = 64 << 20
+// defaultMaxUpload bounds one upload's request body.
+const defaultMaxUpload = 20 << 20
+
+// Sign-in attempts: after maxFailures failed ones for one name or from one address within
+// failWindow, more are refused until the window has passed.
+const (
+	maxFailures = 5
+	failWindow  = 15 * time.Minute
+)
 
 // Server is the web page. Close waits for the applies it started.
 type Server struct {
@@ -75,7 +84,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	uploads  map[string]*upload
-	order    []string // upload ids, newest last
+	order    []string               // upload ids, newest last
+	failures map[string][]time.Time // failed sign-ins by "name:" or "addr:"
 }
 
 type session struct {
@@ -95,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = defaultMaxUpload
+	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload directory: %w", err)
 	}
@@ -109,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, store: store, tmpl: tmpl, ctx: ctx, cancel: cancel,
-		sessions: map[string]*session{}, uploads: map[string]*upload{}}
+		sessions: map[string]*session{}, uploads: map[string]*upload{}, failures: map[string][]time.Time{}}
 	s.routes()
 	return s, nil
 }
@@ -298,11 +311,21 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	name, pw := strings.TrimSpace(r.FormValue("name")), r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
+	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientAddr(r)}
+	if wait := s.lockedOut(keys); wait > 0 {
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.render(w, "signin.html", page{Title: "Sign in", Error: fmt.Sprintf(
+			"Too many failed sign-ins for this name or from this address: try again in %d minutes, or ask an admin to set a new password.",
+			int(wait.Minutes())+1), Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
+		return
+	}
 	u, err := s.store.Authenticate(r.Context(), name, pw)
 	if err != nil {
 		if !errors.Is(err, state.ErrBadLogin) {
 			s.cfg.Log.Error().Err(err).Msg("sign in")
 		}
+		s.failed(keys)
+		s.cfg.Log.Warn().Str("name", name).Str("addr", clientAddr(r)).Msg("failed sign-in")
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
 			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
@@ -316,6 +339,39 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteLaxMode})
 	s.cfg.Log.Info().Str("user", u.Name).Msg("signed in")
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// clientAddr is the address a request came from (without the port).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// lockedOut says how long sign-ins for these keys stay refused, 0 when they are not.
+func (s *Server) lockedOut(keys []string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	var wait time.Duration
+	for _, k := range keys {
+		recent := slices.DeleteFunc(s.failures[k], func(t time.Time) bool { return now.Sub(t) > failWindow })
+		s.failures[k] = recent
+		if len(recent) >= maxFailures {
+			wait = max(wait, recent[len(recent)-maxFailures].Add(failWindow).Sub(now))
+		}
+	}
+	return wait
+}
+
+func (s *Server) failed(keys []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		s.failures[k] = append(s.failures[k], s.cfg.Now())
+	}
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, se *session) {
@@ -371,9 +427,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
 var allowed = []string{".xlsx", ".csv"}
 
 func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	tooLarge := fmt.Sprintf("The upload is larger than %d MB in all: split the workbook, or ask the admin to raise --max-upload.", s.cfg.MaxUpload>>20)
+	if r.ContentLength > s.cfg.MaxUpload {
+		w.Header().Set("Connection", "close")
+		s.homeErrorStatus(w, se, http.StatusRequestEntityTooLarge, tooLarge) // before a byte of it is read
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		s.homeError(w, se, "The upload could not be read (at most 64 MB in all): "+err.Error())
+		if errors.As(err, new(*http.MaxBytesError)) {
+			s.homeErrorStatus(w, se, http.StatusRequestEntityTooLarge, tooLarge)
+			return
+		}
+		s.homeError(w, se, "The upload could not be read: "+err.Error())
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
@@ -438,7 +504,11 @@ func saveUpload(fh *multipart.FileHeader, dst string) error {
 func (u *upload) Reports() map[string]string { return u.reports }
 
 func (s *Server) homeError(w http.ResponseWriter, se *session, msg string) {
-	w.WriteHeader(http.StatusBadRequest)
+	s.homeErrorStatus(w, se, http.StatusBadRequest, msg)
+}
+
+func (s *Server) homeErrorStatus(w http.ResponseWriter, se *session, status int, msg string) {
+	w.WriteHeader(status)
 	s.render(w, "home.html", page{Session: se, Title: "Onboard colleagues", Error: msg})
 }
 
@@ -514,8 +584,8 @@ type view struct {
 }
 
 type row struct {
-	Mark, Kind, Label, Where, Detail, Outcome, Message string
-	Blocked                                            bool
+	Mark, Kind, Label, Name, Where, Detail, Outcome, Message string
+	Blocked                                                  bool
 }
 
 func uploadView(u *upload, se *session) view {
@@ -531,7 +601,7 @@ func uploadView(u *upload, se *session) view {
 		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
 			continue
 		}
-		rw := row{Mark: a.Kind.Symbol(), Kind: a.Kind.String(), Label: a.Label, Where: "portal", Blocked: a.Blocked != ""}
+		rw := row{Mark: a.Kind.Symbol(), Kind: a.Kind.String(), Label: a.Label, Name: a.Name, Where: "portal", Blocked: a.Blocked != ""}
 		if a.Source != nil {
 			rw.Where = a.Source.String()
 		}

@@ -265,3 +265,127 @@ func TestUploadPlanApply(t *testing.T) {
 		t.Errorf("the invitations page lacks the new colleagues:\n%s", body)
 	}
 }
+
+func TestSignInLocksOutAfterFiveFailures(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	for range maxFailures {
+		if code, _ := b.post("/signin", url.Values{"name": {"abe"}, "password": {"not-the-password"}}); code != http.StatusUnauthorized {
+			t.Fatalf("a wrong password: %d", code)
+		}
+	}
+	code, body := b.post("/signin", url.Values{"name": {"abe"}, "password": {"approver-password-1"}})
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins") {
+		t.Errorf("the sixth try, right this time: %d, want 429 and why", code)
+	}
+	// The window passes.
+	st.now = st.now.Add(failWindow + time.Minute)
+	b.signin("abe", "approver-password-1")
+}
+
+func TestUploadTooLarge(t *testing.T) {
+	st := newSite(t)
+	st.srv.cfg.MaxUpload = 1 << 10
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	code, body := b.upload("../samples/onboarding.xlsx")
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
+		t.Errorf("an upload over the limit: %d\n%s", code, body)
+	}
+}
+
+func TestSignedOutGetsNoReport(t *testing.T) {
+	st := newSite(t)
+	una := st.client(t)
+	una.signin("una", "uploader-password-1")
+	_, body := una.upload("../samples/colleagues.csv")
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	if code, _ := una.get(page + "/report?run=plan"); code != http.StatusOK {
+		t.Fatalf("signed in, the plan report: %d", code)
+	}
+	anon := st.client(t)
+	anon.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if code, body := anon.get(page + "/report?run=plan"); code != http.StatusSeeOther || strings.HasPrefix(body, "PK") {
+		t.Errorf("signed out, the report: %d, want a redirect to sign in", code)
+	}
+}
+
+func TestSpreadsheetValuesAreText(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	csv := filepath.Join(t.TempDir(), "hostile.csv")
+	data := "Email,First Name,Last Name,Permissions\n" +
+		"x1@demo.example,<script>alert(1)</script>,Doe,Dashboard\n" +
+		"x2@demo.example,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",Doe,Dashboard\n" +
+		"not-an-address,<img src=x onerror=alert(2)>,Doe,Dashboard\n"
+	if err := os.WriteFile(csv, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.upload(csv)
+	if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+		t.Errorf("a spreadsheet value became markup:\n%s", body)
+	}
+	if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") || !strings.Contains(body, "=HYPERLINK(&#34;http://evil.example&#34;") {
+		t.Errorf("the values are not shown as text:\n%s", body)
+	}
+}
+
+func TestStalePlanIsRefused(t *testing.T) {
+	st := newSite(t)
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body := abe.upload("../samples/onboarding.xlsx")
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	// Someone changes a colleague the plan updates, after the page showed the plan.
+	w := st.sim.State()
+	for i, c := range w.Colleagues {
+		if c.YeastarID == "finance@demo.example" {
+			w.Colleagues[i].LastName = "Changed"
+		}
+	}
+	if err := st.sim.LoadState(w); err != nil {
+		t.Fatal(err)
+	}
+	abe.post(page+"/apply", url.Values{"csrf": {abe.csrf()}})
+	body = abe.waitApplied(page)
+	if !strings.Contains(body, "stale") || len(st.sim.Outbox()) != 0 {
+		t.Errorf("a stale plan was applied (%d e-mails):\n%s", len(st.sim.Outbox()), body)
+	}
+}
+
+func TestConcurrentAppliesTakeTurns(t *testing.T) {
+	st := newSite(t)
+	st.sim.SetFaults(sim.Faults{Latency: 20 * time.Millisecond})
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body := abe.upload("../samples/onboarding.xlsx")
+	first := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	_, body = abe.upload("../samples/colleagues.csv")
+	second := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	abe.post(first+"/apply", url.Values{"csrf": {abe.csrf()}})
+	abe.post(second+"/apply", url.Values{"csrf": {abe.csrf()}})
+	one, two := abe.waitApplied(first), abe.waitApplied(second)
+	locked := 0
+	for _, b := range []string{one, two} {
+		if strings.Contains(b, "lock") {
+			locked++
+		}
+	}
+	if locked != 1 {
+		t.Errorf("%d of two applies at once were refused for the lock, want 1:\n%s\n----\n%s", locked, one, two)
+	}
+}
+
+// waitApplied waits for an upload's apply to end and returns its page.
+func (b *client) waitApplied(page string) string {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := b.get(page)
+		if strings.Contains(body, "Applied by") || time.Now().After(deadline) {
+			return body
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

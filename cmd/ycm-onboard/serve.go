@@ -27,6 +27,7 @@ func (a *app) serveCommand() *cobra.Command {
 		certFile, keyFile string
 		idle              time.Duration
 		workDir           string
+		maxUpload         int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,6 +45,9 @@ uploader and a demo approver named on its sign-in page.`,
 			}
 			if err := f.check(cmd.Flags(), true); err != nil {
 				return err
+			}
+			if maxUpload < 1 {
+				return exitf(exitUsage, fmt.Sprintf("--max-upload %d: give 1 or more megabytes", maxUpload))
 			}
 			if (certFile == "") != (keyFile == "") {
 				return exitf(exitUsage, "give both --tls-cert and --tls-key, or neither")
@@ -67,7 +71,7 @@ uploader and a demo approver named on its sign-in page.`,
 			}
 			cfg := web.Config{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL,
 				StateDir: dir, WorkDir: workDir, Diff: f.diff, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
-				Secure: certFile != "", IdleTimeout: idle, Version: version, Log: a.log, Now: a.now}
+				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, Version: version, Log: a.log, Now: a.now}
 			if c.embedded {
 				cfg.DemoAccounts = demoAccounts
 			}
@@ -118,6 +122,7 @@ uploader and a demo approver named on its sign-in page.`,
 	fs.StringVar(&certFile, "tls-cert", "", "serve HTTPS with this certificate (PEM); cookies are then Secure")
 	fs.StringVar(&keyFile, "tls-key", "", "the certificate's private key (PEM)")
 	fs.DurationVar(&idle, "idle-timeout", 30*time.Minute, "sign out a session unused this long")
+	fs.Int64Var(&maxUpload, "max-upload", 20, "megabytes one upload may hold in all")
 	fs.StringVar(&workDir, "work-dir", "", "where uploads and their reports are kept (default: uploads in the state directory)")
 	// The run flags a page has no use for: each upload picks its files and gets its report.
 	for _, name := range []string{"plan", "canary", "canary-max-fail", "yes", "json", "report", "report-dir",
