@@ -76,7 +76,7 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	for i, f := range files {
 		inputs[i] = state.Input{Path: f.Path, SHA256: f.SHA256}
 	}
-	if h.runID, err = store.BeginRun(ctx, state.RunInfo{Mode: string(req.Mode), Inputs: inputs, Started: started}); err != nil {
+	if h.runID, err = store.BeginRun(ctx, state.RunInfo{Mode: string(req.Mode), Inputs: inputs, Started: started, StartedBy: req.StartedBy}); err != nil {
 		h.close()
 		return nil, &Failure{Ending: Refused, Message: err.Error(), Err: err}
 	}

@@ -56,6 +56,9 @@ type Request struct {
 	Read *Input
 
 	Version string // for the report
+	// StartedBy is who the run history says started the run: a page user's name,
+	// "cli" or "schedule".
+	StartedBy string
 	// Protected are paths no output may replace, with what to call them: the inputs,
 	// the configuration file.
 	Protected []NamedPath

@@ -58,6 +58,8 @@ var migrations = []string{
 		created          TEXT NOT NULL,
 		password_changed TEXT NOT NULL
 	);`,
+	// 5: who started each run: a page user's name, "cli" or "schedule".
+	`ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

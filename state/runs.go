@@ -18,9 +18,10 @@ type Input struct {
 
 // RunInfo is what is known when a run begins.
 type RunInfo struct {
-	Mode    string // "plan" or "apply"
-	Inputs  []Input
-	Started time.Time
+	Mode      string // "plan" or "apply"
+	Inputs    []Input
+	Started   time.Time
+	StartedBy string // a page user's name, "cli" or "schedule"
 }
 
 // Run is one run as recorded. Finished is zero for a run still going or one that
@@ -28,6 +29,7 @@ type RunInfo struct {
 type Run struct {
 	ID         int64
 	Mode       string
+	StartedBy  string
 	Inputs     []Input
 	Started    time.Time
 	Finished   time.Time
@@ -48,8 +50,8 @@ func (s *Store) BeginRun(ctx context.Context, ri RunInfo) (int64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.conn.ExecContext(ctx, `INSERT INTO runs (started, mode, inputs) VALUES (?, ?, ?)`,
-		formatTime(ri.Started), ri.Mode, js)
+	res, err := s.conn.ExecContext(ctx, `INSERT INTO runs (started, mode, inputs, started_by) VALUES (?, ?, ?, ?)`,
+		formatTime(ri.Started), ri.Mode, js, ri.StartedBy)
 	if err != nil {
 		return 0, fmt.Errorf("record run start: %w", err)
 	}
@@ -79,7 +81,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, finished time.Time, 
 func (s *Store) LastRuns(ctx context.Context, n int) ([]Run, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rows, err := s.conn.QueryContext(ctx, `SELECT id, mode, inputs, started, finished, counts, exit_code, report_path
+	rows, err := s.conn.QueryContext(ctx, `SELECT id, mode, started_by, inputs, started, finished, counts, exit_code, report_path
 		FROM runs ORDER BY id DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("read runs: %w", err)
@@ -94,7 +96,7 @@ func (s *Store) LastRuns(ctx context.Context, n int) ([]Run, error) {
 			counts, report    sql.NullString
 			exit              sql.NullInt64
 		)
-		if err := rows.Scan(&r.ID, &r.Mode, &inputs, &started, &finished, &counts, &exit, &report); err != nil {
+		if err := rows.Scan(&r.ID, &r.Mode, &r.StartedBy, &inputs, &started, &finished, &counts, &exit, &report); err != nil {
 			return nil, fmt.Errorf("read runs: %w", err)
 		}
 		if err := json.Unmarshal([]byte(inputs), &r.Inputs); err != nil {

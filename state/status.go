@@ -128,6 +128,7 @@ type jsonInvitation struct {
 type jsonRun struct {
 	ID         int64          `json:"id"`
 	Mode       string         `json:"mode"`
+	StartedBy  string         `json:"started_by,omitempty"`
 	Inputs     []Input        `json:"inputs"`
 	Started    *time.Time     `json:"started,omitempty"`
 	Finished   *time.Time     `json:"finished,omitempty"` // absent: did not finish
@@ -158,7 +159,7 @@ func statusJSON(inv []Invitation, runs []Run, now time.Time) jsonStatus {
 		out.Invitations = append(out.Invitations, ji)
 	}
 	for _, r := range runs {
-		jr := jsonRun{ID: r.ID, Mode: r.Mode, Inputs: r.Inputs, Started: optTime(r.Started),
+		jr := jsonRun{ID: r.ID, Mode: r.Mode, StartedBy: r.StartedBy, Inputs: r.Inputs, Started: optTime(r.Started),
 			Finished: optTime(r.Finished), Counts: r.Counts, ReportPath: r.ReportPath}
 		if jr.Inputs == nil {
 			jr.Inputs = []Input{}

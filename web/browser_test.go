@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,8 +31,55 @@ func shots(t *testing.T) string {
 // that only an approver may apply, apply, watch it finish, and find the report.
 func TestTheWholeFlowInABrowser(t *testing.T) {
 	st := newSite(t)
+	st.srv.cfg.IdleTimeout = 100 * time.Hour // the test moves the clocks two days on
 	ctx := browser.New(t)
 	dir := shots(t)
+
+	// Every console error or uncaught exception fails the test (a script the
+	// Content-Security-Policy blocked shows as one).
+	var (
+		consoleMu sync.Mutex
+		console   []string
+	)
+	listening := make(chan struct{})
+	go func() {
+		close(listening)
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				consoleMu.Lock()
+				console = append(console, m.String())
+				consoleMu.Unlock()
+			}
+		}
+	}()
+	<-listening
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`console.error("listener probe")`)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		consoleMu.Lock()
+		n := len(console)
+		consoleMu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the console listener does not hear console.error")
+		}
+	}
+	consoleMu.Lock()
+	console = nil
+	consoleMu.Unlock()
+	t.Cleanup(func() {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
+		if len(console) > 0 {
+			t.Errorf("the browser's console:\n%s", strings.Join(console, "\n"))
+		}
+	})
 	sample, err := filepath.Abs("../samples/onboarding.xlsx")
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +166,37 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 		t.Errorf("the invitations page lacks the new colleagues:\n%s", body)
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "4-invitations.png"))
+
+	// Two days later nobody has activated: re-invite one from the Invitations page.
+	st.sim.Advance(49 * time.Hour)
+	st.now = st.now.Add(49 * time.Hour)
+	const who = "emma.lindqvist@demo.example" // a YCM manager: YCM sends the e-mail
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.url+"/invitations"),
+		chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Re-invite `+who+`"]`)),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Re-invite `+who+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
+	); err != nil {
+		t.Fatalf("re-invite: %v", err)
+	}
+	if note := text(`p[role="status"]`); !strings.Contains(note, who+" was re-invited (YCM activation e-mail)") {
+		t.Errorf("after Re-invite the page says %q", note)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "5-reinvited.png"))
+	sent := 0
+	for _, e := range st.sim.Outbox() {
+		if e.To == who {
+			sent++
+		}
+	}
+	if sent != 2 {
+		t.Errorf("%s got %d e-mails, want 2", who, sent)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("table"))); err != nil {
+		t.Fatal(err)
+	}
+	if body := text("main"); !strings.Contains(body, "abe") || !strings.Contains(body, "una") {
+		t.Errorf("the runs page does not say who started each run:\n%s", body)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "6-runs.png"))
 }

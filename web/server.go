@@ -174,6 +174,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /uploads/{id}/apply", s.auth(state.RoleApprover, s.apply))
 	m.HandleFunc("GET /uploads/{id}/report", s.auth(state.RoleUploader, s.report))
 	m.HandleFunc("GET /invitations", s.auth(state.RoleUploader, s.invitations))
+	m.HandleFunc("POST /invitations/reinvite", s.auth(state.RoleApprover, s.reinvite))
+	m.HandleFunc("GET /runs", s.auth(state.RoleUploader, s.runs))
+	m.HandleFunc("GET /runs/{id}/report", s.auth(state.RoleUploader, s.runReport))
 	s.mux = m
 }
 
@@ -517,7 +520,7 @@ func (s *Server) homeErrorStatus(w http.ResponseWriter, se *session, status int,
 func (s *Server) plan(ctx context.Context, u *upload, paths []string) {
 	u.planFile = filepath.Join(u.Dir, "plan.json")
 	req := job.Request{Mode: job.Plan, Files: paths, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
-		StateDir: s.cfg.StateDir, Version: s.cfg.Version}
+		StateDir: s.cfg.StateDir, Version: s.cfg.Version, StartedBy: u.Owner}
 	d := s.deps(u.Owner)
 	d.Problems = func(ps []importer.Problem) { u.Problems = ps }
 	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { u.Plan, u.Problems = p, ps }
@@ -664,7 +667,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	}
 	u.mu.Unlock()
 	req := job.Request{Mode: job.Apply, PlanFile: u.planFile, Diff: s.cfg.Diff, Concurrency: s.cfg.Concurrency,
-		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version}
+		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version, StartedBy: se.user.Name}
 	d := s.deps(se.user.Name)
 	d.Progress = func(p reconcile.Plan, _ zerolog.Logger) job.Progress { return &progress{u: u} }
 	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
@@ -721,6 +724,10 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, se *session) {
 }
 
 func (s *Server) invitations(w http.ResponseWriter, r *http.Request, se *session) {
+	s.invitationsPage(w, r, se, "")
+}
+
+func (s *Server) invitationsPage(w http.ResponseWriter, r *http.Request, se *session, notice string) {
 	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
 	var inv []state.Invitation
 	if err == nil {
@@ -738,7 +745,99 @@ func (s *Server) invitations(w http.ResponseWriter, r *http.Request, se *session
 			Expires: i.ExpiresAt, HoursLeft: i.HoursLeft(now), Reinvites: i.Reinvites, Activated: i.ActivatedAt})
 	}
 	slices.SortStableFunc(rows, func(a, b invitationRow) int { return statusOrder(a.Status) - statusOrder(b.Status) })
-	s.render(w, "invitations.html", page{Session: se, Title: "Invitations", Data: rows})
+	s.render(w, "invitations.html", page{Session: se, Title: "Invitations", Notice: notice,
+		Data: invitationsData{Rows: rows, CanReinvite: se.user.Role.AtLeast(state.RoleApprover)}})
+}
+
+type invitationsData struct {
+	Rows        []invitationRow
+	CanReinvite bool
+}
+
+// reinvite sends one expired colleague a new link: the same job as any run, planned
+// from the colleague as the portal has them, so it re-invites only an expired
+// invitation, the way the plan would (YCM's e-mail, or delete and create again), within
+// --max-reinvites, and is recorded as a run with who pressed the button.
+func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
+	email := strings.TrimSpace(r.FormValue("email"))
+	actual, f := job.ReadPortal(r.Context(), s.cfg.Partner, s.cfg.YCM)
+	if f != nil {
+		s.invitationsPage(w, r, se, "Nothing was sent: "+f.Message)
+		return
+	}
+	desired, ok := job.Desired(actual, email, importer.Source{File: "the Invitations page", Sheet: "Activation", Row: 1})
+	if !ok {
+		s.invitationsPage(w, r, se, fmt.Sprintf("Nothing was sent: %s is not a colleague on the portal any more.", email))
+		return
+	}
+	dir := filepath.Join(s.cfg.WorkDir, "reinvite-"+newToken()[:12])
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		s.invitationsPage(w, r, se, "Nothing was sent: "+err.Error())
+		return
+	}
+	var plan reconcile.Plan
+	d := s.deps(se.user.Name)
+	d.Plan = func(p reconcile.Plan, _ []importer.Problem) { plan = p }
+	out, err := job.Run(r.Context(), job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
+		Concurrency: 1, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version,
+		StartedBy: se.user.Name}, d)
+	notice := ""
+	switch {
+	case err != nil:
+		notice = fmt.Sprintf("%s was not re-invited: %v", email, err)
+	case len(plan.Actions) == 1 && plan.Actions[0].Kind == reconcile.Reinvite && len(out.Report.Results) == 1:
+		res := out.Report.Results[0]
+		notice = fmt.Sprintf("%s was re-invited (%s): a new activation e-mail is on its way.", email, plan.Actions[0].Via)
+		if res.Outcome != reconcile.Applied {
+			notice = fmt.Sprintf("%s was not re-invited: %s", email, res.Message)
+		}
+	case len(plan.Actions) == 1 && plan.Actions[0].Reason != "":
+		notice = fmt.Sprintf("Nothing was sent to %s: %s.", email, plan.Actions[0].Reason)
+	default:
+		notice = fmt.Sprintf("Nothing was sent to %s: the invitation has not expired.", email)
+	}
+	s.cfg.Log.Info().Str("user", se.user.Name).Str("email", email).Str("result", notice).Msg("re-invite from the page")
+	s.invitationsPage(w, r, se, notice)
+}
+
+func (s *Server) runs(w http.ResponseWriter, r *http.Request, se *session) {
+	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
+	var runs []state.Run
+	if err == nil {
+		runs, err = st.LastRuns(r.Context(), 100)
+		st.Close()
+	}
+	if err != nil {
+		s.render(w, "error.html", page{Session: se, Title: "Runs", Error: "The run history could not be read: " + err.Error()})
+		return
+	}
+	s.render(w, "runs.html", page{Session: se, Title: "Runs", Data: runs})
+}
+
+// runReport downloads a recorded run's report, if it is still there.
+func (s *Server) runReport(w http.ResponseWriter, r *http.Request, se *session) {
+	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
+	var runs []state.Run
+	if err == nil {
+		runs, err = st.LastRuns(r.Context(), 100)
+		st.Close()
+	}
+	if err != nil {
+		http.Error(w, "The run history could not be read.", http.StatusInternalServerError)
+		return
+	}
+	for _, run := range runs {
+		if fmt.Sprint(run.ID) == r.PathValue("id") && strings.HasSuffix(run.ReportPath, ".xlsx") {
+			if _, err := os.Stat(run.ReportPath); err != nil {
+				break
+			}
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", filepath.Base(run.ReportPath)))
+			http.ServeFile(w, r, run.ReportPath)
+			return
+		}
+	}
+	http.Error(w, "No report for this run: it was removed, or the run wrote none.", http.StatusNotFound)
 }
 
 type invitationRow struct {

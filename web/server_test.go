@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
@@ -259,7 +261,16 @@ func TestUploadPlanApply(t *testing.T) {
 	}
 	code, report := abe.get(page + "/report?run=apply")
 	if code != http.StatusOK || !strings.HasPrefix(report, "PK") {
-		t.Errorf("the report download: %d, %d bytes", code, len(report))
+		t.Fatalf("the report download: %d, %d bytes", code, len(report))
+	}
+	book, err := excelize.OpenReader(strings.NewReader(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	rows, err := book.GetRows("Colleagues")
+	if err != nil || len(rows) < 2 || !strings.Contains(strings.Join(rows[0], "|"), "Outcome") {
+		t.Errorf("the report's Colleagues sheet: %v %v", rows, err)
 	}
 	if _, body := abe.get("/invitations"); !strings.Contains(body, "amelia.ward@demo.example") {
 		t.Errorf("the invitations page lacks the new colleagues:\n%s", body)

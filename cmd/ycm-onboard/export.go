@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/internal/place"
 	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/job"
-	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
 func (a *app) templateCommand() *cobra.Command {
@@ -89,7 +86,7 @@ unchanged it shows no change (except re-invitations of expired activation links,
 			if err != nil {
 				return err
 			}
-			cols, insts := exportRows(actual)
+			cols, insts := job.Export(actual)
 			if unique {
 				out = "ycm-onboard-export-" + a.now().UTC().Format("20060102T150405Z") + ".xlsx"
 			}
@@ -104,44 +101,6 @@ unchanged it shows no change (except re-invitations of expired activation links,
 	cmd.Flags().StringVar(&out, "out", "", "the workbook to write (default ycm-onboard-export-<UTC time>.xlsx); an existing one is kept unless --force")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")
 	return cmd
-}
-
-// exportRows turns the portal's state into the input format's rows.
-func exportRows(a reconcile.Actual) ([]importer.ExportColleague, []importer.ExportInstance) {
-	names := map[int64]string{}
-	order := map[int64]int{}
-	for i, p := range a.Permissions {
-		names[p.ID], order[p.ID] = p.Name, i
-	}
-	owners := map[int64]string{}
-	for _, p := range a.Partners {
-		owners[p.ID] = p.Email
-	}
-	cols := make([]importer.ExportColleague, 0, len(a.Colleagues))
-	for _, c := range a.Colleagues {
-		ids := slices.Clone(c.PermissionIDs)
-		slices.SortFunc(ids, func(x, y int64) int { return order[x] - order[y] })
-		perms := make([]string, 0, len(ids))
-		for _, id := range ids {
-			if n, ok := names[id]; ok {
-				perms = append(perms, n)
-			}
-		}
-		owner := ""
-		if c.OwnerID != 0 {
-			owner = owners[c.OwnerID]
-			if owner == "" {
-				owner = strconv.FormatInt(c.OwnerID, 10)
-			}
-		}
-		cols = append(cols, importer.ExportColleague{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
-			Permissions: perms, YCMManager: c.YCMManager, Owner: owner, Remark: c.Remark})
-	}
-	insts := make([]importer.ExportInstance, 0, len(a.PBXs))
-	for _, p := range a.PBXs {
-		insts = append(insts, importer.ExportInstance{Name: p.Name, SN: p.SN, Extensions: p.Extensions, ConcurrentCalls: p.ConcurrentCalls})
-	}
-	return cols, insts
 }
 
 // writeWorkbook writes a workbook through place.Write. It replaces an existing file only

@@ -171,7 +171,11 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 	req := job.Request{Mode: mode, Files: files, Input: opts, PlanFile: f.planFile, SavePlan: f.out, Diff: f.diff,
 		Strict: f.strict, Concurrency: f.concurrency, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100,
 		Report: f.report, ReportDir: f.reportDir, KeepReports: f.hist.keepReports, LockTimeout: f.hist.lockTimeout,
-		Version: version, Protected: []job.NamedPath{{What: "configuration file (--config)", Path: a.configPath}}}
+		Version: version, Protected: []job.NamedPath{{What: "configuration file (--config)", Path: a.configPath}},
+		StartedBy: "schedule"}
+	if a.stdinTTY {
+		req.StartedBy = "cli"
+	}
 	// The input is read, and outputs that would replace it refused, before the portal
 	// is connected: a bad file is said first.
 	if req.Read, err = job.ReadInput(req, func(ps []importer.Problem) { printProblems(a.stderr, ps) }); err != nil {
