@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
@@ -42,13 +43,14 @@ did not answer. 1: something the job needs could not be read (see the lines mark
 			}
 			defer c.close()
 			d := portal.Diagnose(cmd.Context(), c.partner, c.ycm)
-			code, msg := exitOK, ""
+			var failure *job.Failure
 			switch {
 			case d.Fatal() != nil:
-				code, msg = exitFatal, "doctor: "+reconcile.Explain(d.Fatal())
+				failure = &job.Failure{Ending: job.PortalDown, Message: "doctor: " + reconcile.Explain(d.Fatal()), Err: d.Fatal()}
 			case !d.Ready():
-				code, msg = exitPartial, "doctor: the job cannot run against this portal yet: see the lines marked ✗"
+				failure = &job.Failure{Ending: job.Partial, Message: "doctor: the job cannot run against this portal yet: see the lines marked ✗"}
 			}
+			code := job.ExitCode(failure)
 			if jsonOut {
 				out := struct {
 					portal.Diagnosis
@@ -65,8 +67,8 @@ did not answer. 1: something the job needs could not be read (see the lines mark
 			} else {
 				printDiagnosis(a.stdout, d, c)
 			}
-			if code != exitOK {
-				return exitf(code, msg)
+			if failure != nil {
+				return failure
 			}
 			return nil
 		},

@@ -194,13 +194,23 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 		req.StateDir = dir
 	}
 
-	// With --json stdout holds the JSON summary alone, so it can be appended to a file
-	// that jq reads; the plan and the summary lines go to stderr instead.
+	out, err := job.Run(ctx, req, a.terminal(c, f))
+	if f.jsonOut && out.Reported {
+		_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: out.RunID, Summary: report.Summarize(out.Report, out.ReportPath), Portal: c.summary()})
+		a.summaryDone = true
+	}
+	return err
+}
+
+// terminal answers a run's questions and shows its progress on this terminal. With
+// --json stdout holds the JSON summary alone, so it can be appended to a file that jq
+// reads; the plan and the summary lines go to stderr instead.
+func (a *app) terminal(c *conn, f runFlags) job.Deps {
 	human := a.stdout
 	if f.jsonOut {
 		human = a.stderr
 	}
-	deps := job.Deps{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL, Log: a.log, Now: a.now,
+	d := job.Deps{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL, Log: a.log, Now: a.now,
 		Problems: func(ps []importer.Problem) { printProblems(a.stderr, ps) },
 		Plan:     func(p reconcile.Plan, ps []importer.Problem) { printPlan(human, p, ps) },
 		Note:     func(s string) { fmt.Fprintln(a.stderr, "ycm-onboard: "+s) },
@@ -208,14 +218,9 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 		Progress: a.newProgress,
 	}
 	if a.stdinTTY && !f.yes {
-		deps.Confirm = a.confirm
+		d.Confirm = a.confirm
 	}
-	out, err := job.Run(ctx, req, deps)
-	if f.jsonOut && out.Reported {
-		_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: out.RunID, Summary: report.Summarize(out.Report, out.ReportPath), Portal: c.summary()})
-		a.summaryDone = true
-	}
-	return err
+	return d
 }
 
 // confirm asks on the terminal before a plan is applied.
