@@ -172,6 +172,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /uploads/{id}", s.auth(state.RoleUploader, s.uploadPage))
 	m.HandleFunc("GET /uploads/{id}/progress", s.auth(state.RoleUploader, s.progressFragment))
 	m.HandleFunc("POST /uploads/{id}/apply", s.auth(state.RoleApprover, s.apply))
+	m.HandleFunc("POST /uploads/{id}/replan", s.auth(state.RoleUploader, s.replan))
+	m.HandleFunc("GET /template", s.auth(state.RoleUploader, s.template))
 	m.HandleFunc("GET /uploads/{id}/report", s.auth(state.RoleUploader, s.report))
 	m.HandleFunc("GET /invitations", s.auth(state.RoleUploader, s.invitations))
 	m.HandleFunc("POST /invitations/reinvite", s.auth(state.RoleApprover, s.reinvite))
@@ -394,9 +396,11 @@ type upload struct {
 	Owner    string
 	Dir      string
 	Files    []string // base names
+	paths    []string
 	Uploaded time.Time
 
 	mu       sync.Mutex
+	Planned  time.Time
 	Plan     reconcile.Plan
 	Problems []importer.Problem
 	PlanErr  string // the plan run's failure, for the page
@@ -404,16 +408,17 @@ type upload struct {
 	planFile string
 	reports  map[string]string // "plan"/"apply" → path
 
-	Applying  bool
-	Applied   bool
-	AppliedBy string
-	Done      int
-	Total     int
-	Failed    int
-	Tally     reconcile.Tally
-	Results   []reconcile.Result
-	ApplyErr  string
-	ApplyCode int
+	Applying     bool
+	Applied      bool
+	AppliedBy    string
+	ApplyStarted time.Time
+	Done         int
+	Total        int
+	Failed       int
+	Tally        reconcile.Tally
+	Results      []reconcile.Result
+	ApplyErr     string
+	ApplyCode    int
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
@@ -477,7 +482,8 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 		u.Files = append(u.Files, name)
 		paths = append(paths, dst)
 	}
-	s.plan(r.Context(), u, paths)
+	u.paths = paths
+	s.plan(r.Context(), u)
 	s.mu.Lock()
 	s.uploads[u.ID] = u
 	s.order = append(s.order, u.ID)
@@ -517,20 +523,78 @@ func (s *Server) homeErrorStatus(w http.ResponseWriter, se *session, status int,
 
 // plan runs the job in plan mode on the upload and saves the plan, so the apply later
 // applies exactly what the page showed (refused as stale if the portal changed).
-func (s *Server) plan(ctx context.Context, u *upload, paths []string) {
+func (s *Server) plan(ctx context.Context, u *upload) {
 	u.planFile = filepath.Join(u.Dir, "plan.json")
-	req := job.Request{Mode: job.Plan, Files: paths, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
+	req := job.Request{Mode: job.Plan, Files: u.paths, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
 		StateDir: s.cfg.StateDir, Version: s.cfg.Version, StartedBy: u.Owner}
+	var plan reconcile.Plan
+	var problems []importer.Problem
 	d := s.deps(u.Owner)
-	d.Problems = func(ps []importer.Problem) { u.Problems = ps }
-	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { u.Plan, u.Problems = p, ps }
+	d.Problems = func(ps []importer.Problem) { problems = ps }
+	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { plan, problems = p, ps }
 	out, err := job.Run(ctx, req, d)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.Plan, u.Problems, u.Planned = plan, problems, s.cfg.Now()
 	u.reports["plan"] = out.ReportPath
+	u.PlanErr, u.PlanCode = "", 0
 	if err != nil {
 		var f *job.Failure
 		errors.As(err, &f)
 		u.PlanErr, u.PlanCode = err.Error(), job.ExitCode(f)
 	}
+}
+
+// planMaxAge is how old a plan may be and still be applied: older, it is planned again
+// against the portal as it is now.
+const planMaxAge = 15 * time.Minute
+
+func (s *Server) replan(w http.ResponseWriter, r *http.Request, se *session) {
+	u := s.find(w, r, se)
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	busy := u.Applying || u.Applied
+	u.mu.Unlock()
+	if !busy {
+		s.plan(r.Context(), u)
+	}
+	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
+}
+
+// template downloads a workbook to fill, with the portal's permissions, partners and
+// PBXs as drop-downs.
+func (s *Server) template(w http.ResponseWriter, r *http.Request, se *session) {
+	actual, f := job.ReadPortal(r.Context(), s.cfg.Partner, s.cfg.YCM)
+	if f != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		s.render(w, "error.html", page{Session: se, Title: "Template", Error: f.Message})
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="ycm-onboard-template.xlsx"`)
+	if err := importer.WriteTemplate(w, job.Catalog(actual)); err != nil {
+		s.cfg.Log.Error().Err(err).Msg("write the template")
+	}
+}
+
+// running is an apply in flight from this page other than u, if any.
+func (s *Server) running(u *upload) *upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.uploads {
+		if o == u {
+			continue
+		}
+		o.mu.Lock()
+		busy := o.Applying
+		o.mu.Unlock()
+		if busy {
+			return o
+		}
+	}
+	return nil
 }
 
 func (s *Server) deps(user string) job.Deps {
@@ -556,7 +620,7 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request, se *session)
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	s.render(w, "upload.html", page{Session: se, Title: "Upload " + strings.Join(u.Files, ", "), Data: uploadView(u, se)})
+	s.render(w, "upload.html", page{Session: se, Title: "Upload " + strings.Join(u.Files, ", "), Data: s.view(u, se)})
 }
 
 func (s *Server) progressFragment(w http.ResponseWriter, r *http.Request, se *session) {
@@ -570,13 +634,18 @@ func (s *Server) progressFragment(w http.ResponseWriter, r *http.Request, se *se
 		// Done: the whole page again, with the results.
 		w.Header().Set("HX-Refresh", "true")
 	}
-	s.render(w, "progress", page{Session: se, Data: uploadView(u, se)})
+	s.render(w, "progress", page{Session: se, Data: s.view(u, se)})
 }
 
 // view is what the upload page shows.
 type view struct {
 	*upload
 	Counts    reconcile.Counts
+	Guards    string
+	Tripped   []string
+	Unchanged []string
+	ETA       string
+	Old       bool // the plan is too old to apply: plan again
 	CanApply  bool
 	Why       string // why there is no Apply button
 	Rows      []row
@@ -589,10 +658,16 @@ type view struct {
 type row struct {
 	Mark, Kind, Label, Name, Where, Detail, Outcome, Message string
 	Blocked                                                  bool
+	order                                                    int
 }
 
-func uploadView(u *upload, se *session) view {
-	v := view{upload: u, Counts: u.Plan.Counts(), PlanLine: u.Plan.Counts().Line()}
+func (s *Server) view(u *upload, se *session) view {
+	v := view{upload: u, Counts: u.Plan.Counts(), PlanLine: u.Plan.Counts().Line(), Guards: guards(s.cfg.Diff),
+		Tripped: u.Plan.Tripped}
+	if u.Applying && u.Done > 0 {
+		left := s.cfg.Now().Sub(u.ApplyStarted) / time.Duration(u.Done) * time.Duration(u.Total-u.Done)
+		v.ETA = left.Round(time.Second).String()
+	}
 	for _, p := range u.Problems {
 		if p.Severity == importer.Error {
 			v.Errors++
@@ -602,6 +677,7 @@ func uploadView(u *upload, se *session) view {
 	}
 	for i, a := range u.Plan.Actions {
 		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
+			v.Unchanged = append(v.Unchanged, a.Label)
 			continue
 		}
 		rw := row{Mark: a.Kind.Symbol(), Kind: a.Kind.String(), Label: a.Label, Name: a.Name, Where: "portal", Blocked: a.Blocked != ""}
@@ -623,8 +699,10 @@ func uploadView(u *upload, se *session) view {
 		if i < len(u.Results) {
 			rw.Outcome, rw.Message = u.Results[i].Outcome.String(), u.Results[i].Message
 		}
+		rw.order = kindOrder(a)
 		v.Rows = append(v.Rows, rw)
 	}
+	slices.SortStableFunc(v.Rows, func(a, b row) int { return a.order - b.order })
 	if u.Applied || u.Applying {
 		v.ApplyLine = u.Tally.Line()
 	}
@@ -639,10 +717,38 @@ func uploadView(u *upload, se *session) view {
 		v.Why = "A safety guard refused this plan: nothing can be applied from it."
 	case !u.Plan.HasChanges():
 		v.Why = "Nothing to change: the portal already matches these files."
+	case s.cfg.Now().Sub(u.Planned) > planMaxAge:
+		v.Old = true
+		v.Why = fmt.Sprintf("This plan is %d minutes old: plan again to see the portal as it is now, then apply.",
+			int(s.cfg.Now().Sub(u.Planned).Minutes()))
 	default:
 		v.CanApply = true
 	}
 	return v
+}
+
+// kindOrder groups the plan's rows: creates, updates, deletes, re-invites, resizes, then
+// what is blocked or skipped.
+func kindOrder(a reconcile.Action) int {
+	if a.Blocked != "" || a.Kind == reconcile.Skip {
+		return 10
+	}
+	return [...]int{reconcile.Noop: 9, reconcile.Create: 1, reconcile.Update: 2, reconcile.Delete: 3,
+		reconcile.Reinvite: 4, reconcile.Resize: 5, reconcile.Skip: 10}[a.Kind]
+}
+
+// guards are the guard settings a plan was checked against, for the page.
+func guards(o reconcile.Options) string {
+	g := fmt.Sprintf("at most %d deletions and %g%% of the portal's colleagues", o.MaxDelete, o.MaxDeletePercent)
+	if o.AllowShrink {
+		g += "; shrinking PBXs allowed"
+	} else {
+		g += "; no PBX shrinks"
+	}
+	if o.Prune {
+		g += "; colleagues missing from the files are deleted (prune)"
+	}
+	return g
 }
 
 // apply starts the run in the background and shows its progress; the plan applied is
@@ -652,13 +758,25 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	if u == nil {
 		return
 	}
+	if o := s.running(u); o != nil {
+		o.mu.Lock()
+		msg := fmt.Sprintf("%s is applying %s since %s: one apply runs at a time; apply this one when it is done.",
+			o.AppliedBy, strings.Join(o.Files, ", "), o.ApplyStarted.UTC().Format("15:04 UTC"))
+		o.mu.Unlock()
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		w.WriteHeader(http.StatusConflict)
+		s.render(w, "upload.html", page{Session: se, Title: "Upload " + strings.Join(u.Files, ", "), Error: msg,
+			Data: s.view(u, se)})
+		return
+	}
 	u.mu.Lock()
-	if u.Applying || u.Applied || !uploadView(u, se).CanApply {
+	if u.Applying || u.Applied || !s.view(u, se).CanApply {
 		u.mu.Unlock()
 		http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
 		return
 	}
-	u.Applying, u.AppliedBy = true, se.user.Name
+	u.Applying, u.AppliedBy, u.ApplyStarted = true, se.user.Name, s.cfg.Now()
 	u.Done, u.Failed, u.Total = 0, 0, 0
 	for _, a := range u.Plan.Actions {
 		if a.Runs() {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
 var testAccounts = []DemoAccount{
@@ -374,17 +376,27 @@ func TestConcurrentAppliesTakeTurns(t *testing.T) {
 	first := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
 	_, body = abe.upload("../samples/colleagues.csv")
 	second := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+
+	// Another apply on this page: refused, saying who runs what.
 	abe.post(first+"/apply", url.Values{"csrf": {abe.csrf()}})
-	abe.post(second+"/apply", url.Values{"csrf": {abe.csrf()}})
-	one, two := abe.waitApplied(first), abe.waitApplied(second)
-	locked := 0
-	for _, b := range []string{one, two} {
-		if strings.Contains(b, "lock") {
-			locked++
-		}
+	code, body := abe.post(second+"/apply", url.Values{"csrf": {abe.csrf()}})
+	if code != http.StatusConflict || !strings.Contains(body, "abe is applying onboarding.xlsx since") {
+		t.Errorf("a second apply while one runs: %d\n%s", code, body)
 	}
-	if locked != 1 {
-		t.Errorf("%d of two applies at once were refused for the lock, want 1:\n%s\n----\n%s", locked, one, two)
+	if body := abe.waitApplied(first); !strings.Contains(body, "Applied: 25 succeeded") {
+		t.Fatalf("the first apply:\n%s", body)
+	}
+
+	// The nightly job or the command line holds the lock: the page's apply says so.
+	lock, err := state.AcquireLock(t.Context(), st.cfgd.StateDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abe.post(second+"/apply", url.Values{"csrf": {abe.csrf()}})
+	body = abe.waitApplied(second)
+	lock.Release()
+	if !strings.Contains(body, "lock") {
+		t.Errorf("an apply while another process holds the lock:\n%s", body)
 	}
 }
 
@@ -398,5 +410,47 @@ func (b *client) waitApplied(page string) string {
 			return body
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAnOldPlanIsPlannedAgain(t *testing.T) {
+	st := newSite(t)
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body := abe.upload("../samples/colleagues.csv")
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	if !strings.Contains(body, "Guards: at most 5 deletions") || !strings.Contains(body, "None tripped.") {
+		t.Errorf("the plan does not show its guards:\n%s", body)
+	}
+	st.now = st.now.Add(planMaxAge + time.Minute)
+	_, body = abe.get(page)
+	if !strings.Contains(body, "plan again to see the portal as it is now") || strings.Contains(body, `action="`+page+`/apply"`) {
+		t.Fatalf("an old plan can still be applied:\n%s", body)
+	}
+	abe.post(page+"/apply", url.Values{"csrf": {abe.csrf()}})
+	if n := len(st.sim.Outbox()); n != 0 {
+		t.Fatalf("an old plan was applied: %d e-mails", n)
+	}
+	abe.post(page+"/replan", url.Values{"csrf": {abe.csrf()}})
+	if _, body = abe.get(page); !strings.Contains(body, `action="`+page+`/apply"`) {
+		t.Errorf("planned again, still no Apply button:\n%s", body)
+	}
+}
+
+func TestTemplateDownload(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	code, body := b.get("/template")
+	if code != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Fatalf("template: %d", code)
+	}
+	book, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	if sheets := book.GetSheetList(); !slices.Contains(sheets, "Colleagues") || !slices.Contains(sheets, "Instances") {
+		t.Errorf("template sheets %v", sheets)
 	}
 }
