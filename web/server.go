@@ -18,6 +18,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,9 +53,14 @@ type Config struct {
 	IdleTimeout        time.Duration // a session unused this long ends; default 30m
 	DemoAccounts       []DemoAccount // shown on the sign-in page (the demo world only)
 	MaxUpload          int64         // bytes one upload may hold in all; default 20 MB
-	Version            string
-	Log                zerolog.Logger
-	Now                func() time.Time
+	// TrustedProxies are the addresses of the reverse proxies in front of the page: from
+	// them, X-Forwarded-For names the client, X-Forwarded-Proto https makes cookies
+	// Secure, and X-Forwarded-Host is the page's host.
+	TrustedProxies []netip.Prefix
+	KeepUploads    time.Duration // uploads and their reports older than this are removed; default 7 days
+	Version        string
+	Log            zerolog.Logger
+	Now            func() time.Time
 }
 
 // DemoAccount is an account the demo creates and names on its sign-in page.
@@ -108,6 +114,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = defaultMaxUpload
 	}
+	if cfg.KeepUploads <= 0 {
+		cfg.KeepUploads = 7 * 24 * time.Hour
+	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload directory: %w", err)
 	}
@@ -124,7 +133,73 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, store: store, tmpl: tmpl, ctx: ctx, cancel: cancel,
 		sessions: map[string]*session{}, uploads: map[string]*upload{}, failures: map[string][]time.Time{}}
 	s.routes()
+	s.removeOldUploads()
+	s.wg.Go(func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+				s.removeOldUploads()
+			}
+		}
+	})
 	return s, nil
+}
+
+// removeOldUploads removes the uploads, and their reports, older than KeepUploads,
+// except one being applied.
+func (s *Server) removeOldUploads() {
+	entries, err := os.ReadDir(s.cfg.WorkDir)
+	if err != nil {
+		return
+	}
+	cutoff := s.cfg.Now().Add(-s.cfg.KeepUploads)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !e.IsDir() || info.ModTime().After(cutoff) {
+			continue
+		}
+		s.mu.Lock()
+		u := s.uploads[e.Name()]
+		busy := false
+		if u != nil {
+			u.mu.Lock()
+			busy = u.Applying
+			u.mu.Unlock()
+		}
+		if !busy {
+			delete(s.uploads, e.Name())
+			s.order = slices.DeleteFunc(s.order, func(id string) bool { return id == e.Name() })
+		}
+		s.mu.Unlock()
+		if !busy {
+			if err := os.RemoveAll(filepath.Join(s.cfg.WorkDir, e.Name())); err != nil {
+				s.cfg.Log.Warn().Err(err).Msg("removing an old upload")
+			}
+		}
+	}
+}
+
+// trusted reports whether r came through one of the trusted proxies.
+func (s *Server) trusted(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ap.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// secure reports whether the browser reached the page over HTTPS.
+func (s *Server) secure(r *http.Request) bool {
+	return s.cfg.Secure || r.TLS != nil || (s.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
 // Close stops the applies in flight (each finishes its calls and writes its report)
@@ -230,7 +305,7 @@ func (s *Server) auth(role state.Role, h handler) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost {
-			if !sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(se.csrf)) != 1 {
+			if !s.sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(se.csrf)) != 1 {
 				http.Error(w, "This form is out of date: reload the page and try again.", http.StatusForbidden)
 				return
 			}
@@ -246,12 +321,16 @@ func (s *Server) auth(role state.Role, h handler) http.HandlerFunc {
 }
 
 // sameOrigin refuses a post another site's page made the browser send.
-func sameOrigin(r *http.Request) bool {
+func (s *Server) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" || o == "null" {
 		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
 	}
-	return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == r.Host
+	host := r.Host
+	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && s.trusted(r) {
+		host = fh
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://") == host
 }
 
 // page is what every template gets.
@@ -310,13 +389,13 @@ func safeNext(n string) string {
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		http.Error(w, "Sign in from this site's page.", http.StatusForbidden)
 		return
 	}
 	name, pw := strings.TrimSpace(r.FormValue("name")), r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
-	keys := []string{"name:" + strings.ToLower(name), "addr:" + clientAddr(r)}
+	keys := []string{"name:" + strings.ToLower(name), "addr:" + s.clientAddr(r)}
 	if wait := s.lockedOut(keys); wait > 0 {
 		w.WriteHeader(http.StatusTooManyRequests)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: fmt.Sprintf(
@@ -330,7 +409,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Log.Error().Err(err).Msg("sign in")
 		}
 		s.failed(keys)
-		s.cfg.Log.Warn().Str("name", name).Str("addr", clientAddr(r)).Msg("failed sign-in")
+		s.cfg.Log.Warn().Str("name", name).Str("addr", s.clientAddr(r)).Msg("failed sign-in")
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
 			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
@@ -340,14 +419,21 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.sessions[tok] = &session{user: u, csrf: newToken(), seen: s.cfg.Now()}
 	s.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.Secure,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteLaxMode})
 	s.cfg.Log.Info().Str("user", u.Name).Msg("signed in")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// clientAddr is the address a request came from (without the port).
-func clientAddr(r *http.Request) string {
+// clientAddr is the address a request came from (without the port): through a trusted
+// proxy, the last address X-Forwarded-For names.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.trusted(r) {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -385,7 +471,7 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, se *session) {
 		delete(s.sessions, c.Value)
 		s.mu.Unlock()
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }

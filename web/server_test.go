@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -452,5 +453,68 @@ func TestTemplateDownload(t *testing.T) {
 	defer book.Close()
 	if sheets := book.GetSheetList(); !slices.Contains(sheets, "Colleagues") || !slices.Contains(sheets, "Instances") {
 		t.Errorf("template sheets %v", sheets)
+	}
+}
+
+func TestBehindATrustedProxy(t *testing.T) {
+	st := newSite(t)
+	signin := func(headers map[string]string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"una"}, "password": {"uploader-password-1"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Set-Cookie")
+	}
+	https := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+	if c := signin(https); strings.Contains(c, "Secure") {
+		t.Errorf("an untrusted client's X-Forwarded-Proto made the cookie Secure: %q", c)
+	}
+	st.srv.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	if c := signin(https); !strings.Contains(c, "Secure") {
+		t.Errorf("behind a trusted HTTPS proxy the cookie is not Secure: %q", c)
+	}
+	// Lock-outs count the client the proxy names, not the proxy.
+	b := st.client(t)
+	for range maxFailures {
+		req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader("name=abe&password=wrong-password-x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if c := signin(map[string]string{"X-Forwarded-For": "198.51.100.7"}); c == "" {
+		t.Error("another client behind the same proxy is locked out too")
+	}
+}
+
+func TestOldUploadsAreRemoved(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	_, body := b.upload("../samples/colleagues.csv")
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	entries, _ := os.ReadDir(st.cfgd.WorkDir)
+	if len(entries) != 1 {
+		t.Fatalf("%d upload directories, want 1", len(entries))
+	}
+	st.now = st.now.Add(8 * 24 * time.Hour)
+	st.srv.cfg.IdleTimeout = 10 * 24 * time.Hour
+	st.srv.removeOldUploads()
+	if entries, _ := os.ReadDir(st.cfgd.WorkDir); len(entries) != 0 {
+		t.Errorf("an upload older than --keep-uploads is still there")
+	}
+	if code, _ := b.get(page); code != http.StatusNotFound {
+		t.Errorf("its page: %d, want 404", code)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -28,6 +29,8 @@ func (a *app) serveCommand() *cobra.Command {
 		idle              time.Duration
 		workDir           string
 		maxUpload         int64
+		proxies           []string
+		keepUploads       int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,6 +51,21 @@ uploader and a demo approver named on its sign-in page.`,
 			}
 			if maxUpload < 1 {
 				return exitf(exitUsage, fmt.Sprintf("--max-upload %d: give 1 or more megabytes", maxUpload))
+			}
+			var trusted []netip.Prefix
+			for _, p := range proxies {
+				pr, err := netip.ParsePrefix(p)
+				if err != nil {
+					a, aerr := netip.ParseAddr(p)
+					if aerr != nil {
+						return exitf(exitUsage, fmt.Sprintf("--trusted-proxy %q: give an address (10.0.0.5) or a range (10.0.0.0/8)", p))
+					}
+					pr = netip.PrefixFrom(a, a.BitLen())
+				}
+				trusted = append(trusted, pr)
+			}
+			if keepUploads < 1 {
+				return exitf(exitUsage, fmt.Sprintf("--keep-uploads %d: give 1 or more days", keepUploads))
 			}
 			if (certFile == "") != (keyFile == "") {
 				return exitf(exitUsage, "give both --tls-cert and --tls-key, or neither")
@@ -71,7 +89,8 @@ uploader and a demo approver named on its sign-in page.`,
 			}
 			cfg := web.Config{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL,
 				StateDir: dir, WorkDir: workDir, Diff: f.diff, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
-				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, Version: version, Log: a.log, Now: a.now}
+				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, TrustedProxies: trusted,
+				KeepUploads: time.Duration(keepUploads) * 24 * time.Hour, Version: version, Log: a.log, Now: a.now}
 			if c.embedded {
 				cfg.DemoAccounts = demoAccounts
 			}
@@ -123,6 +142,8 @@ uploader and a demo approver named on its sign-in page.`,
 	fs.StringVar(&keyFile, "tls-key", "", "the certificate's private key (PEM)")
 	fs.DurationVar(&idle, "idle-timeout", 30*time.Minute, "sign out a session unused this long")
 	fs.Int64Var(&maxUpload, "max-upload", 20, "megabytes one upload may hold in all")
+	fs.StringSliceVar(&proxies, "trusted-proxy", nil, "a reverse proxy's address or range: its X-Forwarded-For/-Proto/-Host are believed (cookies Secure behind an HTTPS proxy)")
+	fs.IntVar(&keepUploads, "keep-uploads", 7, "days to keep uploads and their reports")
 	fs.StringVar(&workDir, "work-dir", "", "where uploads and their reports are kept (default: uploads in the state directory)")
 	// The run flags a page has no use for: each upload picks its files and gets its report.
 	for _, name := range []string{"plan", "canary", "canary-max-fail", "yes", "json", "report", "report-dir",
