@@ -3,6 +3,7 @@ package web
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,7 +115,38 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 	browser.Screenshot(t, ctx, filepath.Join(dir, "1-signin.png"))
 
 	signin("una", "uploader-password-1")
+
+	// A sheet with mistakes: the rows to fix, each bad cell marked with its fix.
+	bad := filepath.Join(t.TempDir(), "wave-with-mistakes.csv")
+	if err := os.WriteFile(bad, []byte("Email,First Name,Last Name,Permissions\n"+
+		"zoe.quinn@demo.example,Zoe,Quinn,Dashboard\n"+
+		"ann.example.com,Ann,Lee,Dashboard\n"+
+		"bo@demo.example,Bo,Chan,Dashbord\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.ID("files"), []string{bad}),
+		chromedp.Click(chromedp.CSS(`form[action="/uploads"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("article mark")),
+	); err != nil {
+		t.Fatalf("upload with mistakes: %v", err)
+	}
+	marked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("article mark")].map(m => m.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(marked, "ann.example.com") || !slices.Contains(marked, "Dashbord") {
+		t.Errorf("marked cells %q, want the bad e-mail and the misspelled permission", marked)
+	}
+	if body := text("main"); !strings.Contains(body, "Rows to fix") || !strings.Contains(body, "row 3") || !strings.Contains(body, "Fix:") {
+		t.Errorf("the rows to fix are not shown:\n%s", body)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "2a-rows-to-fix.png"))
+
+	// The fixed workbook, uploaded again in one step from the top of the site.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.url+"/"),
+		chromedp.WaitVisible(chromedp.ID("files")),
 		chromedp.SetUploadFiles(chromedp.ID("files"), []string{sample}),
 		chromedp.Click(chromedp.CSS(`form[action="/uploads"] button`)),
 		chromedp.WaitVisible(chromedp.ID("apply")),

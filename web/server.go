@@ -493,6 +493,7 @@ type upload struct {
 	PlanCode int
 	planFile string
 	reports  map[string]string // "plan"/"apply" → path
+	desired  *importer.Desired
 
 	Applying     bool
 	Applied      bool
@@ -618,10 +619,18 @@ func (s *Server) plan(ctx context.Context, u *upload) {
 	d := s.deps(u.Owner)
 	d.Problems = func(ps []importer.Problem) { problems = ps }
 	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { plan, problems = p, ps }
-	out, err := job.Run(ctx, req, d)
+	in, err := job.ReadInput(req, d.Problems)
+	var out job.Outcome
+	if err == nil {
+		req.Read = in
+		out, err = job.Run(ctx, req, d)
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.Plan, u.Problems, u.Planned = plan, problems, s.cfg.Now()
+	if in != nil {
+		u.desired = in.Desired
+	}
 	u.reports["plan"] = out.ReportPath
 	u.PlanErr, u.PlanCode = "", 0
 	if err != nil {
@@ -731,6 +740,7 @@ type view struct {
 	Tripped   []string
 	Unchanged []string
 	ETA       string
+	ToFix     []fixRow
 	Old       bool // the plan is too old to apply: plan again
 	CanApply  bool
 	Why       string // why there is no Apply button
@@ -761,6 +771,7 @@ func (s *Server) view(u *upload, se *session) view {
 			v.Warnings++
 		}
 	}
+	v.ToFix = rowsToFix(u.Problems, u.desired)
 	for i, a := range u.Plan.Actions {
 		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
 			v.Unchanged = append(v.Unchanged, a.Label)
@@ -811,6 +822,48 @@ func (s *Server) view(u *upload, se *session) view {
 		v.CanApply = true
 	}
 	return v
+}
+
+// fixRow is one input row with errors: what the row holds, and each bad cell marked.
+type fixRow struct {
+	Where   string
+	Summary string
+	Cells   []importer.Problem
+}
+
+// rowsToFix groups the errors by row, with the row's values as read, so a person sees
+// the row they must fix, not only a list of messages.
+func rowsToFix(ps []importer.Problem, d *importer.Desired) []fixRow {
+	summaries := map[importer.Source]string{}
+	if d != nil {
+		for _, cs := range [][]importer.Colleague{d.RejectedColleagues, d.Colleagues} {
+			for _, c := range cs {
+				parts := []string{c.Email(), strings.TrimSpace(c.FirstName() + " " + c.LastName()), strings.Join(c.Permissions(), "; ")}
+				if o, ok := c.Owner(); ok && o != "" {
+					parts = append(parts, "owner "+o)
+				}
+				summaries[c.Source()] = strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), " · ")
+			}
+		}
+		for _, in := range append(slices.Clone(d.RejectedInstances), d.Instances...) {
+			summaries[in.Source] = fmt.Sprintf("%s · %d extensions · %d concurrent calls", in.Ref, in.Extensions, in.ConcurrentCalls)
+		}
+	}
+	var out []fixRow
+	index := map[importer.Source]int{}
+	for _, p := range ps {
+		if p.Severity != importer.Error || p.Source.Row == 0 {
+			continue
+		}
+		i, ok := index[p.Source]
+		if !ok {
+			i = len(out)
+			index[p.Source] = i
+			out = append(out, fixRow{Where: p.Source.String(), Summary: summaries[p.Source]})
+		}
+		out[i].Cells = append(out[i].Cells, p)
+	}
+	return out
 }
 
 // kindOrder groups the plan's rows: creates, updates, deletes, re-invites, resizes, then
