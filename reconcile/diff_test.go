@@ -1,11 +1,13 @@
 package reconcile
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/portal"
@@ -525,5 +527,29 @@ func TestFewerConcurrentCallsNeedAllowShrink(t *testing.T) {
 	opts.AllowShrink = true
 	if got := Diff(d, demoActual(), opts).Actions[0]; got.Blocked != "" || got.After.ConcurrentCalls != 2 {
 		t.Errorf("with --allow-shrink: blocked %q, after %+v", got.Blocked, got.After)
+	}
+}
+
+// TestPlanFileRoundTrip: a saved plan, streamed one action at a time, reads back equal.
+func TestPlanFileRoundTrip(t *testing.T) {
+	d := &importer.Desired{Colleagues: []importer.Colleague{col(2, "stale.invite@demo.example", "Sam", "Stale", "Dashboard", "Customers"),
+		col(3, "new@demo.example", "New", "One", "Dashboard")},
+		Instances: []importer.Instance{{Source: row(4), Ref: "Acme HQ", Extensions: 60}}}
+	a := demoActual()
+	a.PBXs[0].Transcription = 100
+	p := Diff(d, a, DefaultOptions())
+	p.Tripped = []string{"a guard"}
+	for _, plan := range []Plan{p, {}} {
+		path := filepath.Join(t.TempDir(), "plan.json")
+		if err := WritePlanFile(path, plan, []string{"wave.xlsx"}); err != nil {
+			t.Fatal(err)
+		}
+		got, inputs, err := ReadPlanFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(plan, got, cmpopts.EquateEmpty()); diff != "" || len(inputs) != 1 {
+			t.Errorf("read back (-wrote +read):\n%s\ninputs %v", diff, inputs)
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package reconcile
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/place"
 )
 
 const planFileVersion = 1
@@ -45,23 +48,55 @@ func (o *Object) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// WritePlanFile saves a plan for a later `apply --plan`, atomically.
+// WritePlanFile saves a plan for a later `apply --plan`, atomically (place.Write).
 func WritePlanFile(path string, p Plan, inputs []string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*.json")
+	_, err := place.Write(path, place.Replace, func(w io.Writer) error { return writePlan(w, p, inputs) })
+	return err
+}
+
+// writePlan streams the plan file one action at a time: a plan of 100,000 actions is
+// never a whole JSON document in memory (the format is planFile's, as ReadPlanFile reads).
+func writePlan(w io.Writer, p Plan, inputs []string) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	head, err := json.Marshal(struct {
+		Tool        string   `json:"tool"`
+		Version     int      `json:"version"`
+		Fingerprint string   `json:"fingerprint"`
+		Inputs      []string `json:"inputs,omitempty"`
+	}{"ycm-onboard", planFileVersion, p.Fingerprint, inputs})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	enc := json.NewEncoder(tmp)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(planFile{Tool: "ycm-onboard", Version: planFileVersion, Fingerprint: p.Fingerprint, Plan: p, Inputs: inputs}); err != nil {
-		tmp.Close()
+	rest, err := json.Marshal(struct {
+		Fingerprint string
+		Tripped     []string
+		Made        time.Time
+	}{p.Fingerprint, p.Tripped, p.Made})
+	if err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	bw.Write(head[:len(head)-1])
+	bw.WriteString(`,"plan":{"Actions":[`)
+	for i, a := range p.Actions {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n")
+		bw.Write(b)
 	}
-	return os.Rename(tmp.Name(), path)
+	if p.Actions == nil {
+		bw.WriteString("]")
+	} else {
+		bw.WriteString("\n]")
+	}
+	bw.WriteByte(',')
+	bw.Write(rest[1:])
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // ReadPlanFile loads a saved plan.

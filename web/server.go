@@ -735,20 +735,24 @@ func (s *Server) progressFragment(w http.ResponseWriter, r *http.Request, se *se
 // view is what the upload page shows.
 type view struct {
 	*upload
-	Counts    reconcile.Counts
-	Guards    string
-	Tripped   []string
-	Unchanged []string
-	ETA       string
-	ToFix     []fixRow
-	Old       bool // the plan is too old to apply: plan again
-	CanApply  bool
-	Why       string // why there is no Apply button
-	Rows      []row
-	Errors    int
-	Warnings  int
-	PlanLine  string
-	ApplyLine string
+	Counts         reconcile.Counts
+	Guards         string
+	Tripped        []string
+	Unchanged      []string
+	ETA            string
+	ToFix          []fixRow
+	MoreToFix      int // rows with errors not shown
+	ProblemsShown  []importer.Problem
+	Hidden         int // plan rows not shown
+	UnchangedCount int
+	Old            bool // the plan is too old to apply: plan again
+	CanApply       bool
+	Why            string // why there is no Apply button
+	Rows           []row
+	Errors         int
+	Warnings       int
+	PlanLine       string
+	ApplyLine      string
 }
 
 type row struct {
@@ -771,11 +775,28 @@ func (s *Server) view(u *upload, se *session) view {
 			v.Warnings++
 		}
 	}
+	v.ProblemsShown = u.Problems
+	if len(v.ProblemsShown) > maxRowsShown {
+		v.ProblemsShown = v.ProblemsShown[:maxRowsShown]
+	}
 	v.ToFix = rowsToFix(u.Problems, u.desired)
+	if len(v.ToFix) > maxRowsShown {
+		v.MoreToFix, v.ToFix = len(v.ToFix)-maxRowsShown, v.ToFix[:maxRowsShown]
+	}
+	shown := map[int]int{} // rows shown per group
 	for i, a := range u.Plan.Actions {
 		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
-			v.Unchanged = append(v.Unchanged, a.Label)
+			if len(v.Unchanged) < maxRowsShown {
+				v.Unchanged = append(v.Unchanged, a.Label)
+			}
+			v.UnchangedCount++
 			continue
+		}
+		if order := kindOrder(a); shown[order] >= maxRowsShown {
+			v.Hidden++
+			continue
+		} else {
+			shown[order]++
 		}
 		rw := row{Mark: a.Kind.Symbol(), Kind: a.Kind.String(), Label: a.Label, Name: a.Name, Where: "portal", Blocked: a.Blocked != ""}
 		if a.Source != nil {
@@ -824,6 +845,10 @@ func (s *Server) view(u *upload, se *session) view {
 	return v
 }
 
+// maxRowsShown bounds each group of the plan shown on the page: a plan of 100,000
+// rows is read in its report, not in a browser.
+const maxRowsShown = 500
+
 // fixRow is one input row with errors: what the row holds, and each bad cell marked.
 type fixRow struct {
 	Where   string
@@ -865,6 +890,9 @@ func rowsToFix(ps []importer.Problem, d *importer.Desired) []fixRow {
 	}
 	return out
 }
+
+// MaxShown is how many rows of each kind the page shows.
+func (v view) MaxShown() int { return maxRowsShown }
 
 // kindOrder groups the plan's rows: creates, updates, deletes, re-invites, resizes, then
 // what is blocked or skipped.
