@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/internal/browser"
 )
@@ -187,6 +190,34 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 		t.Errorf("after the apply the page says:\n%s", body)
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "3-applied.png"))
+
+	// The report, fetched by the page's own link with the browser's session, opens in excelize.
+	b64, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const a = [...document.querySelectorAll("a")].find(a => a.textContent === "Download the report");
+		const buf = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+		let s = ""; for (const b of buf) s += String.fromCharCode(b);
+		return btoa(s);
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("download the report: %v", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the downloaded report (%d bytes) does not open: %v", len(raw), err)
+	}
+	rows, err := book.GetRows("Colleagues")
+	book.Close()
+	found := false
+	for _, r := range rows {
+		found = found || (slices.Contains(r, "amelia.ward@demo.example") && slices.Contains(r, "applied"))
+	}
+	if err != nil || !found {
+		t.Errorf("the report's Colleagues sheet does not say amelia.ward was applied (%v):\n%q", err, rows)
+	}
 	if n := len(st.sim.Outbox()); n != 22 {
 		t.Errorf("%d activation e-mails, want 22", n)
 	}
