@@ -60,6 +60,14 @@ var migrations = []string{
 	);`,
 	// 5: who started each run: a page user's name, "cli" or "schedule".
 	`ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT '';`,
+	// 6: what people did on the web page: sign-ins, uploads, applies, re-invites.
+	`CREATE TABLE events (
+		id     INTEGER PRIMARY KEY,
+		at     TEXT NOT NULL,
+		user   TEXT NOT NULL,
+		kind   TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT ''
+	);`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

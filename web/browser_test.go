@@ -258,8 +258,9 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(st.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("table"))); err != nil {
 		t.Fatal(err)
 	}
-	if body := text("main"); !strings.Contains(body, "abe") || !strings.Contains(body, "una") {
-		t.Errorf("the runs page does not say who started each run:\n%s", body)
+	if body := text("main"); !strings.Contains(body, "abe") || !strings.Contains(body, "una") ||
+		!strings.Contains(body, "sign-in") || !strings.Contains(body, "re-invite") || !strings.Contains(body, "upload") {
+		t.Errorf("the runs page does not say who started each run and who did what:\n%s", body)
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "6-runs.png"))
 }

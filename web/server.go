@@ -363,6 +363,13 @@ func (p page) CSRF() string {
 	return p.Session.csrf
 }
 
+// event records what a person did in the run history; a failure to record is logged.
+func (s *Server) event(ctx context.Context, user, kind, detail string) {
+	if err := s.store.RecordEvent(ctx, state.Event{At: s.cfg.Now(), User: user, Kind: kind, Detail: detail}); err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("recording an event")
+	}
+}
+
 func (s *Server) render(w http.ResponseWriter, name string, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := s.tmpl.ExecuteTemplate(w, name, p); err != nil {
@@ -410,6 +417,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.failed(keys)
 		s.cfg.Log.Warn().Str("name", name).Str("addr", s.clientAddr(r)).Msg("failed sign-in")
+		s.event(r.Context(), strings.ToLower(name), "sign-in refused", "from "+s.clientAddr(r))
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
 			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
@@ -422,6 +430,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteLaxMode})
 	s.cfg.Log.Info().Str("user", u.Name).Msg("signed in")
+	s.event(r.Context(), u.Name, "sign-in", "from "+s.clientAddr(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -466,6 +475,7 @@ func (s *Server) failed(keys []string) {
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, se *session) {
+	s.event(r.Context(), se.user.Name, "sign-out", "")
 	if c, err := r.Cookie(cookieName); err == nil {
 		s.mu.Lock()
 		delete(s.sessions, c.Value)
@@ -576,6 +586,7 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 	s.order = append(s.order, u.ID)
 	s.mu.Unlock()
 	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Strs("files", u.Files).Msg("uploaded")
+	s.event(r.Context(), se.user.Name, "upload", strings.Join(u.Files, ", ")+": "+u.Plan.Counts().Line())
 	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
 }
 
@@ -957,6 +968,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	d.Progress = func(p reconcile.Plan, _ zerolog.Logger) job.Progress { return &progress{u: u} }
 	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
 	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Msg("apply started")
+	s.event(r.Context(), se.user.Name, "apply", strings.Join(u.Files, ", "))
 	s.wg.Go(func() {
 		out, err := job.Run(s.ctx, req, d)
 		u.mu.Lock()
@@ -1082,6 +1094,7 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 		notice = fmt.Sprintf("Nothing was sent to %s: the invitation has not expired.", email)
 	}
 	s.cfg.Log.Info().Str("user", se.user.Name).Str("email", email).Str("result", notice).Msg("re-invite from the page")
+	s.event(r.Context(), se.user.Name, "re-invite", notice)
 	s.invitationsPage(w, r, se, notice)
 }
 
@@ -1096,7 +1109,16 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, se *session) {
 		s.render(w, "error.html", page{Session: se, Title: "Runs", Error: "The run history could not be read: " + err.Error()})
 		return
 	}
-	s.render(w, "runs.html", page{Session: se, Title: "Runs", Data: runs})
+	events, err := s.store.Events(r.Context(), 50)
+	if err != nil {
+		s.cfg.Log.Warn().Err(err).Msg("reading events")
+	}
+	s.render(w, "runs.html", page{Session: se, Title: "Runs", Data: runsData{Runs: runs, Events: events}})
+}
+
+type runsData struct {
+	Runs   []state.Run
+	Events []state.Event
 }
 
 // runReport downloads a recorded run's report, if it is still there.
