@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -493,6 +494,7 @@ type upload struct {
 	Dir      string
 	Files    []string // base names
 	paths    []string
+	input    importer.Options // 3CX exports to size PBXs from
 	Uploaded time.Time
 
 	mu       sync.Mutex
@@ -549,8 +551,22 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 	}
 	defer r.MultipartForm.RemoveAll()
 	fhs := r.MultipartForm.File["files"]
-	if len(fhs) == 0 {
-		s.homeError(w, se, "Choose one or more .xlsx or .csv files first.")
+	threeCX := r.MultipartForm.File["threecx"]
+	pbx := strings.TrimSpace(r.FormValue("pbx"))
+	headroom := strings.TrimSuffix(strings.TrimSpace(r.FormValue("headroom")), "%")
+	if headroom == "" {
+		headroom = "10"
+	}
+	pct, perr := strconv.ParseFloat(headroom, 64)
+	switch {
+	case len(fhs) == 0 && len(threeCX) == 0:
+		s.homeError(w, se, "Choose one or more .xlsx or .csv files first, or a 3CX user export and the PBX it sizes.")
+		return
+	case len(threeCX) > 0 && pbx == "":
+		s.homeError(w, se, "A 3CX user export sizes one PBX: give its name or SN beside the export.")
+		return
+	case perr != nil || pct < 0 || pct > 1000:
+		s.homeError(w, se, fmt.Sprintf("Headroom %q: give a percentage such as 10%%.", r.FormValue("headroom")))
 		return
 	}
 	u := &upload{ID: newToken()[:16], Owner: se.user.Name, Uploaded: s.cfg.Now(), reports: map[string]string{}}
@@ -578,6 +594,22 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 		}
 		u.Files = append(u.Files, name)
 		paths = append(paths, dst)
+	}
+	for _, fh := range threeCX {
+		name := "3cx-" + filepath.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
+		if strings.ToLower(filepath.Ext(name)) != ".csv" {
+			s.homeError(w, se, fmt.Sprintf("%s is not a 3CX user export (.csv): export the users from 3CX as CSV and upload that.", fh.Filename))
+			os.RemoveAll(u.Dir)
+			return
+		}
+		dst := filepath.Join(u.Dir, name)
+		if err := saveUpload(fh, dst); err != nil {
+			s.homeError(w, se, "The upload could not be stored: "+err.Error())
+			os.RemoveAll(u.Dir)
+			return
+		}
+		u.Files = append(u.Files, filepath.Base(fh.Filename)+" (3CX, sizes "+pbx+")")
+		u.input.ThreeCX = append(u.input.ThreeCX, importer.ThreeCXSizing{Path: dst, PBX: pbx, HeadroomPercent: pct})
 	}
 	u.paths = paths
 	s.plan(r.Context(), u)
@@ -623,7 +655,7 @@ func (s *Server) homeErrorStatus(w http.ResponseWriter, se *session, status int,
 // applies exactly what the page showed (refused as stale if the portal changed).
 func (s *Server) plan(ctx context.Context, u *upload) {
 	u.planFile = filepath.Join(u.Dir, "plan.json")
-	req := job.Request{Mode: job.Plan, Files: u.paths, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
+	req := job.Request{Mode: job.Plan, Files: u.paths, Input: u.input, Diff: s.cfg.Diff, SavePlan: u.planFile, ReportDir: u.Dir,
 		StateDir: s.cfg.StateDir, Version: s.cfg.Version, StartedBy: u.Owner}
 	var plan reconcile.Plan
 	var problems []importer.Problem
@@ -819,6 +851,9 @@ func (s *Server) view(u *upload, se *session) view {
 		}
 		if a.Reason != "" {
 			detail = append(detail, a.Reason)
+		}
+		if a.Sizing != nil && a.Derivation != "" {
+			detail = append(detail, a.Derivation)
 		}
 		if a.Blocked != "" {
 			detail = append(detail, a.Blocked)

@@ -518,3 +518,33 @@ func TestOldUploadsAreRemoved(t *testing.T) {
 		t.Errorf("its page: %d, want 404", code)
 	}
 }
+
+func TestSizeAPBXFromA3CXExport(t *testing.T) {
+	st := newSite(t)
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", b.csrf())
+	_ = mw.WriteField("pbx", "Acme HQ")
+	_ = mw.WriteField("headroom", "10%")
+	data, err := os.ReadFile("../importer/testdata/3cx-export-v20.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := mw.CreateFormFile("threecx", "users.csv")
+	w.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/uploads", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", st.url)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "resize") || !strings.Contains(string(body), "users in 3cx-users.csv &#43; 10% = 13") {
+		t.Errorf("a 3CX export does not size Acme HQ:\n%s", body)
+	}
+}
