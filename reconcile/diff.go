@@ -247,6 +247,9 @@ func fullName(first, last string) string {
 	return strings.TrimSpace(first + " " + last)
 }
 
+// ActivationOf is where a portal colleague stands with the activation e-mail at now.
+func ActivationOf(c portal.Colleague, now time.Time) Activation { return activation(c, now) }
+
 func activation(c portal.Colleague, now time.Time) Activation {
 	switch c.Status {
 	case portal.StatusActive:

@@ -146,10 +146,8 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "2a-rows-to-fix.png"))
 
-	// The fixed workbook, uploaded again in one step from the top of the site.
+	// The fixed workbook, uploaded again in one step from the rows to fix.
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(st.url+"/"),
-		chromedp.WaitVisible(chromedp.ID("files")),
 		chromedp.SetUploadFiles(chromedp.ID("files"), []string{sample}),
 		chromedp.Click(chromedp.CSS(`form[action="/uploads"] button`)),
 		chromedp.WaitVisible(chromedp.ID("apply")),

@@ -1072,9 +1072,39 @@ func (s *Server) invitationsPage(w http.ResponseWriter, r *http.Request, se *ses
 	}
 	now := s.cfg.Now()
 	var rows []invitationRow
+	byEmail := map[string]int{}
 	for _, i := range inv {
+		byEmail[strings.ToLower(i.Email)] = len(rows)
 		rows = append(rows, invitationRow{Email: i.Email, Status: string(i.Status(now)), Invited: i.InvitedAt,
 			Expires: i.ExpiresAt, HoursLeft: i.HoursLeft(now), Reinvites: i.Reinvites, Activated: i.ActivatedAt})
+	}
+	// The portal knows colleagues invited before the job or by hand, and who activated
+	// since the last run.
+	if actual, f := job.ReadPortal(r.Context(), s.cfg.Partner, s.cfg.YCM); f != nil {
+		if notice == "" {
+			notice = "The portal could not be read, so this is the run history's view only: " + f.Message
+		}
+	} else {
+		for _, c := range actual.Colleagues {
+			act := reconcile.ActivationOf(c, now)
+			if i, ok := byEmail[strings.ToLower(c.Email)]; ok {
+				if act == reconcile.ActivationActive && rows[i].Status != string(reconcile.ActivationActive) {
+					rows[i].Status, rows[i].HoursLeft = string(act), 0
+				}
+				continue
+			}
+			if act == reconcile.ActivationNone || act == reconcile.ActivationFrozen {
+				continue
+			}
+			row := invitationRow{Email: c.Email, Status: string(act), Invited: c.CreatedAt}
+			if !c.CreatedAt.IsZero() {
+				row.Expires = c.CreatedAt.Add(reconcile.InviteValidity)
+				if act == reconcile.ActivationPending {
+					row.HoursLeft = int(row.Expires.Sub(now) / time.Hour)
+				}
+			}
+			rows = append(rows, row)
+		}
 	}
 	slices.SortStableFunc(rows, func(a, b invitationRow) int { return statusOrder(a.Status) - statusOrder(b.Status) })
 	s.render(w, "invitations.html", page{Session: se, Title: "Invitations", Notice: notice,

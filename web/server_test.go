@@ -548,3 +548,31 @@ func TestSizeAPBXFromA3CXExport(t *testing.T) {
 		t.Errorf("a 3CX export does not size Acme HQ:\n%s", body)
 	}
 }
+
+// TestInvitationsFromThePortal: colleagues invited before the job (by hand, or before
+// its run history) are listed from the portal, and an expired one can be re-invited.
+func TestInvitationsFromThePortal(t *testing.T) {
+	st := newSite(t)
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body := abe.get("/invitations")
+	// The demo world: new.hire invited 2 hours ago, stale.invite 72 hours ago, none by the job.
+	if !strings.Contains(body, "new.hire@demo.example</td><td>Pending") || !strings.Contains(body, "stale.invite@demo.example</td><td>Expired") {
+		t.Fatalf("the portal's invitations are not listed:\n%s", body)
+	}
+	if !strings.Contains(body, `aria-label="Re-invite stale.invite@demo.example"`) {
+		t.Errorf("no Re-invite beside the expired invitation")
+	}
+	_, body = abe.post("/invitations/reinvite", url.Values{"csrf": {abe.csrf()}, "email": {"stale.invite@demo.example"}})
+	if !strings.Contains(body, "stale.invite@demo.example was re-invited (delete and create again)") {
+		t.Errorf("re-invite:\n%s", body)
+	}
+	if n := len(st.sim.Outbox()); n != 1 {
+		t.Errorf("%d e-mails, want 1", n)
+	}
+	// Pressed again (a second tab, say): the new link has not expired, nothing is sent.
+	_, body = abe.post("/invitations/reinvite", url.Values{"csrf": {abe.csrf()}, "email": {"stale.invite@demo.example"}})
+	if !strings.Contains(body, "Nothing was sent to stale.invite@demo.example") || len(st.sim.Outbox()) != 1 {
+		t.Errorf("a second re-invite sent again:\n%s", body)
+	}
+}
