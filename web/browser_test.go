@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -150,10 +151,11 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.SetUploadFiles(chromedp.ID("files"), []string{sample}),
 		chromedp.Click(chromedp.CSS(`form[action="/uploads"] button`)),
-		chromedp.WaitVisible(chromedp.ID("apply")),
 	); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
+	// The page being left has an #apply too: wait for the new one by its title.
+	waitFor(t, ctx, `document.title.startsWith("Upload onboarding.xlsx") && document.getElementById("apply") !== null`)
 	page, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
@@ -179,10 +181,7 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 		t.Fatalf("apply: %v\n%s", err, text("main"))
 	}
 	// The page polls the progress and reloads itself when the run is done.
-	deadline := time.Now().Add(browser.Timeout / 2)
-	for body = ""; !strings.Contains(body, "Applied by abe") && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		body, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-	}
+	waitFor(t, ctx, `document.body.innerText.includes("Applied by abe")`)
 	body = text("main")
 	if !strings.Contains(body, "Applied: 25 succeeded, 0 failed, 0 skipped, 0 not run.") || !strings.Contains(body, "Download the report") {
 		t.Errorf("after the apply the page says:\n%s", body)
@@ -261,4 +260,18 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 		t.Errorf("the runs page does not say who started each run and who did what:\n%s", body)
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "6-runs.png"))
+}
+
+// waitFor waits until a JavaScript expression is true on the page, through the page
+// loads it may take on the way (a navigation ends a chromedp.Poll with an error).
+func waitFor(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(browser.Timeout / 2)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waited %s for %s", browser.Timeout/2, expr)
 }
