@@ -169,6 +169,28 @@ func TestTheWholeFlowInABrowser(t *testing.T) {
 	}
 	browser.Screenshot(t, ctx, filepath.Join(dir, "2-plan-uploader.png"))
 
+	// The uploader tries anyway, with the page's own token: refused.
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch(location.pathname + "/apply", {method: "POST",
+		body: new URLSearchParams({csrf: document.querySelector('input[name="csrf"]').value})}).then(r => r.status)`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || status != 403 {
+		t.Errorf("an uploader's apply: HTTP %d (%v), want 403", status, err)
+	}
+	// The console reports the refused request, as it should: that one is expected.
+	refused := func(m string) bool { return strings.Contains(m, "status of 403") }
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		consoleMu.Lock()
+		seen := slices.ContainsFunc(console, refused)
+		console = slices.DeleteFunc(console, refused)
+		consoleMu.Unlock()
+		if seen {
+			break
+		}
+	}
+	if n := len(st.sim.Outbox()); n != 0 {
+		t.Fatalf("an uploader's apply sent %d e-mails", n)
+	}
+
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.ID("name"))); err != nil {
 		t.Fatalf("sign out: %v", err)
 	}
