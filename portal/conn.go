@@ -36,6 +36,7 @@ type Config struct {
 	MaxDelay     time.Duration // back-off and Retry-After cap, default 30s
 	CallTimeout  time.Duration // per attempt, default 30s
 	RetryBudget  float64       // retries allowed in a burst of failures, default 50
+	InsecureHTTP bool          // allow a plain-HTTP URL to a machine other than this one
 	Logger       zerolog.Logger
 	Now          func() time.Time // default time.Now
 	Sleep        func(ctx context.Context, d time.Duration) error
@@ -124,14 +125,57 @@ func (c *conn) portalNow() time.Time {
 func newConn(cfg Config, d dialect) (*conn, error) {
 	cfg.defaults()
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%s URL %q is not an absolute http(s) URL", d.name(), cfg.BaseURL)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) && !cfg.InsecureHTTP {
+		return nil, fmt.Errorf("%s URL %s is plain HTTP to another machine: the client secret and the tokens would cross the network unencrypted; use https://, or pass --insecure-http if this network is trusted",
+			d.name(), redact(u))
+	}
 	c := &conn{cfg: cfg, base: u, d: d}
+	// Credentials go only where they were sent: a copy of the client whose redirects
+	// are checked (see checkRedirect).
+	hc := *cfg.HTTPClient
+	hc.CheckRedirect = c.checkRedirect
+	c.cfg.HTTPClient = &hc
 	c.tokens = newTokenSource(c)
 	c.lim = newAdaptiveLimiter(cfg.Rate, cfg.Burst, cfg.Now, cfg.Sleep)
 	c.budget = newRetryBudget(cfg.RetryBudget)
 	return c, nil
+}
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func redact(u *url.URL) string {
+	cp := *u
+	cp.User, cp.RawQuery, cp.Fragment = nil, "", ""
+	return cp.String()
+}
+
+// errRedirect is a redirect the client refused to follow.
+var errRedirect = errors.New("redirect refused")
+
+// checkRedirect follows a redirect only to the same scheme, host and port, so the
+// bearer token never goes elsewhere, and never for a token request, whose body holds
+// the client secret (a 307 or 308 would send it again to the new address).
+func (c *conn) checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	switch {
+	case strings.HasSuffix(first.URL.Path, "/oauth/token"):
+		return fmt.Errorf("%w: the token endpoint answered with a redirect to %s, and the client secret is sent nowhere else", errRedirect, redact(req.URL))
+	case req.URL.Scheme != first.URL.Scheme || req.URL.Host != first.URL.Host:
+		return fmt.Errorf("%w: the portal answered with a redirect to %s, another address, and the token is sent nowhere else", errRedirect, redact(req.URL))
+	case len(via) >= 5:
+		return fmt.Errorf("%w: more than 5 redirects", errRedirect)
+	}
+	return nil
 }
 
 // CallStats counts what happened to the calls made with a context carrying it.
@@ -332,6 +376,11 @@ func (c *conn) send(req *http.Request, out any) error {
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, context.Canceled) {
 			return ctxErr
+		}
+		if errors.Is(err, errRedirect) {
+			// A portal URL that sends elsewhere is a setting to fix, not a fault to retry.
+			return &Error{Kind: KindAuth, API: c.d.name(), HTTPStatus: http.StatusTemporaryRedirect,
+				Message: strings.TrimPrefix(scrubURLError(err).Error(), errRedirect.Error()+": ") + ": check the portal URL"}
 		}
 		return &Error{Kind: KindNetwork, API: c.d.name(), Err: scrubURLError(err)}
 	}

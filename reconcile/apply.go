@@ -289,6 +289,9 @@ func Explain(err error) string {
 	switch portal.KindOf(err) {
 	case portal.KindAuth:
 		pe, _ := errors.AsType[*portal.Error](err)
+		if pe != nil && pe.HTTPStatus >= 300 && pe.HTTPStatus < 400 {
+			return msg + "; the run stopped"
+		}
 		if pe != nil && pe.HTTPStatus == 404 {
 			return msg + ". Nothing at this address answers as a token endpoint: check the portal URL (--partner-url, --ycm-url, --portal or the configuration file); the run stopped"
 		}

@@ -32,6 +32,7 @@ type portalFlags struct {
 	ycmURL     string
 	rate       float64
 	timeout    time.Duration
+	insecure   bool // --insecure-http
 	// The environment variables holding the credentials (a configuration file may rename them).
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
 	noDemo                                                 string // why the built-in demo simulator must not run here, if it must not
@@ -45,6 +46,7 @@ func addPortalFlags(fs *pflag.FlagSet, pf *portalFlags) {
 	fs.StringVar(&pf.ycmURL, "ycm-url", "", "YCM API base URL")
 	fs.Float64Var(&pf.rate, "rate", 0, "requests per second per API at most (0: as fast as the portal allows)")
 	fs.DurationVar(&pf.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.BoolVar(&pf.insecure, "insecure-http", false, "allow a plain http:// portal URL to another machine: the secret and tokens then cross the network unencrypted")
 }
 
 // unset reports whether no portal is configured: the built-in simulator is used.
@@ -133,7 +135,12 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 		return nil, exitf(exitUsage, "credentials missing: set "+strings.Join(missing, ", ")+
 			" in the environment (Partner Portal: System > API; YCM: the API client of your account)")
 	}
-	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log}
+	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure}
+	for _, u := range []string{partnerURL, ycmURL} {
+		if pu, err := url.Parse(u); err == nil && pf.insecure && pu.Scheme == "http" && !isLoopback(pu.Hostname()) {
+			a.log.Warn().Str("url", redactURL(u)).Msg("--insecure-http: the client secret and tokens cross the network unencrypted")
+		}
+	}
 	pc := base
 	pc.BaseURL, pc.ClientID, pc.ClientSecret = partnerURL, pid, psec
 	yc := base
@@ -172,6 +179,12 @@ func (a *app) refuseDemo(envNames ...string) error {
 		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s are set in the environment: %s", strings.Join(set, ", "), fix))
 	}
 	return nil
+}
+
+// isLoopback reports whether host is this machine.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
 }
 
 // redactURL drops user information and the query from a URL shown to people.
