@@ -100,6 +100,11 @@ func (t *tableReader) row(rowNum int, cells []string, meta cellMeta, faults ...r
 		if utf8.RuneCountInString(c) > t.opts.MaxCellChars {
 			r.problem(Error, i, c, fmt.Sprintf("the cell holds %d characters, more than the limit of %d", utf8.RuneCountInString(c), t.opts.MaxCellChars), "shorten the text in this cell")
 			cells[i] = ""
+		} else if at := strings.IndexFunc(c, isControlChar); at >= 0 {
+			ch, _ := utf8.DecodeRuneInString(c[at:])
+			r.problem(Error, i, EscapeControl(c), fmt.Sprintf("the cell holds the control character U+%04X, which is not text (it can hide or rewrite what the portal and a terminal show)", ch),
+				"retype the cell; it may have come with a copy from another program")
+			cells[i] = ""
 		} else if c == "" && meta != nil && meta.formulaWithoutValue(i) {
 			r.problem(Error, i, c, "the cell holds a formula that has no calculated value", "open the file in a spreadsheet program, let it recalculate, and save it again; or type the value instead of the formula")
 		}
@@ -150,6 +155,41 @@ func (r *rowCheck) problem(sev Severity, col int, value, msg, fix string) {
 		r.errors++
 	}
 	*r.t.ps = append(*r.t.ps, p)
+}
+
+// isControlChar reports a character that is not text: the C0 and C1 controls but for
+// tab and line breaks (a cell may hold several lines), DEL, and the bidirectional
+// overrides that make text read other than it is.
+func isControlChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// EscapeControl shows each control character of s as an escape (\x1b, \u202e), so that
+// printing s can neither move a terminal's cursor nor break a report's XML.
+func EscapeControl(s string) string {
+	if strings.IndexFunc(s, isControlChar) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isControlChar(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }
 
 // shorten keeps a value readable in a report.

@@ -95,7 +95,7 @@ func printProblems(w io.Writer, ps []importer.Problem) {
 	for _, sev := range []importer.Severity{importer.Error, importer.Warning} {
 		for _, p := range ps {
 			if p.Severity == sev {
-				fmt.Fprintln(w, p.String())
+				fmt.Fprintln(w, importer.EscapeControl(p.String()))
 			}
 		}
 	}
@@ -115,4 +115,6 @@ func countProblems(ps []importer.Problem) (errs, warns int) {
 // lineBreaks shows a multi-line cell (a remark, say) on the plan's one line per action.
 var lineBreaks = strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ")
 
-func oneLine(s string) string { return lineBreaks.Replace(s) }
+// oneLine also escapes control characters: a cell never moves the terminal's cursor or
+// rewrites a line of the plan above it.
+func oneLine(s string) string { return importer.EscapeControl(lineBreaks.Replace(s)) }

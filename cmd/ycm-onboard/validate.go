@@ -82,7 +82,8 @@ func writeProblemsTable(w io.Writer, ps []importer.Problem) {
 			if p.Header != "" {
 				col += " " + p.Header
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%q\t%s\t%s\n", p.Severity, p.Source, col, p.Value, p.Message, p.Fix)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%q\t%s\t%s\n", p.Severity, oneLine(p.Source.String()), oneLine(col), p.Value,
+				oneLine(p.Message), oneLine(p.Fix))
 		}
 	}
 	tw.Flush()
