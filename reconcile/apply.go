@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -36,6 +37,9 @@ type ApplyOptions struct {
 	// CanaryMaxFail (a fraction, default 0.2) of them failed.
 	Canary        int
 	CanaryMaxFail float64
+	// DownAfter changes failing in a row for want of an answer stop the run as the
+	// portal being down (PortalDownError); default 10.
+	DownAfter int
 	// Journal, when set, records each change before it is sent and its result after,
 	// so a run that dies in between can be settled by the next one.
 	Journal Journal
@@ -54,6 +58,48 @@ type CanaryError struct{ Failed, Ran int }
 
 func (e *CanaryError) Error() string {
 	return fmt.Sprintf("canary: %d of the first %d changes failed: the rest was not run; fix the cause and run again", e.Failed, e.Ran)
+}
+
+// PortalDownError says the portal stopped answering during the run: every one of the
+// last changes failed for want of an answer (no connection, or only server errors)
+// after its retries. The rest was not started.
+type PortalDownError struct {
+	Failures int
+	Last     error
+}
+
+func (e *PortalDownError) Error() string {
+	return fmt.Sprintf("the portal stopped answering: the last %d changes failed after their retries (%v)", e.Failures, e.Last)
+}
+
+func (e *PortalDownError) Unwrap() error { return e.Last }
+
+// defaultDownAfter is how many changes in a row may fail for want of an answer before
+// the portal is taken as down.
+const defaultDownAfter = 10
+
+// portalGone counts the changes that failed in a row because the portal did not answer.
+type portalGone struct {
+	mu    sync.Mutex
+	limit int
+	run   int
+}
+
+// record counts r and returns a *PortalDownError when the run of failures reaches the
+// limit; any answer the portal gave (success or refusal) starts the count again.
+func (g *portalGone) record(r Result) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case r.Outcome == Failed && (portal.KindOf(r.Err) == portal.KindNetwork || portal.KindOf(r.Err) == portal.KindServer):
+		g.run++
+		if g.run >= g.limit {
+			return &PortalDownError{Failures: g.run, Last: r.Err}
+		}
+	case r.Outcome == Applied || r.Outcome == Failed:
+		g.run = 0
+	}
+	return nil
 }
 
 // MaxConcurrency bounds --concurrency.
@@ -89,6 +135,10 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 	defer stopAfter()
 
 	var fatal atomic.Pointer[error]
+	gone := &portalGone{limit: opts.DownAfter}
+	if gone.limit <= 0 {
+		gone.limit = defaultDownAfter
+	}
 	stopped := func() bool { return ctx.Err() != nil || fatal.Load() != nil }
 
 	// Shrinks run before grows so the hosting package's pool has room.
@@ -133,6 +183,9 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 					if r.Class == ClassFatal && ctx.Err() == nil {
 						err := r.Err
 						fatal.CompareAndSwap(nil, &err)
+					}
+					if down := gone.record(r); down != nil && ctx.Err() == nil {
+						fatal.CompareAndSwap(nil, &down)
 					}
 					if opts.OnResult != nil {
 						opts.OnResult(i, p.Actions[i], r)

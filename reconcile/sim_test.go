@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -434,5 +435,24 @@ func TestReinviteWhoseDeleteAnotherRunDid(t *testing.T) {
 	w.colleagueOf(t, "stale.invite@demo.example")
 	if n := len(w.sim.Outbox()); n != 1 {
 		t.Errorf("%d e-mails, want 1", n)
+	}
+}
+
+// TestPortalDownStopsTheRun: when the portal stops answering mid-run (only server
+// errors), the run stops starting changes after ten failures in a row, leaves the rest
+// not run, and says the portal is down: a failure to page someone about, not a sheet
+// to fix tomorrow.
+func TestPortalDownStopsTheRun(t *testing.T) {
+	w := newWorld(t, sim.Options{}, nil)
+	p := reconcile.Diff(wave(200), w.actual(t), reconcile.DefaultOptions())
+	w.sim.SetFaults(sim.Faults{ErrorRate: 1})
+	rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{Concurrency: 2})
+	var down *reconcile.PortalDownError
+	if !errors.As(err, &down) || portal.KindOf(err) != portal.KindServer {
+		t.Fatalf("got %v, want the portal down", err)
+	}
+	tl := reconcile.TallyResults(rs)
+	if tl.Failed < 10 || tl.Failed > 12 || tl.NotRun < 150 {
+		t.Errorf("%+v: want about 10 failed and the rest not run", tl)
 	}
 }
