@@ -293,8 +293,13 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 		}
 		var id int64
 		id, r.Recovered, err = pt.CreateColleague(ctx, a.Want)
+		if err != nil && Classify(err) == ClassRetryable && ctx.Err() == nil {
+			// Deleted and not created: the colleague is missing until a create works,
+			// so it gets one more round of retries before the run moves on.
+			id, r.Recovered, err = pt.CreateColleague(ctx, a.Want)
+		}
 		if err != nil {
-			err = fmt.Errorf("the expired invitation was deleted but the new one was not sent (run again to send it): %w", err)
+			err = fmt.Errorf("deleted, re-creation failed: created again on the next run (the sheet still lists them): %w", err)
 			r.Activation = ActivationNone
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -242,5 +243,35 @@ func TestApplyTrippedPlanWritesNothing(t *testing.T) {
 	rs, _ := Apply(t.Context(), p, f, ApplyOptions{})
 	if len(f.calls) != 0 || rs[0].Outcome != NotRun {
 		t.Errorf("%d calls, outcome %v", len(f.calls), rs[0].Outcome)
+	}
+}
+
+// TestReinviteCreateGetsASecondRound: a re-invite that deleted the colleague and then
+// could not create them again tries once more in the run; if that fails too, the
+// result says the colleague is deleted and the next run creates them.
+func TestReinviteCreateGetsASecondRound(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		failures int
+		outcome  Outcome
+	}{{"once", 1, Applied}, {"twice", 2, Failed}} {
+		t.Run(tt.name, func(t *testing.T) {
+			left := tt.failures
+			f := &fakePortal{fail: func(key string) error {
+				if strings.HasPrefix(key, "create") && left > 0 {
+					left--
+					return &portal.Error{Kind: portal.KindServer, Message: "down"}
+				}
+				return nil
+			}}
+			p := Plan{Actions: []Action{{Kind: Reinvite, Key: "a@demo.example", ColleagueID: 7, Want: portal.NewColleague{Email: "a@demo.example"}}}}
+			rs, _ := Apply(t.Context(), p, f, ApplyOptions{})
+			if rs[0].Outcome != tt.outcome {
+				t.Fatalf("outcome %s (%s), want %s", rs[0].Outcome, rs[0].Message, tt.outcome)
+			}
+			if tt.outcome == Failed && !strings.Contains(rs[0].Message, "deleted, re-creation failed: created again on the next run") {
+				t.Errorf("message %q", rs[0].Message)
+			}
+		})
 	}
 }
