@@ -176,3 +176,20 @@ func TestEndings(t *testing.T) {
 		}
 	})
 }
+
+// TestReportNameTooLongIsRefusedBeforeThePortal: a --report name longer than a file name
+// may be is refused before anything is read or changed.
+func TestReportNameTooLongIsRefusedBeforeThePortal(t *testing.T) {
+	var sv seen
+	d, s := deps(t, &sv, true)
+	req := request(t, job.Apply)
+	req.Report = filepath.Join(t.TempDir(), strings.Repeat("r", 300)+".xlsx")
+	out, err := job.Run(t.Context(), req, d)
+	var f *job.Failure
+	if !errors.As(err, &f) || f.Ending != job.Refused || !strings.Contains(err.Error(), "more than the 255") || out.Reported {
+		t.Fatalf("got %v, want refused for the name", err)
+	}
+	if n := len(s.Outbox()); n != 0 || len(sv.plans) != 0 {
+		t.Errorf("%d e-mails, %d plans: the run went on", n, len(sv.plans))
+	}
+}

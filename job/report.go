@@ -43,13 +43,39 @@ func probeDir(path, named string) error {
 			return fmt.Errorf("%s is a directory (use --report-dir for a directory)", named)
 		}
 	}
+	if n := len(filepath.Base(path)); n > maxNameBytes {
+		return fmt.Errorf("the file name %s… is %d bytes long, more than the %d a file name may have", filepath.Base(path)[:40], n, maxNameBytes)
+	}
 	probe, err := os.CreateTemp(dir, ".ycm-onboard-probe-*")
 	if err != nil {
 		return err
 	}
 	probe.Close()
-	return os.Remove(probe.Name())
+	if err := os.Remove(probe.Name()); err != nil {
+		return err
+	}
+	if named == "" {
+		return nil // a default name is numbered when it is written
+	}
+	// The very name --report gives: a file there must be replaceable, and a new one
+	// must be possible (the file system may refuse the name itself).
+	if _, err := os.Lstat(named); err == nil {
+		f, err := os.OpenFile(named, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	f, err := os.OpenFile(named, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(named)
 }
+
+// maxNameBytes is the longest file name Linux and macOS file systems take.
+const maxNameBytes = 255
 
 // finish writes the report, records the run's end and says how it ended. A report that
 // cannot be written after changes were made keeps the run's outcome, said without it.
