@@ -51,3 +51,14 @@ func TestServeTheDemo(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestSimWarnsBeyondLoopback: the simulator's admin API has no password, so serving it
+// beyond this machine is said on stderr (decided from the address it listens on).
+func TestSimWarnsBeyondLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": false, "[::1]:8080": false,
+		"0.0.0.0:8080": true, "[::]:8080": true, "192.0.2.10:8080": true} {
+		if got := beyondLoopback(addr); got != want {
+			t.Errorf("%s: beyond loopback %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ The default is documented; docs/wire.md lists the keys and their values.`,
 			if err != nil {
 				return exitf(exitUsage, fmt.Sprintf("cannot listen on %s: %v", addr, err))
 			}
+			if beyondLoopback(ln.Addr().String()) {
+				fmt.Fprintf(a.stderr, "ycm-onboard: warning: the simulator listens on %s, beyond this machine: anyone who reaches it can use its admin API (/_sim/: faults, clock, state) without a password; use 127.0.0.1 unless that is what you want\n", ln.Addr())
+			}
 			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 			a.log.Info().Str("addr", "http://"+ln.Addr().String()).Str("dialect", d.String()).
 				Msg("simulator serving the Partner Portal and YCM APIs")
@@ -90,4 +94,10 @@ func dialectNames() string {
 		names = append(names, n.Name)
 	}
 	return strings.Join(names, ", ")
+}
+
+// beyondLoopback reports whether a listening address is reachable from other machines.
+func beyondLoopback(addr string) bool {
+	ap, err := netip.ParseAddrPort(addr)
+	return err != nil || !ap.Addr().IsLoopback()
 }
