@@ -69,7 +69,11 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	store, err := state.Open(dir, d.Now)
 	if err != nil {
 		h.close()
-		return nil, &Failure{Ending: Refused, Message: fmt.Sprintf("cannot open the run history in %s: %v", dir, err), Err: err}
+		ending := Refused
+		if errors.Is(err, state.ErrDamaged) {
+			ending = Local
+		}
+		return nil, &Failure{Ending: ending, Message: fmt.Sprintf("cannot open the run history in %s: %v", dir, err), Err: err}
 	}
 	h.store = store
 	inputs := make([]state.Input, len(files))

@@ -108,6 +108,7 @@ const (
 	Guarded                   // a safety guard refused the plan; nothing was changed
 	PortalDown                // authentication, IP blocked, portal unreachable
 	Locked                    // another apply holds the run history's lock
+	Local                     // the run history is damaged: restore it or move it aside
 	Interrupted               // cancelled: in-flight calls finished, the report was written
 )
 

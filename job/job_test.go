@@ -193,3 +193,22 @@ func TestReportNameTooLongIsRefusedBeforeThePortal(t *testing.T) {
 		t.Errorf("%d e-mails, %d plans: the run went on", n, len(sv.plans))
 	}
 }
+
+// TestDamagedHistoryEndsTheRun: an apply with an empty history database is refused with
+// an ending (exit 6) of its own, before the portal is read.
+func TestDamagedHistoryEndsTheRun(t *testing.T) {
+	var sv seen
+	d, s := deps(t, &sv, true)
+	req := request(t, job.Apply)
+	if err := os.WriteFile(filepath.Join(req.StateDir, state.DBName), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := job.Run(t.Context(), req, d)
+	var f *job.Failure
+	if !errors.As(err, &f) || f.Ending != job.Local || job.ExitCode(f) != 6 || !errors.Is(err, state.ErrDamaged) {
+		t.Fatalf("got %v, want the damaged-history ending", err)
+	}
+	if len(sv.plans) != 0 || len(s.Outbox()) != 0 {
+		t.Error("the run went on")
+	}
+}

@@ -173,6 +173,8 @@ func ExitCode(f *Failure) int {
 		return 4
 	case Locked:
 		return 5
+	case Local:
+		return 6
 	case Interrupted:
 		return 130
 	}

@@ -14,9 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +79,25 @@ func open(dir string, now func() time.Time, mode syncMode) (*Store, error) {
 		q.Set("_synchronous", "FULL")
 	}
 	path := filepath.Join(dir, DBName)
+	// Only an absent database starts a new history: an empty or damaged one holds (or
+	// held) the invitations and re-invite counts, and starting afresh would forget them.
+	switch fi, err := os.Stat(path); {
+	case err == nil && fi.Size() == 0:
+		return nil, damaged(path, "it is empty (0 bytes), cut short by a crash or a full disk")
+	case errors.Is(err, fs.ErrNotExist):
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // the WAL and its index take its mode
+		if err != nil {
+			return nil, fmt.Errorf("create run history %s: %w", path, err)
+		}
+		f.Close()
+	case err != nil:
+		return nil, fmt.Errorf("open run history %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("make the run history private: %w", err)
+		}
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -87,14 +108,39 @@ func open(dir string, now func() time.Time, mode syncMode) (*Store, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
+		if isDamaged(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("open run history %s: %w", path, err)
 	}
 	s := &Store{db: db, conn: conn, now: now, syncMode: mode}
 	if err := s.init(ctx); err != nil {
 		s.Close()
+		if isDamaged(err) {
+			return nil, damaged(path, err.Error())
+		}
 		return nil, fmt.Errorf("open run history %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ErrDamaged is a run history that cannot be read: it is never replaced silently.
+var ErrDamaged = errors.New("the run history is damaged")
+
+func damaged(path, why string) error {
+	return fmt.Errorf("%w: %s: %s. Restore it from a backup; or, to start a new history (the record of invitations "+
+		"and re-invites starts again), move it aside: mv %s %s.damaged", ErrDamaged, path, why, path, path)
+}
+
+// isDamaged reports SQLite's words for a file that is not a whole database.
+func isDamaged(err error) bool {
+	msg := err.Error()
+	for _, w := range []string{"file is not a database", "database disk image is malformed", "SQLITE_NOTADB", "SQLITE_CORRUPT", "integrity check"} {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) init(ctx context.Context) error {
@@ -104,6 +150,13 @@ func (s *Store) init(ctx context.Context) error {
 	}
 	if mode != "wal" {
 		return fmt.Errorf("journal mode is %q, not WAL (is the state directory on a network file system?)", mode)
+	}
+	var check string
+	if err := s.conn.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
+		return err
+	}
+	if check != "ok" {
+		return fmt.Errorf("integrity check: %s", check)
 	}
 	if err := migrate(ctx, s.conn); err != nil {
 		return err
