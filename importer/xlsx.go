@@ -60,6 +60,28 @@ func checkZip(path string, opts *Options) (found partMarks, p *Problem) {
 		pr := fileProblem(path, fmt.Sprintf("%s is a zip archive, not an Excel workbook", base), "unpack it and name the .xlsx or .csv file inside, or save the spreadsheet as .xlsx")
 		return found, &pr
 	}
+	// Bounded while the bytes stream past, before excelize holds any of it: one cell
+	// of hundreds of megabytes, or tens of millions of shared strings in a file of a
+	// few, would otherwise take gigabytes.
+	for _, f := range zr.File {
+		n := strings.ToLower(f.Name)
+		shared := n == "xl/sharedstrings.xml"
+		if !shared && (!strings.HasPrefix(n, "xl/worksheets/") || !strings.HasSuffix(n, ".xml")) {
+			continue
+		}
+		what := "the shared strings"
+		if !shared {
+			what = "worksheet " + strings.TrimSuffix(filepath.Base(f.Name), ".xml")
+		}
+		if msg, err := boundText(f, opts.MaxCellChars); err != nil || msg != "" {
+			if err != nil {
+				msg = fmt.Sprintf("is damaged: %v", err)
+			}
+			pr := fileProblem(path, fmt.Sprintf("%s: %s %s; the file is refused before it is read", base, what, msg),
+				"open it in a spreadsheet program, shorten or remove that text, and save it again; a workbook made by a program rather than a person may be a deliberate attack")
+			return found, &pr
+		}
+	}
 	for _, f := range zr.File {
 		n := strings.ToLower(f.Name)
 		if !strings.HasPrefix(n, "xl/worksheets/") || !strings.HasSuffix(n, ".xml") {
@@ -77,6 +99,64 @@ func checkZip(path string, opts *Options) (found partMarks, p *Problem) {
 		}
 	}
 	return found, nil
+}
+
+// maxSharedStrings bounds a workbook's shared strings: 200,000 rows of 10 distinct
+// texts each. Every one costs memory however short.
+const maxSharedStrings = 2_000_000
+
+// boundText streams an XML part and says what is wrong if a text run is longer than a
+// cell may be (maxChars characters, each at most 6 bytes as UTF-8 or an entity) or the
+// part holds more than maxSharedStrings strings; "" when it is within bounds. Memory
+// stays at one buffer whatever the part holds.
+func boundText(f *zip.File, maxChars int) (string, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	maxRun := maxChars * 6
+	buf := make([]byte, 256<<10)
+	inTag, run, texts := false, 0, 0
+	var name [2]byte // the first two bytes of the tag's name
+	nameLen := 0
+	for {
+		n, err := rc.Read(buf)
+		for _, b := range buf[:n] {
+			switch {
+			case b == '<':
+				inTag, run, nameLen = true, 0, 0
+				continue
+			case inTag && (b == '>' || b == ' ' || b == '/' || b == '\t' || b == '\n' || b == '\r'):
+				if nameLen == 2 && name == [2]byte{'s', 'i'} {
+					texts++ // <si> or <si ...>: a shared string
+				}
+				nameLen = 3 // the name has ended
+				if b == '>' {
+					inTag, run = false, 0
+					continue
+				}
+			case inTag && nameLen < 2:
+				name[nameLen] = b
+				nameLen++
+			case inTag && nameLen == 2:
+				nameLen = 3 // a longer name: not <si>
+			}
+			run++ // text, or a tag's attributes: either can hold a giant value
+			if run > maxRun {
+				return fmt.Sprintf("holds a text of more than %d bytes, far past the %d characters a cell may hold", maxRun, maxChars), nil
+			}
+		}
+		if texts > maxSharedStrings {
+			return fmt.Sprintf("holds more than %d texts", maxSharedStrings), nil
+		}
+		if err == io.EOF {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }
 
 // partMarks is what a scan of worksheet parts found.
