@@ -1060,12 +1060,7 @@ func (s *Server) invitations(w http.ResponseWriter, r *http.Request, se *session
 }
 
 func (s *Server) invitationsPage(w http.ResponseWriter, r *http.Request, se *session, notice string) {
-	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
-	var inv []state.Invitation
-	if err == nil {
-		inv, err = st.Invitations(r.Context())
-		st.Close()
-	}
+	inv, err := s.store.Invitations(r.Context())
 	if err != nil {
 		s.render(w, "error.html", page{Session: se, Title: "Invitations", Error: "The run history could not be read: " + err.Error()})
 		return
@@ -1164,12 +1159,7 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 }
 
 func (s *Server) runs(w http.ResponseWriter, r *http.Request, se *session) {
-	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
-	var runs []state.Run
-	if err == nil {
-		runs, err = st.LastRuns(r.Context(), 100)
-		st.Close()
-	}
+	runs, err := s.store.LastRuns(r.Context(), maxRunsShown)
 	if err != nil {
 		s.render(w, "error.html", page{Session: se, Title: "Runs", Error: "The run history could not be read: " + err.Error()})
 		return
@@ -1181,6 +1171,9 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, se *session) {
 	s.render(w, "runs.html", page{Session: se, Title: "Runs", Data: runsData{Runs: runs, Events: events}})
 }
 
+// maxRunsShown is how many of the last runs the Runs page lists.
+const maxRunsShown = 100
+
 type runsData struct {
 	Runs   []state.Run
 	Events []state.Event
@@ -1188,12 +1181,7 @@ type runsData struct {
 
 // runReport downloads a recorded run's report, if it is still there.
 func (s *Server) runReport(w http.ResponseWriter, r *http.Request, se *session) {
-	st, err := state.Open(s.cfg.StateDir, s.cfg.Now)
-	var runs []state.Run
-	if err == nil {
-		runs, err = st.LastRuns(r.Context(), 100)
-		st.Close()
-	}
+	runs, err := s.store.LastRuns(r.Context(), maxRunsShown)
 	if err != nil {
 		http.Error(w, "The run history could not be read.", http.StatusInternalServerError)
 		return

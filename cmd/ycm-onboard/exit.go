@@ -6,7 +6,9 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/job"
 )
 
-// Exit codes: scripts and schedulers rely on them; the README lists them.
+// Exit codes: scripts and schedulers rely on them; the README lists them. How a run
+// ended maps to one in job.ExitCode; these are for the command line's own mistakes and
+// for the tests.
 const (
 	exitOK          = 0   // success, or nothing to do
 	exitPartial     = 1   // some actions failed, rows were skipped for errors, or the report was lost
@@ -14,7 +16,6 @@ const (
 	exitGuard       = 3   // a safety guard refused the plan; nothing was written
 	exitFatal       = 4   // fatal portal error: authentication, IP blocked, unreachable
 	exitLocked      = 5   // another apply holds the state directory's lock
-	exitLocal       = 6   // the run history is damaged (job.Local)
 	exitInterrupted = 130 // interrupted by a signal
 )
 
