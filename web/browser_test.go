@@ -36,7 +36,7 @@ func shots(t *testing.T) string {
 // that only an approver may apply, apply, watch it finish, and find the report.
 func TestTheWholeFlowInABrowser(t *testing.T) {
 	st := newSite(t)
-	st.srv.cfg.IdleTimeout = 100 * time.Hour // the test moves the clocks two days on
+	st.srv.cfg.IdleTimeout, st.srv.cfg.MaxSessionAge = 100*time.Hour, 100*time.Hour // the test moves the clocks two days on
 	ctx := browser.New(t)
 	dir := shots(t)
 

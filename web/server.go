@@ -52,6 +52,7 @@ type Config struct {
 	LockTimeout        time.Duration
 	Secure             bool          // cookies only over HTTPS
 	IdleTimeout        time.Duration // a session unused this long ends; default 30m
+	MaxSessionAge      time.Duration // a session ends this long after sign-in, however busy; default 12h
 	DemoAccounts       []DemoAccount // shown on the sign-in page (the demo world only)
 	MaxUpload          int64         // bytes one upload may hold in all; default 20 MB
 	// TrustedProxies are the addresses of the reverse proxies in front of the page: from
@@ -96,9 +97,10 @@ type Server struct {
 }
 
 type session struct {
-	user state.User
-	csrf string
-	seen time.Time
+	user    state.User
+	csrf    string
+	seen    time.Time
+	started time.Time
 }
 
 // New opens the accounts and returns the page's handler.
@@ -108,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.MaxSessionAge <= 0 {
+		cfg.MaxSessionAge = 12 * time.Hour
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
@@ -233,6 +238,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store") // Back after signing out shows no page
+	if r.Method == http.MethodPost {
+		// Bounded before anything reads it, the session and token checks included:
+		// an upload gets --max-upload and a little for the form, any other post 64 KB.
+		limit := int64(64 << 10)
+		if r.URL.Path == "/uploads" {
+			limit = s.cfg.MaxUpload + 64<<10
+		}
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			http.Error(w, fmt.Sprintf("This upload is larger than %d MB in all: split the workbook, or ask the admin to raise --max-upload.", s.cfg.MaxUpload>>20), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -278,14 +298,25 @@ func (s *Server) current(r *http.Request) *session {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	se := s.sessions[c.Value]
 	now := s.cfg.Now()
-	if se == nil || now.Sub(se.seen) > s.cfg.IdleTimeout {
+	if se == nil || now.Sub(se.seen) > s.cfg.IdleTimeout || now.Sub(se.started) > s.cfg.MaxSessionAge {
+		delete(s.sessions, c.Value)
+		s.mu.Unlock()
+		return nil
+	}
+	name := se.user.Name
+	s.mu.Unlock()
+	// The account as it is now: removed, given a new password or another role since
+	// the session began, it counts from this request on.
+	u, err := s.store.User(r.Context(), name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || u.PasswordChanged.After(se.started) {
 		delete(s.sessions, c.Value)
 		return nil
 	}
-	se.seen = now
+	se.user, se.seen = u, now
 	return se
 }
 
@@ -306,6 +337,16 @@ func (s *Server) auth(role state.Role, h handler) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost {
+			var err error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				err = r.ParseMultipartForm(8 << 20) // the rest spills to temporary files, removed after the request
+			} else {
+				err = r.ParseForm()
+			}
+			if errors.As(err, new(*http.MaxBytesError)) {
+				http.Error(w, fmt.Sprintf("This upload is larger than %d MB in all: split the workbook, or ask the admin to raise --max-upload.", s.cfg.MaxUpload>>20), http.StatusRequestEntityTooLarge)
+				return
+			}
 			if !s.sameOrigin(r) || subtle.ConstantTimeCompare([]byte(r.FormValue("csrf")), []byte(se.csrf)) != 1 {
 				http.Error(w, "This form is out of date: reload the page and try again.", http.StatusForbidden)
 				return
@@ -426,7 +467,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := newToken()
 	s.mu.Lock()
-	s.sessions[tok] = &session{user: u, csrf: newToken(), seen: s.cfg.Now()}
+	s.sessions[tok] = &session{user: u, csrf: newToken(), seen: s.cfg.Now(), started: s.cfg.Now()}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.secure(r),
 		SameSite: http.SameSiteLaxMode})
@@ -540,8 +581,7 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 		s.homeErrorStatus(w, se, http.StatusRequestEntityTooLarge, tooLarge) // before a byte of it is read
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
+	if err := r.ParseMultipartForm(8 << 20); err != nil { // done by auth; the body is bounded in ServeHTTP
 		if errors.As(err, new(*http.MaxBytesError)) {
 			s.homeErrorStatus(w, se, http.StatusRequestEntityTooLarge, tooLarge)
 			return

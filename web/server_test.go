@@ -509,7 +509,7 @@ func TestOldUploadsAreRemoved(t *testing.T) {
 		t.Fatalf("%d upload directories, want 1", len(entries))
 	}
 	st.now = st.now.Add(8 * 24 * time.Hour)
-	st.srv.cfg.IdleTimeout = 10 * 24 * time.Hour
+	st.srv.cfg.IdleTimeout, st.srv.cfg.MaxSessionAge = 10*24*time.Hour, 10*24*time.Hour
 	st.srv.removeOldUploads()
 	if entries, _ := os.ReadDir(st.cfgd.WorkDir); len(entries) != 0 {
 		t.Errorf("an upload older than --keep-uploads is still there")
@@ -574,5 +574,79 @@ func TestInvitationsFromThePortal(t *testing.T) {
 	_, body = abe.post("/invitations/reinvite", url.Values{"csrf": {abe.csrf()}, "email": {"stale.invite@demo.example"}})
 	if !strings.Contains(body, "Nothing was sent to stale.invite@demo.example") || len(st.sim.Outbox()) != 1 {
 		t.Errorf("a second re-invite sent again:\n%s", body)
+	}
+}
+
+// TestAccountChangesTakeEffectAtOnce: a removed approver, or one whose password was
+// changed, is signed out at their next request; a demoted one loses the right at once.
+func TestAccountChangesTakeEffectAtOnce(t *testing.T) {
+	st := newSite(t)
+	abe := st.client(t)
+	abe.signin("abe", "approver-password-1")
+	_, body := abe.upload("../samples/colleagues.csv")
+	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	csrf := abe.csrf()
+
+	if err := st.srv.store.SetRole(t.Context(), "abe", state.RoleUploader); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := abe.post(page+"/apply", url.Values{"csrf": {csrf}}); code != http.StatusForbidden {
+		t.Errorf("a demoted approver's apply: %d, want 403", code)
+	}
+	st.now = st.now.Add(time.Second)
+	if err := st.srv.store.SetPassword(t.Context(), "abe", "a-brand-new-password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := abe.get("/"); !strings.Contains(body, "Sign in") {
+		t.Error("a session from before a password change still works")
+	}
+	if n := len(st.sim.Outbox()); n != 0 {
+		t.Errorf("%d e-mails sent", n)
+	}
+	una := st.client(t)
+	una.signin("una", "uploader-password-1")
+	if err := st.srv.store.RemoveUser(t.Context(), "una"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := una.get("/"); !strings.Contains(body, "Sign in") {
+		t.Error("a removed account's session still works")
+	}
+}
+
+// TestBodiesAreBoundedBeforeTheyAreRead: a chunked upload (no Content-Length) past the
+// limit is refused, and so is a large post to the sign-in form, whatever its session.
+func TestBodiesAreBoundedBeforeTheyAreRead(t *testing.T) {
+	st := newSite(t)
+	st.srv.cfg.MaxUpload = 1 << 20
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", b.csrf())
+	w, _ := mw.CreateFormFile("files", "big.csv")
+	w.Write(bytes.Repeat([]byte("x"), 3<<20))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/uploads", io.MultiReader(&buf)) // no length: chunked
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", st.url)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a chunked upload over the limit: %d, want 413", resp.StatusCode)
+	}
+	if entries, _ := os.ReadDir(st.cfgd.WorkDir); len(entries) != 0 {
+		t.Errorf("%d uploads kept", len(entries))
+	}
+	big := strings.NewReader("name=x&password=" + strings.Repeat("y", 1<<20))
+	resp, err = http.Post(st.url+"/signin", "application/x-www-form-urlencoded", big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 1 MB sign-in: %d, want 413", resp.StatusCode)
 	}
 }
