@@ -98,7 +98,11 @@ func (r *run) finish(err error) (Outcome, error) {
 		r.rep.ExitCode = ExitCode(f)
 	}
 	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id()}
-	r.h.finish(runCounts(r.rep), r.rep.ExitCode, path)
+	recorded := path // the history is read from other directories (serve's Runs page)
+	if abs, err := filepath.Abs(path); err == nil && path != "" {
+		recorded = abs
+	}
+	r.h.finish(runCounts(r.rep), r.rep.ExitCode, recorded)
 	if r.req.Report == "" && r.req.ReportDir != "" && r.req.KeepReports > 0 {
 		r.pruneReports(path) // with or without a run history
 	}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,7 @@ import (
 	"github.com/sourcegraph/conc"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
@@ -328,12 +330,19 @@ func (s *Server) auth(role state.Role, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.current(r)
 		if se == nil {
-			if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" {
-				http.Redirect(w, r, "/signin?next="+template.URLQueryEscaper(r.URL.Path), http.StatusSeeOther)
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet { // the page the form was on
+				next = "/"
+				if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+					next = ref.RequestURI()
+				}
+			}
+			if r.Header.Get("HX-Request") != "" {
+				w.Header().Set("HX-Redirect", "/signin?next="+url.QueryEscape(next))
+				http.Error(w, "Signed out: sign in again.", http.StatusUnauthorized)
 				return
 			}
-			w.Header().Set("HX-Redirect", "/signin")
-			http.Error(w, "Signed out: sign in again.", http.StatusUnauthorized)
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -431,7 +440,8 @@ type signinData struct {
 
 // safeNext keeps a redirect after sign-in on this site.
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, `\`) {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.Contains(n, `\`) ||
+		strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return n
@@ -448,7 +458,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	if wait := s.lockedOut(keys); wait > 0 {
 		w.WriteHeader(http.StatusTooManyRequests)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: fmt.Sprintf(
-			"Too many failed sign-ins for this name or from this address: try again in %d minutes, or ask an admin to set a new password.",
+			"Too many failed sign-ins for this name or from this address: try again in %d minutes.",
 			int(wait.Minutes())+1), Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
 		return
 	}
@@ -458,8 +468,14 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Log.Error().Err(err).Msg("sign in")
 		}
 		s.failed(keys)
-		s.cfg.Log.Warn().Str("name", name).Str("addr", s.clientAddr(r)).Msg("failed sign-in")
-		s.event(r.Context(), strings.ToLower(name), "sign-in refused", "from "+s.clientAddr(r))
+		// A name that is no account may be a password typed in the wrong field: it is
+		// neither logged nor recorded.
+		who := "(no such account)"
+		if _, err := s.store.User(r.Context(), name); err == nil {
+			who = strings.ToLower(name)
+		}
+		s.cfg.Log.Warn().Str("name", who).Str("addr", s.clientAddr(r)).Msg("failed sign-in")
+		s.event(r.Context(), who, "sign-in refused", "from "+s.clientAddr(r))
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
 			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
@@ -559,6 +575,14 @@ type upload struct {
 	Results      []reconcile.Result
 	ApplyErr     string
 	ApplyCode    int
+	ApplyTripped []string // the guards that refused the apply (a stale plan among them)
+}
+
+// homeRow is an upload as the home page lists it, copied under its lock (an apply may
+// be writing it).
+type homeRow struct {
+	ID, Owner, Files, Plan, Applied string
+	Uploaded                        time.Time
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
@@ -568,7 +592,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
 		ups = append(ups, s.uploads[s.order[i]])
 	}
 	s.mu.Unlock()
-	s.render(w, "home.html", page{Session: se, Title: "Onboard colleagues", Data: ups})
+	rows := make([]homeRow, len(ups))
+	for i, u := range ups {
+		u.mu.Lock()
+		rows[i] = homeRow{ID: u.ID, Owner: u.Owner, Files: strings.Join(u.Files, ", "), Plan: u.Plan.Counts().Line(), Uploaded: u.Uploaded}
+		switch {
+		case u.Applying:
+			rows[i].Applied = "applying…"
+		case u.Applied:
+			rows[i].Applied = u.Tally.Line()
+		}
+		u.mu.Unlock()
+	}
+	s.render(w, "home.html", page{Session: se, Title: "Onboard colleagues", Data: rows})
 }
 
 // allowed are the input files the page takes.
@@ -624,11 +660,14 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 			return
 		}
 		if slices.Contains(u.Files, name) {
-			continue
+			s.homeError(w, se, fmt.Sprintf("Two files are named %s: rename one (both are read, each under its own name) and upload them again.", name))
+			os.RemoveAll(u.Dir)
+			return
 		}
 		dst := filepath.Join(u.Dir, name)
 		if err := saveUpload(fh, dst); err != nil {
-			s.homeError(w, se, "The upload could not be stored: "+err.Error())
+			s.cfg.Log.Warn().Err(err).Msg("storing an upload")
+			s.homeError(w, se, fmt.Sprintf("%s could not be stored: give it a shorter name that no other file of the upload has, and upload again.", name))
 			os.RemoveAll(u.Dir)
 			return
 		}
@@ -644,7 +683,8 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request, se *session
 		}
 		dst := filepath.Join(u.Dir, name)
 		if err := saveUpload(fh, dst); err != nil {
-			s.homeError(w, se, "The upload could not be stored: "+err.Error())
+			s.cfg.Log.Warn().Err(err).Msg("storing an upload")
+			s.homeError(w, se, fmt.Sprintf("%s could not be stored: give it a shorter name that the workbook files do not have, and upload again.", fh.Filename))
 			os.RemoveAll(u.Dir)
 			return
 		}
@@ -733,7 +773,10 @@ func (s *Server) replan(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	u.mu.Lock()
-	busy := u.Applying || u.Applied
+	busy := u.Applying || (u.Applied && u.ApplyCode != 3) // a guard's refusal changed nothing: plan again
+	if !busy {
+		u.Applied, u.ApplyErr, u.ApplyCode, u.ApplyTripped, u.Results = false, "", 0, nil, nil
+	}
 	u.mu.Unlock()
 	if !busy {
 		s.plan(r.Context(), u)
@@ -913,14 +956,14 @@ func (s *Server) view(u *upload, se *session) view {
 	switch {
 	case u.Applied || u.Applying:
 		v.Why = ""
-	case !se.user.Role.AtLeast(state.RoleApprover):
-		v.Why = "An approver applies this plan: ask one to open this page."
 	case u.PlanCode == 2 || u.PlanCode == 4:
 		v.Why = "This plan cannot be applied: fix what is said above and upload again."
 	case u.PlanCode == 3:
 		v.Why = "A safety guard refused this plan: nothing can be applied from it."
 	case !u.Plan.HasChanges():
 		v.Why = "Nothing to change: the portal already matches these files."
+	case !se.user.Role.AtLeast(state.RoleApprover):
+		v.Why = "An approver applies this plan: ask one to open this page."
 	case s.cfg.Now().Sub(u.Planned) > planMaxAge:
 		v.Old = true
 		v.Why = fmt.Sprintf("This plan is %d minutes old: plan again to see the portal as it is now, then apply.",
@@ -1053,6 +1096,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 		if out.Reported {
 			u.Results = out.Report.Results
 			u.Tally = reconcile.TallyResults(out.Report.Results)
+			u.ApplyTripped = out.Report.Tripped
 		}
 		if err != nil {
 			var f *job.Failure
@@ -1204,9 +1248,11 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, se *session) {
 		s.render(w, "error.html", page{Session: se, Title: "Runs", Error: "The run history could not be read: " + err.Error()})
 		return
 	}
-	events, err := s.store.Events(r.Context(), 50)
-	if err != nil {
-		s.cfg.Log.Warn().Err(err).Msg("reading events")
+	var events []state.Event
+	if se.user.Role.AtLeast(state.RoleAdmin) { // who signed in from where is for admins
+		if events, err = s.store.Events(r.Context(), 50); err != nil {
+			s.cfg.Log.Warn().Err(err).Msg("reading events")
+		}
 	}
 	s.render(w, "runs.html", page{Session: se, Title: "Runs", Data: runsData{Runs: runs, Events: events}})
 }
@@ -1216,7 +1262,7 @@ const maxRunsShown = 100
 
 type runsData struct {
 	Runs   []state.Run
-	Events []state.Event
+	Events []state.Event // admins only
 }
 
 // runReport downloads a recorded run's report, if it is still there.
@@ -1257,6 +1303,14 @@ func statusOrder(s string) int {
 }
 
 var funcs = template.FuncMap{
+	"count": words.Count,
+	// sentence ends s with a full stop unless it ends with punctuation already.
+	"sentence": func(s string) string {
+		if s == "" || strings.ContainsAny(s[len(s)-1:], ".?!:") {
+			return s
+		}
+		return s + "."
+	},
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -363,8 +364,13 @@ func TestStalePlanIsRefused(t *testing.T) {
 	}
 	abe.post(page+"/apply", url.Values{"csrf": {abe.csrf()}})
 	body = abe.waitApplied(page)
-	if !strings.Contains(body, "stale") || len(st.sim.Outbox()) != 0 {
-		t.Errorf("a stale plan was applied (%d e-mails):\n%s", len(st.sim.Outbox()), body)
+	if !strings.Contains(body, "Not applied") || !strings.Contains(body, "the saved plan is stale") || len(st.sim.Outbox()) != 0 {
+		t.Errorf("a stale plan was applied, or the page does not say why (%d e-mails):\n%s", len(st.sim.Outbox()), body)
+	}
+	// Planned again from the same files, it can be applied.
+	abe.post(page+"/replan", url.Values{"csrf": {abe.csrf()}})
+	if _, body := abe.get(page); !strings.Contains(body, `action="`+page+`/apply"`) {
+		t.Errorf("planned again after a stale refusal, no Apply button:\n%s", body)
 	}
 }
 
@@ -407,7 +413,7 @@ func (b *client) waitApplied(page string) string {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, body := b.get(page)
-		if strings.Contains(body, "Applied by") || time.Now().After(deadline) {
+		if strings.Contains(body, "Applied by") || strings.Contains(body, "Not applied") || time.Now().After(deadline) {
 			return body
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -648,5 +654,39 @@ func TestBodiesAreBoundedBeforeTheyAreRead(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 1 MB sign-in: %d, want 413", resp.StatusCode)
+	}
+}
+
+// TestSecondReviewFindings: a password typed in the name field is never recorded;
+// two files of one name are refused, not one dropped; a redirect after sign-in keeps
+// its query and refuses control characters.
+func TestSecondReviewFindings(t *testing.T) {
+	st := newSite(t)
+	anon := st.client(t)
+	anon.post("/signin", url.Values{"name": {"S3cret-Passw0rd!"}, "password": {"x"}})
+	events, err := st.srv.store.Events(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if strings.Contains(strings.ToLower(e.User+e.Detail), "s3cret") {
+			t.Errorf("the run history recorded a password typed as a name: %+v", e)
+		}
+	}
+	b := st.client(t)
+	b.signin("una", "uploader-password-1")
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	for i, d := range []string{dir1, dir2} {
+		if err := os.WriteFile(filepath.Join(d, "wave.csv"), []byte(fmt.Sprintf("Email,First Name,Permissions\nw%d@demo.example,W,Dashboard\n", i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, body := b.upload(filepath.Join(dir1, "wave.csv"), filepath.Join(dir2, "wave.csv")); code != http.StatusBadRequest || !strings.Contains(body, "Two files are named wave.csv") {
+		t.Errorf("two files of one name: %d\n%s", code, body)
+	}
+	for in, want := range map[string]string{"/uploads/x/report?run=plan": "/uploads/x/report?run=plan", "/\t/evil.example": "/", "//evil.example": "/"} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
