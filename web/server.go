@@ -73,12 +73,25 @@ type DemoAccount struct{ Name, Password, Role string }
 // defaultMaxUpload bounds one upload's request body.
 const defaultMaxUpload = 20 << 20
 
-// Sign-in attempts: after maxFailures failed ones for one name or from one address within
-// failWindow, more are refused until the window has passed.
+// Sign-in attempts within failWindow: maxFailures for one name from one address, then
+// that pair waits until the window has passed; an address gets maxFailures*4 over all
+// names (one guessing many accounts), a name maxFailures*10 over all addresses (many
+// guessing one), so a stranger needs far more than five tries to lock a colleague out.
 const (
 	maxFailures = 5
 	failWindow  = 15 * time.Minute
 )
+
+// failureLimit is how many failures a lock-out key allows.
+func failureLimit(key string) int {
+	switch {
+	case strings.HasPrefix(key, "addr:"):
+		return maxFailures * 4
+	case strings.HasPrefix(key, "name:"):
+		return maxFailures * 10
+	}
+	return maxFailures
+}
 
 // Server is the web page. Close waits for the applies it started.
 type Server struct {
@@ -454,7 +467,8 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	name, pw := strings.TrimSpace(r.FormValue("name")), r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
-	keys := []string{"name:" + strings.ToLower(name), "addr:" + s.clientAddr(r)}
+	addr := s.clientAddr(r)
+	keys := []string{"pair:" + strings.ToLower(name) + "|" + addr, "name:" + strings.ToLower(name), "addr:" + addr}
 	if wait := s.lockedOut(keys); wait > 0 {
 		w.WriteHeader(http.StatusTooManyRequests)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: fmt.Sprintf(
@@ -517,8 +531,8 @@ func (s *Server) lockedOut(keys []string) time.Duration {
 	for _, k := range keys {
 		recent := slices.DeleteFunc(s.failures[k], func(t time.Time) bool { return now.Sub(t) > failWindow })
 		s.failures[k] = recent
-		if len(recent) >= maxFailures {
-			wait = max(wait, recent[len(recent)-maxFailures].Add(failWindow).Sub(now))
+		if n := failureLimit(k); len(recent) >= n {
+			wait = max(wait, recent[len(recent)-n].Add(failWindow).Sub(now))
 		}
 	}
 	return wait

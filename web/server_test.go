@@ -690,3 +690,32 @@ func TestSecondReviewFindings(t *testing.T) {
 		}
 	}
 }
+
+// TestAStrangerCannotEasilyLockAColleagueOut: five wrong passwords for one name lock
+// that name out from that address only; from another address the colleague signs in.
+func TestAStrangerCannotEasilyLockAColleagueOut(t *testing.T) {
+	st := newSite(t)
+	st.srv.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // addresses from X-Forwarded-For
+	try := func(from, pw string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"abe"}, "password": {pw}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range maxFailures {
+		try("203.0.113.66", "guess-guess-guess")
+	}
+	if code := try("203.0.113.66", "approver-password-1"); code != http.StatusTooManyRequests {
+		t.Errorf("the guesser's address: %d, want 429", code)
+	}
+	if code := try("198.51.100.7", "approver-password-1"); code != http.StatusSeeOther {
+		t.Errorf("the colleague from their own address: %d, want signed in (303)", code)
+	}
+}
