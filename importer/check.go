@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,7 +26,10 @@ func Check(d *Desired, cat Catalog) []Problem {
 	}
 
 	kept := d.Colleagues[:0:0]
-	for _, c := range d.Colleagues {
+	accepted := len(d.Colleagues)
+	// Rows already rejected are checked too, so one upload shows every mistake of a row,
+	// not the e-mail's first and the permission's on the next try.
+	for i, c := range append(slices.Clone(d.Colleagues), d.RejectedColleagues...) {
 		bad := false
 		problem := func(field, value, msg, fix string) {
 			col := d.column(c.Source(), field)
@@ -58,9 +62,11 @@ func Check(d *Desired, cat Catalog) []Problem {
 					"write the e-mail or ID of one of your subordinate partners, or leave it blank for your own company")
 			}
 		}
-		if bad {
+		switch {
+		case i >= accepted: // already rejected
+		case bad:
 			d.RejectedColleagues = append(d.RejectedColleagues, c)
-		} else {
+		default:
 			kept = append(kept, c)
 		}
 	}

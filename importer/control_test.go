@@ -41,3 +41,23 @@ func TestControlCharactersRejectTheirRow(t *testing.T) {
 		t.Errorf("EscapeControl = %q", got)
 	}
 }
+
+// TestRejectedRowsAreCheckedToo: a row with a bad e-mail is also checked against the
+// portal, so one upload names its misspelled permission as well.
+func TestRejectedRowsAreCheckedToo(t *testing.T) {
+	csv := "Email,First Name,Permissions\nann.example.com,Ann,Dashbord\nbo@demo.example,Bo,Dashboard\n"
+	d, ps := Read([]string{writeFile(t, "wave.csv", []byte(csv))}, Options{})
+	ps = append(ps, Check(d, Catalog{Permissions: []string{"Dashboard"}})...)
+	cols := map[string]bool{}
+	for _, p := range ps {
+		if p.Source.Row == 2 && p.Severity == Error {
+			cols[p.Column] = true
+		}
+	}
+	if !cols["A"] || !cols["C"] {
+		t.Errorf("row 2's errors are in columns %v, want A (e-mail) and C (permission)\n%s", cols, problemsText(ps))
+	}
+	if len(d.Colleagues) != 1 || len(d.RejectedColleagues) != 1 {
+		t.Errorf("%d accepted, %d rejected; want 1 and 1", len(d.Colleagues), len(d.RejectedColleagues))
+	}
+}
