@@ -4,12 +4,21 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build test check fmt vet tidy-check bench bench-sim samples demo clean
+.PHONY: all build cross test check fmt vet tidy-check bench bench-sim samples demo clean
 
 all: check build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ycm-onboard ./cmd/ycm-onboard
+
+# The platforms a release is built for: every one must build.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+cross:
+	@for p in $(PLATFORMS); do \
+		echo "build $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o /dev/null ./cmd/ycm-onboard || exit 1; \
+	done
 
 # The default suite: race detector on, short fuzz runs of the importer. The fuzz runs are
 # bounded by a count of executions, not a duration: Go 1.26's fuzz coordinator can fail

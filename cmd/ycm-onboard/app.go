@@ -155,7 +155,7 @@ it without an account.`,
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(),
-		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand())
+		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand())
 	return root
 }
 
