@@ -61,11 +61,22 @@ type ErrorShape struct {
 // a blocked IP, no answer), nil if none.
 func (d Diagnosis) Fatal() error {
 	for _, a := range []APIDiagnosis{d.Partner, d.YCM} {
-		if a.err != nil && (Fatal(a.err) || KindOf(a.err) == KindNetwork || KindOf(a.err) == KindUnknown) {
+		if a.err != nil && stops(a.err) {
 			return a.err
 		}
 	}
 	return nil
+}
+
+// stops reports an error after which nothing more can be learned from this API: a
+// refused login, a blocked IP, no answer, or answers that are not the API's (a wrong URL
+// serving a web page, or a portal failing outright).
+func stops(err error) bool {
+	switch KindOf(err) {
+	case KindNetwork, KindUnknown, KindServer:
+		return true
+	}
+	return Fatal(err)
 }
 
 // Ready reports whether the job can run against this portal: both logins worked, every
@@ -153,7 +164,7 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 		if err != nil {
 			ls.Failure = err.Error()
 			a.Lists = append(a.Lists, ls)
-			if Fatal(err) || KindOf(err) == KindNetwork || KindOf(err) == KindUnknown {
+			if stops(err) {
 				a.fail(err)
 				break
 			}

@@ -37,6 +37,7 @@ did not answer. 1: something the job needs could not be read (see the lines mark
 			if err := a.portalConfig(cmd, &pf); err != nil {
 				return err
 			}
+			pf.attempts = 2 // a check, not a run: say what is wrong soon
 			c, err := a.connect(pf)
 			if err != nil {
 				return err
@@ -45,6 +46,9 @@ did not answer. 1: something the job needs could not be read (see the lines mark
 			d := portal.Diagnose(cmd.Context(), c.partner, c.ycm)
 			var failure *job.Failure
 			switch {
+			case d.Fatal() != nil && portal.KindOf(d.Fatal()) == portal.KindServer:
+				failure = &job.Failure{Ending: job.PortalDown, Err: d.Fatal(), Message: "doctor: " + d.Fatal().Error() +
+					". The answers are not the Yeastar API's: check the portal URL (--partner-url, --ycm-url, --portal); if it is right, the portal is failing: try again later"}
 			case d.Fatal() != nil:
 				failure = &job.Failure{Ending: job.PortalDown, Message: "doctor: " + reconcile.Explain(d.Fatal()), Err: d.Fatal()}
 			case !d.Ready():

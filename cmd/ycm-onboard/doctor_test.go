@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
@@ -188,5 +191,26 @@ func TestDoctorReadsAPortalThatListsEveryone(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; n != 1 {
 		t.Errorf("%d lines of JSON on stdout, want 1:\n%s", n, out)
+	}
+}
+
+// TestDoctorAgainstAWebSite: a URL that serves a web page, not the Yeastar API, is said
+// so soon, with exit 4 (nothing can run there).
+func TestDoctorAgainstAWebSite(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><html><body><h1>Welcome to our intranet</h1></body></html>")
+	}))
+	defer ts.Close()
+	a, out, errb := testApp(t, nil)
+	start := time.Now()
+	if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL); code != exitFatal {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFatal, out, errb)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("doctor took %s", took)
+	}
+	if !strings.Contains(errb.String(), "not the Yeastar API's: check the portal URL") {
+		t.Errorf("the message does not point at the URL:\n%s", errb)
 	}
 }

@@ -33,6 +33,7 @@ type portalFlags struct {
 	rate       float64
 	timeout    time.Duration
 	insecure   bool // --insecure-http
+	attempts   int  // tries per call, when a command wants fewer than the client's default
 	// The environment variables holding the credentials (a configuration file may rename them).
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
 	noDemo                                                 string // why the built-in demo simulator must not run here, if it must not
@@ -135,7 +136,7 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 		return nil, exitf(exitUsage, "credentials missing: set "+strings.Join(missing, ", ")+
 			" in the environment (Partner Portal: System > API; YCM: the API client of your account)")
 	}
-	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure}
+	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure, MaxAttempts: pf.attempts}
 	for _, u := range []string{partnerURL, ycmURL} {
 		if pu, err := url.Parse(u); err == nil && pf.insecure && pu.Scheme == "http" && !isLoopback(pu.Hostname()) {
 			a.log.Warn().Str("url", redactURL(u)).Msg("--insecure-http: the client secret and tokens cross the network unencrypted")
