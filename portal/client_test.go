@@ -489,8 +489,14 @@ func TestThrottledWithoutRetryAfterOutwaitsARefill(t *testing.T) {
 		t.Fatalf("got %v, want throttled", err)
 	}
 	var total time.Duration
-	for _, d := range sl.all() {
+	for i, d := range sl.all() {
 		total += d
+		// The production back-off: 250 ms doubling to 30 s; a throttled wait is at least
+		// half of that ceiling (full jitter would let each be near 0).
+		ceiling := min(250*time.Millisecond<<i, 30*time.Second)
+		if d < ceiling/2 {
+			t.Errorf("wait %d is %s, under half its ceiling of %s", i+1, d, ceiling)
+		}
 	}
 	if total < 3*time.Minute {
 		t.Errorf("gave up after waiting %s in all (%d waits): less than one refill interval", total, len(sl.all()))

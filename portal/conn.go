@@ -128,6 +128,9 @@ func newConn(cfg Config, d dialect) (*conn, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%s URL %q is not an absolute http(s) URL", d.name(), cfg.BaseURL)
 	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) && cfg.InsecureHTTP {
+		cfg.Logger.Warn().Str("url", redact(u)).Msg("insecure HTTP: the client secret and tokens cross the network unencrypted")
+	}
 	if u.Scheme == "http" && !loopback(u.Hostname()) && !cfg.InsecureHTTP {
 		return nil, fmt.Errorf("%s URL %s is plain HTTP to another machine: the client secret and the tokens would cross the network unencrypted; use https://, or pass --insecure-http if this network is trusted",
 			d.name(), redact(u))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -134,7 +135,7 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 		if path == c.base.Path+errPath {
 			var m map[string]json.RawMessage
 			if json.Unmarshal(body, &m) == nil {
-				errFields = slices.Sorted(mapKeys(m))
+				errFields = slices.Sorted(maps.Keys(m))
 			}
 		}
 		for name, vs := range h {
@@ -220,7 +221,7 @@ func diagnose(ctx context.Context, c *conn, tokenPath, lifetimeKey string, lists
 	} else if a.LoggedIn && len(a.Lists) > 0 && a.Lists[0].Name == "colleagues" && a.Lists[0].Failure == "" {
 		a.Notes = append(a.Notes, "colleagues are listed per owner: once for the partner and once per subordinate partner")
 	}
-	a.ThrottleHeaders = nonNil(slices.Sorted(mapKeys(headers)))
+	a.ThrottleHeaders = nonNil(slices.Sorted(maps.Keys(headers)))
 	a.Throttled = int(st.Throttled.Load())
 	return a
 }
@@ -229,16 +230,6 @@ func (a *APIDiagnosis) fail(err error) {
 	a.err, a.Failure, a.Kind = err, err.Error(), KindOf(err).String()
 	if KindOf(err) == KindAuth || KindOf(err) == KindIPBlocked {
 		a.LoggedIn = false
-	}
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 
@@ -306,7 +297,7 @@ func fieldType(items []map[string]json.RawMessage, field string) string {
 			return t
 		}
 	}
-	ts := slices.Sorted(mapKeys(seen))
+	ts := slices.Sorted(maps.Keys(seen))
 	return "mixed (" + strings.Join(ts, ", ") + ")"
 }
 

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
@@ -88,9 +91,13 @@ func TestPlainHTTPToAnotherMachineIsRefused(t *testing.T) {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
-	cfg.BaseURL, cfg.InsecureHTTP = "http://portal.example.com", true
+	var logs bytes.Buffer
+	cfg.BaseURL, cfg.InsecureHTTP, cfg.Logger = "http://portal.example.com", true, zerolog.New(&logs)
 	if _, err := portal.NewYCM(cfg); err != nil {
 		t.Errorf("with InsecureHTTP: %v", err)
+	}
+	if !strings.Contains(logs.String(), "insecure HTTP") {
+		t.Errorf("InsecureHTTP is not warned about: %q", logs.String())
 	}
 	if dialed {
 		t.Error("making a client dialed")

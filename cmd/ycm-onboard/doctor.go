@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -113,13 +114,7 @@ func printDiagnosis(w io.Writer, d portal.Diagnosis, c *conn) {
 				line += fmt.Sprintf(" of %d", l.Total)
 			}
 			var ids []string
-			for _, f := range slices.Sorted(func(yield func(string) bool) {
-				for k := range l.IDTypes {
-					if !yield(k) {
-						return
-					}
-				}
-			}) {
+			for _, f := range slices.Sorted(maps.Keys(l.IDTypes)) {
 				ids = append(ids, f+" "+l.IDTypes[f])
 			}
 			if len(ids) > 0 {

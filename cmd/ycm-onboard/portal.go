@@ -137,11 +137,6 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 			" in the environment (Partner Portal: System > API; YCM: the API client of your account)")
 	}
 	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure, MaxAttempts: pf.attempts}
-	for _, u := range []string{partnerURL, ycmURL} {
-		if pu, err := url.Parse(u); err == nil && pf.insecure && pu.Scheme == "http" && !isLoopback(pu.Hostname()) {
-			a.log.Warn().Str("url", redactURL(u)).Msg("--insecure-http: the client secret and tokens cross the network unencrypted")
-		}
-	}
 	pc := base
 	pc.BaseURL, pc.ClientID, pc.ClientSecret = partnerURL, pid, psec
 	yc := base
@@ -180,12 +175,6 @@ func (a *app) refuseDemo(envNames ...string) error {
 		return exitf(exitUsage, fmt.Sprintf("no portal URL configured, but %s are set in the environment: %s", strings.Join(set, ", "), fix))
 	}
 	return nil
-}
-
-// isLoopback reports whether host is this machine.
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
 }
 
 // redactURL drops user information and the query from a URL shown to people.

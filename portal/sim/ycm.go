@@ -41,27 +41,32 @@ func listPBXs(c *call) {
 			}
 		}
 	}
-	total := len(pbxs)
-	var page []*PBX
+	b := appendYCMPage(c.begin(), pbxs, pageNumber, pageSize, func(b []byte, p *PBX) []byte { return appendPBX(b, p, &s.dialect) })
+	s.mu.RUnlock()
+	c.ok(b)
+}
+
+// appendYCMPage appends a YCM page of items: {"pageSize","pageNumber","total","list"}.
+func appendYCMPage[T any](b []byte, items []T, pageNumber, pageSize int, enc func([]byte, T) []byte) []byte {
+	total := len(items)
+	var page []T
 	if pageNumber-1 < (total+pageSize-1)/pageSize {
 		start := (pageNumber - 1) * pageSize
-		page = pbxs[start:min(start+pageSize, total)]
+		page = items[start:min(start+pageSize, total)]
 	}
-	b := c.begin()
 	b = appendIntField(append(b, '{'), "pageSize", int64(pageSize))
 	b = append(b, ',')
 	b = appendIntField(b, "pageNumber", int64(pageNumber))
 	b = append(b, ',')
 	b = appendIntField(b, "total", int64(total))
 	b = append(b, `,"list":[`...)
-	for i, p := range page {
+	for i, it := range page {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPBX(b, p, &s.dialect)
+		b = enc(b, it)
 	}
-	s.mu.RUnlock()
-	c.ok(append(b, "]}"...))
+	return append(b, "]}"...)
 }
 
 func (c *call) pbxID() (int64, *apiError) {
@@ -206,26 +211,7 @@ func listYCMUsers(c *call) {
 	s.mu.RLock()
 	users := s.w.ycmUsers()
 	s.mu.RUnlock()
-	total := len(users)
-	var page []YCMUser
-	if pageNumber-1 < (total+pageSize-1)/pageSize {
-		start := (pageNumber - 1) * pageSize
-		page = users[start:min(start+pageSize, total)]
-	}
-	b := c.begin()
-	b = appendIntField(append(b, '{'), "pageSize", int64(pageSize))
-	b = append(b, ',')
-	b = appendIntField(b, "pageNumber", int64(pageNumber))
-	b = append(b, ',')
-	b = appendIntField(b, "total", int64(total))
-	b = append(b, `,"list":[`...)
-	for i := range page {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendYCMUser(b, &page[i])
-	}
-	c.ok(append(b, "]}"...))
+	c.ok(appendYCMPage(c.begin(), users, pageNumber, pageSize, func(b []byte, u YCMUser) []byte { return appendYCMUser(b, &u) }))
 }
 
 // activationEmail: POST /dm/open_api/v1/users/{userId}/activation_email. For a
