@@ -54,7 +54,9 @@ type world struct {
 	c   clients
 }
 
-func newWorld(t *testing.T, opts sim.Options, wrap func(http.Handler) http.Handler) world {
+// newWorld serves a simulator and makes clients of it; backoff, when given, replaces
+// the test's short back-off (its BaseURL is set here).
+func newWorld(t *testing.T, opts sim.Options, wrap func(http.Handler) http.Handler, backoff ...portal.Config) world {
 	t.Helper()
 	s, err := sim.New(opts)
 	if err != nil {
@@ -67,8 +69,12 @@ func newWorld(t *testing.T, opts sim.Options, wrap func(http.Handler) http.Handl
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	// Waits are real but short: the retries' back-off is scaled down for the test.
-	cfg := portal.Config{BaseURL: ts.URL, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxAttempts: 8,
+	cfg := portal.Config{BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxAttempts: 8,
 		Sleep: func(ctx testingCtx, d time.Duration) error { return sleepShort(ctx, d) }}
+	if len(backoff) > 0 {
+		cfg = backoff[0]
+	}
+	cfg.BaseURL = ts.URL
 	pc, yc := cfg, cfg
 	pc.ClientID, pc.ClientSecret = sim.DemoPartnerID, sim.DemoPartnerSecret
 	yc.ClientID, yc.ClientSecret = sim.DemoYCMID, sim.DemoYCMSecret
@@ -369,25 +375,10 @@ func TestReinviteThroughYCM(t *testing.T) {
 // in lumps; the Partner Portal's here too. One run finishes a wave through it, with one
 // e-mail per colleague, in real time.
 func TestConvergesUnderLumpyThrottling(t *testing.T) {
-	s, err := sim.New(sim.Options{Faults: sim.Faults{ThrottleBurst: 10, ThrottleLump: 10, ThrottleEvery: 200 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	cfg := portal.Config{BaseURL: ts.URL, BaseDelay: 10 * time.Millisecond, MaxDelay: 200 * time.Millisecond, MaxAttempts: 8}
-	pc, yc := cfg, cfg
-	pc.ClientID, pc.ClientSecret = sim.DemoPartnerID, sim.DemoPartnerSecret
-	yc.ClientID, yc.ClientSecret = sim.DemoYCMID, sim.DemoYCMSecret
-	p, err := portal.NewPartner(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := portal.NewYCM(yc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := world{sim: s, c: clients{p, y}}
+	// Real sleeps, long enough to outlast a refill.
+	w := newWorld(t, sim.Options{Faults: sim.Faults{ThrottleBurst: 10, ThrottleLump: 10, ThrottleEvery: 200 * time.Millisecond}}, nil,
+		portal.Config{BaseDelay: 10 * time.Millisecond, MaxDelay: 200 * time.Millisecond, MaxAttempts: 8})
+	s := w.sim
 	d := wave(40)
 	plan := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
 	rs, err := reconcile.Apply(t.Context(), plan, w.c, reconcile.ApplyOptions{Concurrency: 8})

@@ -157,6 +157,27 @@ func (b *client) upload(files ...string) (int, string) {
 	return resp.StatusCode, string(body) + "\nURL " + resp.Request.URL.Path
 }
 
+// pageOf is the path of the page an upload landed on (upload appends it to the body).
+func pageOf(body string) string { return strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:]) }
+
+// rawSignin posts the sign-in form as a bare client (no cookies, no redirects followed)
+// with extra headers, and returns the answer.
+func (st *site) rawSignin(t *testing.T, name, pw string, headers map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {name}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 func TestSignInIsRequired(t *testing.T) {
 	st := newSite(t)
 	b := st.client(t)
@@ -184,15 +205,7 @@ func TestSignInIsRequired(t *testing.T) {
 
 func TestCookieIsHttpOnlyAndLax(t *testing.T) {
 	st := newSite(t)
-	req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"una"}, "password": {"uploader-password-1"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	h := resp.Header.Get("Set-Cookie")
+	h := st.rawSignin(t, "una", "uploader-password-1", nil).Header.Get("Set-Cookie")
 	if !strings.Contains(h, "HttpOnly") || !strings.Contains(h, "SameSite=Lax") || strings.Contains(h, "Secure") {
 		t.Errorf("Set-Cookie %q: want HttpOnly, SameSite=Lax, not Secure over plain HTTP", h)
 	}
@@ -232,7 +245,7 @@ func TestUploadPlanApply(t *testing.T) {
 	if !strings.Contains(body, "An approver applies this plan") || strings.Contains(body, `action="/uploads/`) {
 		t.Errorf("an uploader is offered the Apply button:\n%s", body)
 	}
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	if code, _ := una.post(page+"/apply", url.Values{"csrf": {una.csrf()}}); code != http.StatusForbidden {
 		t.Errorf("an uploader's apply: %d, want 403", code)
 	}
@@ -314,7 +327,7 @@ func TestSignedOutGetsNoReport(t *testing.T) {
 	una := st.client(t)
 	una.signin("una", "uploader-password-1")
 	_, body := una.upload("../samples/colleagues.csv")
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	if code, _ := una.get(page + "/report?run=plan"); code != http.StatusOK {
 		t.Fatalf("signed in, the plan report: %d", code)
 	}
@@ -351,7 +364,7 @@ func TestStalePlanIsRefused(t *testing.T) {
 	abe := st.client(t)
 	abe.signin("abe", "approver-password-1")
 	_, body := abe.upload("../samples/onboarding.xlsx")
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	// Someone changes a colleague the plan updates, after the page showed the plan.
 	w := st.sim.State()
 	for i, c := range w.Colleagues {
@@ -380,9 +393,9 @@ func TestConcurrentAppliesTakeTurns(t *testing.T) {
 	abe := st.client(t)
 	abe.signin("abe", "approver-password-1")
 	_, body := abe.upload("../samples/onboarding.xlsx")
-	first := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	first := pageOf(body)
 	_, body = abe.upload("../samples/colleagues.csv")
-	second := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	second := pageOf(body)
 
 	// Another apply on this page: refused, saying who runs what.
 	abe.post(first+"/apply", url.Values{"csrf": {abe.csrf()}})
@@ -425,7 +438,7 @@ func TestAnOldPlanIsPlannedAgain(t *testing.T) {
 	abe := st.client(t)
 	abe.signin("abe", "approver-password-1")
 	_, body := abe.upload("../samples/colleagues.csv")
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	if !strings.Contains(body, "Guards: at most 5 deletions") || !strings.Contains(body, "None tripped.") {
 		t.Errorf("the plan does not show its guards:\n%s", body)
 	}
@@ -466,18 +479,7 @@ func TestBehindATrustedProxy(t *testing.T) {
 	st := newSite(t)
 	signin := func(headers map[string]string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"una"}, "password": {"uploader-password-1"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.Header.Get("Set-Cookie")
+		return st.rawSignin(t, "una", "uploader-password-1", headers).Header.Get("Set-Cookie")
 	}
 	https := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 	if c := signin(https); strings.Contains(c, "Secure") {
@@ -509,7 +511,7 @@ func TestOldUploadsAreRemoved(t *testing.T) {
 	b := st.client(t)
 	b.signin("una", "uploader-password-1")
 	_, body := b.upload("../samples/colleagues.csv")
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	entries, _ := os.ReadDir(st.cfgd.WorkDir)
 	if len(entries) != 1 {
 		t.Fatalf("%d upload directories, want 1", len(entries))
@@ -590,7 +592,7 @@ func TestAccountChangesTakeEffectAtOnce(t *testing.T) {
 	abe := st.client(t)
 	abe.signin("abe", "approver-password-1")
 	_, body := abe.upload("../samples/colleagues.csv")
-	page := strings.TrimSpace(body[strings.LastIndex(body, "\nURL ")+5:])
+	page := pageOf(body)
 	csrf := abe.csrf()
 
 	if err := st.srv.store.SetRole(t.Context(), "abe", state.RoleUploader); err != nil {
@@ -698,16 +700,7 @@ func TestAStrangerCannotEasilyLockAColleagueOut(t *testing.T) {
 	st.srv.cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} // addresses from X-Forwarded-For
 	try := func(from, pw string) int {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, st.url+"/signin", strings.NewReader(url.Values{"name": {"abe"}, "password": {pw}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", from)
-		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return st.rawSignin(t, "abe", pw, map[string]string{"X-Forwarded-For": from}).StatusCode
 	}
 	for range maxFailures {
 		try("203.0.113.66", "guess-guess-guess")

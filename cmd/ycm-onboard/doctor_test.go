@@ -29,17 +29,24 @@ func (d doctorJSON) list(a portal.APIDiagnosis, name string) portal.ListShape {
 	return portal.ListShape{}
 }
 
+// serveDialect serves a simulator speaking d on 127.0.0.1 until the test ends.
+func serveDialect(t *testing.T, d sim.Dialect) (*sim.Server, *httptest.Server) {
+	t.Helper()
+	s, err := sim.New(sim.Options{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
 // TestDoctorNamesEachDialectsShapes: doctor reports the shapes each dialect serves.
 func TestDoctorNamesEachDialectsShapes(t *testing.T) {
 	for _, nd := range sim.Dialects() {
 		t.Run(nd.Name, func(t *testing.T) {
 			t.Parallel()
-			s, err := sim.New(sim.Options{Dialect: nd.Dialect})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(s)
-			defer ts.Close()
+			_, ts := serveDialect(t, nd.Dialect)
 			a, out, errb := testApp(t, nil)
 			if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL, "--json"); code != exitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, out, errb)
@@ -127,12 +134,7 @@ func TestDoctorWithAWrongSecret(t *testing.T) {
 	for _, nd := range sim.Dialects() {
 		t.Run(nd.Name, func(t *testing.T) {
 			t.Parallel()
-			s, err := sim.New(sim.Options{Dialect: nd.Dialect})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(s)
-			defer ts.Close()
+			s, ts := serveDialect(t, nd.Dialect)
 			const wrong = "wrong-secret-4f1d"
 			a, out, errb := testApp(t, map[string]string{envPartnerSecret: wrong, envYCMSecret: wrong})
 			if code := runApp(t.Context(), a, "doctor", "--portal", ts.URL); code != exitFatal {
@@ -165,12 +167,7 @@ func TestDoctorReadsAPortalThatListsEveryone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(sim.Options{Dialect: legacy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	defer ts.Close()
+	s, ts := serveDialect(t, legacy)
 	st := s.State()
 	st.Colleagues = append(st.Colleagues, sim.Colleague{ColleaguesID: 10009, YeastarID: "sub@demo.example", FirstName: "Sub",
 		UserStatus: sim.StatusActive, ResourceIDs: []int64{101}, OwnerID: 2001})

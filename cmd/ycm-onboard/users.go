@@ -142,10 +142,8 @@ func (a *app) usersRemoveCommand(hf *historyFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, dir, err := a.openAccounts(cmd, hf, false)
-			if errors.Is(err, errNoAccounts) {
-				return noUser(name, dir)
-			} else if err != nil {
+			store, dir, err := a.openExisting(cmd, hf, name)
+			if err != nil {
 				return err
 			}
 			defer store.Close()
@@ -179,10 +177,8 @@ func (a *app) usersPasswdCommand(hf *historyFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			store, dir, err := a.openAccounts(cmd, hf, false)
-			if errors.Is(err, errNoAccounts) {
-				return noUser(name, dir)
-			} else if err != nil {
+			store, dir, err := a.openExisting(cmd, hf, name)
+			if err != nil {
 				return err
 			}
 			defer store.Close()
@@ -223,10 +219,8 @@ func (a *app) usersRoleCommand(hf *historyFlags) *cobra.Command {
 			if err != nil {
 				return exitf(exitUsage, err.Error())
 			}
-			store, dir, err := a.openAccounts(cmd, hf, false)
-			if errors.Is(err, errNoAccounts) {
-				return noUser(name, dir)
-			} else if err != nil {
+			store, dir, err := a.openExisting(cmd, hf, name)
+			if err != nil {
 				return err
 			}
 			defer store.Close()
@@ -424,4 +418,14 @@ func writeUsersJSON(w io.Writer, users []state.User) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// openExisting opens the accounts of a command about the account name: with no
+// database yet, there is no such account.
+func (a *app) openExisting(cmd *cobra.Command, hf *historyFlags, name string) (*state.Store, string, error) {
+	store, dir, err := a.openAccounts(cmd, hf, false)
+	if errors.Is(err, errNoAccounts) {
+		return nil, dir, noUser(name, dir)
+	}
+	return store, dir, err
 }
