@@ -16,16 +16,26 @@ const (
 	maxExtensions      = 500
 )
 
+// ycmPageQuery reads a YCM list's pageNumber and pageSize; on a bad value it
+// answers the call and returns !ok.
+func ycmPageQuery(c *call) (q rawQuery, pageNumber, pageSize int, ok bool) {
+	q = rawQuery(c.r.URL.RawQuery)
+	var fields []fieldError
+	pageNumber = queryInt(q, "pageNumber", 1, 0, &fields)
+	pageSize = queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
+	if e := fieldErrs(fields); e != nil {
+		c.fail(e)
+		return q, 0, 0, false
+	}
+	return q, pageNumber, pageSize, true
+}
+
 // listPBXs: GET /dm/open_api/v2/cloud_pbx/instances?pageSize&pageNumber&sort&search.
 // search matches name, SN or URL, ignoring case; sort is accepted and ignored
 // (the order is by cloudPbxId).
 func listPBXs(c *call) {
-	q := rawQuery(c.r.URL.RawQuery)
-	var fields []fieldError
-	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
-	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
-	if e := fieldErrs(fields); e != nil {
-		c.fail(e)
+	q, pageNumber, pageSize, ok := ycmPageQuery(c)
+	if !ok {
 		return
 	}
 	search := strings.ToLower(q.Get("search"))
@@ -199,12 +209,8 @@ func resizePBX(c *call) {
 // listYCMUsers: GET /dm/open_api/v2/users?pageSize&pageNumber&sort. sort is
 // accepted and ignored (the order is by userId).
 func listYCMUsers(c *call) {
-	q := rawQuery(c.r.URL.RawQuery)
-	var fields []fieldError
-	pageNumber := queryInt(q, "pageNumber", 1, 0, &fields)
-	pageSize := queryInt(q, "pageSize", ycmDefaultPageSize, ycmMaxPageSize, &fields)
-	if e := fieldErrs(fields); e != nil {
-		c.fail(e)
+	_, pageNumber, pageSize, ok := ycmPageQuery(c)
+	if !ok {
 		return
 	}
 	s := c.s
