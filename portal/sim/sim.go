@@ -15,6 +15,7 @@
 package sim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,6 +99,7 @@ type Server struct {
 	bucket [2]bucket // per API
 	seq    atomic.Uint64
 	stats  statsCounter
+	late   atomic.Int64 // how late latency timers fire, on average (ns)
 
 	mu      sync.RWMutex // guards everything below
 	w       *world
@@ -420,11 +422,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	f := s.faults.Load()
 	if d := f.delay(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
+		if !s.wait(r.Context(), d) {
 			c.status = 499 // the client went away
 			return
 		}
@@ -481,4 +479,25 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// wait holds a request for the latency d, or until ctx ends (false). Go's timers fire
+// up to a millisecond late on an idle process (the poller sleeps in whole
+// milliseconds), so each wait is shortened by how late they have been firing: a
+// request then takes the latency asked for, not 5% more.
+func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	late := time.Duration(s.late.Load())
+	short := max(d-late, d/2)
+	start := time.Now()
+	t := time.NewTimer(short)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+	// A moving average over about the last 64 waits.
+	got := time.Since(start) - short
+	s.late.Store(int64(late + (got-late)/64))
+	return true
 }
