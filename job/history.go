@@ -23,6 +23,7 @@ type history struct {
 	store *state.Store
 	lock  *state.Lock
 	runID int64
+	out   *state.Outcomes // while apply runs
 }
 
 // openHistory takes the lock (apply only: one apply at a time per state directory),
@@ -87,18 +88,31 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	return h, nil
 }
 
-// journal is the history as apply's journal; none without a history.
+// journal is the history as apply's journal, none without a history; endJournal
+// writes the last outcomes once apply returns.
 func (h *history) journal() reconcile.Journal {
 	if h == nil {
 		return nil
 	}
+	h.out = h.store.Outcomes()
 	return h
+}
+
+func (h *history) endJournal() {
+	if h == nil || h.out == nil {
+		return
+	}
+	if err := h.out.Close(); err != nil {
+		h.log.Warn().Err(err).Msg("recording results: the next run settles those changes by reading the portal")
+	}
+	h.out = nil
 }
 
 func (h *history) close() {
 	if h == nil {
 		return
 	}
+	h.endJournal()
 	if h.store != nil {
 		if err := h.store.Close(); err != nil {
 			h.log.Warn().Err(err).Msg("closing the run history")
@@ -136,20 +150,18 @@ func (h *history) settle(ctx context.Context, actual reconcile.Actual) {
 		in[i] = reconcile.Unsettled{Object: p.Intent.Object, Key: p.Intent.Key, Kind: p.Intent.Kind,
 			PortalID: p.Intent.PortalID, Started: p.Started}
 	}
-	settled := 0
+	settled := make([]state.Settled, len(pending))
 	for i, s := range reconcile.Settle(in, actual.Colleagues) {
+		settled[i] = state.Settled{ActionID: pending[i].ActionID, Outcome: s.Outcome, Message: s.Message}
 		if inv := s.Invited; inv != nil {
-			if err := h.store.Invited(ctx, inv.Email, inv.ColleagueID, inv.At, inv.Reinvite); err != nil {
-				h.log.Warn().Err(err).Msg("recording an invitation")
-			}
+			settled[i].Invited = &state.Invite{Email: inv.Email, ColleagueID: inv.ColleagueID, At: inv.At, Reinvite: inv.Reinvite}
 		}
-		if err := h.store.Settle(ctx, pending[i].ActionID, s.Outcome, s.Message); err != nil {
-			h.log.Warn().Err(err).Msg("settling a change")
-			continue
-		}
-		settled++
 	}
-	h.log.Info().Int("settled", settled).Msg("settled changes an earlier run left unrecorded (it was stopped or crashed)")
+	if err := h.store.SettleAll(ctx, settled); err != nil {
+		h.log.Warn().Err(err).Msg("settling changes an earlier run left unrecorded")
+		return
+	}
+	h.log.Info().Int("settled", len(settled)).Msg("settled changes an earlier run left unrecorded (it was stopped or crashed)")
 }
 
 // invitations fills in invitation times the portal does not give from the record, and
@@ -201,22 +213,17 @@ func (h *history) invitations(ctx context.Context, actual *reconcile.Actual) {
 	}
 }
 
-// Intent and Done make the history apply's journal.
-func (h *history) Intent(ctx context.Context, i int, a reconcile.Action) (int64, error) {
-	return h.store.RecordIntent(ctx, h.runID, i, state.IntentOf(a))
+// Intents and Done make the history apply's journal.
+func (h *history) Intents(ctx context.Context, idxs []int, acts []reconcile.Action) ([]int64, error) {
+	ins := make([]state.Intent, len(acts))
+	for k, a := range acts {
+		ins[k] = state.IntentOf(a)
+	}
+	return h.store.RecordIntents(ctx, h.runID, idxs, ins)
 }
 
-func (h *history) Done(ctx context.Context, id int64, i int, a reconcile.Action, r reconcile.Result) {
-	// The invitation first: a run killed between the two leaves the change unsettled,
-	// and settling records the invitation again, which changes nothing.
-	if r.Outcome == reconcile.Applied && (a.Kind == reconcile.Create || a.Kind == reconcile.Reinvite) {
-		if err := h.store.Invited(ctx, a.Want.Email, r.ColleagueID, r.InvitedAt, a.Kind == reconcile.Reinvite); err != nil {
-			h.log.Warn().Err(err).Msg("recording an invitation")
-		}
-	}
-	if err := h.store.RecordOutcome(ctx, id, state.OutcomeOf(r, h.now())); err != nil {
-		h.log.Warn().Err(err).Msg("recording a result")
-	}
+func (h *history) Done(_ context.Context, id int64, _ int, a reconcile.Action, r reconcile.Result) {
+	h.out.Add(id, state.OutcomeOf(r, h.now()), state.InviteOf(a, r))
 }
 
 // finish records the run's end.

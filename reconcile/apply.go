@@ -47,9 +47,12 @@ type ApplyOptions struct {
 
 // Journal is the run history's view of an apply.
 type Journal interface {
-	// Intent is called before action i is sent; an error keeps it from being sent.
-	Intent(ctx context.Context, i int, a Action) (id int64, err error)
-	// Done records the result of the intent id.
+	// Intents is called before the first of a batch of actions (their indexes in the
+	// plan) is sent, and returns their ids; an error keeps the whole batch from being
+	// sent.
+	Intents(ctx context.Context, idxs []int, acts []Action) (ids []int64, err error)
+	// Done records the result of the intent id, including "not run" for an action of
+	// the batch that was never started.
 	Done(ctx context.Context, id int64, i int, a Action, r Result)
 }
 
@@ -157,27 +160,37 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			for n < len(idxs) && phase(p.Actions[idxs[n]]) == phase(p.Actions[idxs[0]]) {
 				n++
 			}
-			wp := pool.New().WithMaxGoroutines(opts.Concurrency)
-			for _, i := range idxs[:n] {
-				wp.Go(func() {
-					if stopped() {
-						return // stays "not run"
-					}
-					var r Result
-					var jid int64
-					var jerr error
-					if opts.Journal != nil {
-						jid, jerr = opts.Journal.Intent(callCtx, i, p.Actions[i])
-					}
-					if jerr != nil {
-						r = initial(p.Actions[i])
+			batch := idxs[:n]
+			idxs = idxs[n:]
+			var ids []int64
+			if opts.Journal != nil {
+				acts := make([]Action, len(batch))
+				for k, i := range batch {
+					acts[k] = p.Actions[i]
+				}
+				var jerr error
+				if ids, jerr = opts.Journal.Intents(callCtx, batch, acts); jerr != nil {
+					for _, i := range batch {
+						r := &results[i]
 						r.Outcome, r.Err, r.Class = Failed, jerr, ClassFatal
 						r.Message = "the run history could not record this change, so it was not sent: " + jerr.Error()
-					} else {
-						r = run(callCtx, pt, p.Actions[i], opts.Now)
+					}
+					fatal.CompareAndSwap(nil, &jerr)
+					return
+				}
+			}
+			wp := pool.New().WithMaxGoroutines(opts.Concurrency)
+			for k, i := range batch {
+				wp.Go(func() {
+					if stopped() {
 						if opts.Journal != nil {
-							opts.Journal.Done(callCtx, jid, i, p.Actions[i], r)
+							opts.Journal.Done(callCtx, ids[k], i, p.Actions[i], results[i])
 						}
+						return // stays "not run"
+					}
+					r := run(callCtx, pt, p.Actions[i], opts.Now)
+					if opts.Journal != nil {
+						opts.Journal.Done(callCtx, ids[k], i, p.Actions[i], r)
 					}
 					results[i] = r
 					if r.Class == ClassFatal && ctx.Err() == nil {
@@ -193,7 +206,6 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 				})
 			}
 			wp.Wait()
-			idxs = idxs[n:]
 		}
 	}
 	if opts.Canary > 0 && opts.Canary < len(order) {

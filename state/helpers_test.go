@@ -19,7 +19,8 @@ const childEnv = "STATE_TEST_CHILD"
 
 // TestMain lets a test re-run this binary as another process: with childEnv set to
 // "lock DIR" it holds DIR's lock until its standard input closes; with "crash DIR" it
-// records an intent and exits without an outcome or Close.
+// records an intent and exits without an outcome or Close; with "batch DIR" it records
+// ten intents and their outcomes as an apply does (crashEnv may kill it on the way).
 func TestMain(m *testing.M) {
 	if role := os.Getenv(childEnv); role != "" {
 		os.Exit(child(role))
@@ -60,6 +61,38 @@ func child(role string) int {
 		}
 		fmt.Println("recorded")
 		return 7 // no outcome, no Close: as if killed
+	case "batch":
+		// Ten intents, then their outcomes in one group; crashEnv picks where it dies.
+		s, err := Open(dir, time.Now)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		run, err := s.BeginRun(ctx, RunInfo{Mode: "apply", Started: time.Now()})
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		seqs, ins := make([]int, 10), make([]Intent, 10)
+		for i := range ins {
+			seqs[i], ins[i] = i, Intent{Object: "colleague", Key: fmt.Sprintf("c%d@example.com", i), Kind: "create"}
+		}
+		ids, err := s.RecordIntents(ctx, run, seqs, ins)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		out := s.Outcomes()
+		for i, id := range ids {
+			out.Add(id, Outcome{Outcome: "applied", Attempts: 1},
+				&Invite{Email: fmt.Sprintf("c%d@example.com", i), ColleagueID: int64(100 + i), At: time.Now()})
+		}
+		if err := out.Close(); err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		fmt.Println("recorded")
+		return 0
 	}
 	return 2
 }

@@ -52,6 +52,17 @@ func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 // expired, which counts once per invitation time. Recording the same invitation twice
 // (a resumed run) changes nothing, and an older invitation never replaces a newer one.
 func (s *Store) Invited(ctx context.Context, email string, colleagueID int64, at time.Time, reinvite bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return invited(context.WithoutCancel(ctx), s.conn, email, colleagueID, at, reinvite)
+}
+
+// execer is a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func invited(ctx context.Context, db execer, email string, colleagueID int64, at time.Time, reinvite bool) error {
 	if at.IsZero() {
 		return fmt.Errorf("record invitation of %s: no invitation time", email)
 	}
@@ -60,9 +71,7 @@ func (s *Store) Invited(ctx context.Context, email string, colleagueID int64, at
 		inc = 1
 	}
 	ts, exp := formatTime(at), formatTime(at.Add(reconcile.InviteValidity))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.conn.ExecContext(context.WithoutCancel(ctx), `
+	_, err := db.ExecContext(ctx, `
 		INSERT INTO invitations (email, colleague_id, invited_at, expires_at, reinvites, last_status, last_seen)
 		VALUES (?1, ?2, ?3, ?4, ?5, 'Pending', ?3)
 		ON CONFLICT (email) DO UPDATE SET

@@ -158,41 +158,20 @@ func OutcomeOf(r reconcile.Result, finished time.Time) Outcome {
 		Attempts: r.Attempts, Finished: finished}
 }
 
-// RecordIntent records, and syncs to disk, that the run is about to send a change to
-// the portal. Call it before the call; seq is the action's index in the plan.
+// RecordIntent records, and syncs to disk, that the run is about to send one change
+// to the portal (RecordIntents for a batch). seq is the action's index in the plan.
 func (s *Store) RecordIntent(ctx context.Context, runID int64, seq int, in Intent) (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, err := s.recordIntent(ctx, runID, seq, in)
-	if err != nil {
-		return 0, fmt.Errorf("record intent to %s %s %q: %w", in.Kind, in.Object, in.Key, err)
-	}
-	return id, nil
-}
-
-func (s *Store) recordIntent(ctx context.Context, runID int64, seq int, in Intent) (id int64, err error) {
-	if s.syncMode == syncIntents {
-		if _, err := s.conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
-			return 0, err
-		}
-		defer func() {
-			// A failure here leaves the connection on FULL: slower, still correct.
-			if _, e := s.conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = NORMAL"); e != nil && err == nil {
-				err = e
-			}
-		}()
-	}
-	res, err := s.intent.ExecContext(ctx, runID, seq, in.Source, in.Object, in.Key, in.Kind, in.PortalID, formatTime(s.now()))
+	ids, err := s.RecordIntents(ctx, runID, []int{seq}, []Intent{in})
 	if err != nil {
 		return 0, err
 	}
-	return res.LastInsertId()
+	return ids[0], nil
 }
 
-// RecordOutcome records what became of the intent actionID. It is synced with the
-// next intent, or at Close: a power loss in between leaves the action unsettled,
-// and the next run reads the portal back for it. It is written even when ctx is
-// cancelled, since the call it records has been made.
+// RecordOutcome records what became of the intent actionID at once (an apply writes
+// them in groups: Outcomes). It is synced with the next intents: a power loss in
+// between leaves the action unsettled, and the next run reads the portal back for it.
+// It is written even when ctx is cancelled, since the call it records has been made.
 func (s *Store) RecordOutcome(ctx context.Context, actionID int64, o Outcome) error {
 	ctx = context.WithoutCancel(ctx)
 	if o.Finished.IsZero() {
@@ -244,29 +223,6 @@ func (s *Store) Unsettled(ctx context.Context) ([]Pending, error) {
 		ps = append(ps, p)
 	}
 	return ps, rows.Err()
-}
-
-// Settle gives an unsettled action the outcome found by reading the portal back, e.g.
-// "applied" or "not run", with a message saying how it was found. An action that
-// already has an outcome keeps it.
-func (s *Store) Settle(ctx context.Context, actionID int64, outcome, message string) error {
-	ctx = context.WithoutCancel(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res, err := s.conn.ExecContext(ctx, `UPDATE actions SET outcome = ?, message = ?, finished = ?
-		WHERE id = ? AND outcome IS NULL`, outcome, message, formatTime(s.now()), actionID)
-	if err != nil {
-		return fmt.Errorf("settle action %d: %w", actionID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	var one int
-	err = s.conn.QueryRowContext(ctx, `SELECT 1 FROM actions WHERE id = ?`, actionID).Scan(&one)
-	if err == sql.ErrNoRows {
-		return fmt.Errorf("settle action %d: no such action in the run history", actionID)
-	}
-	return err
 }
 
 func oneRow(res sql.Result, what string, id int64) error {

@@ -226,13 +226,13 @@ func TestUnsettledAfterCrash(t *testing.T) {
 	if p.RunID != 1 || p.Seq != 0 || p.Started.IsZero() {
 		t.Errorf("unsettled = %+v, want run 1 seq 0 with a start time", p)
 	}
-	if err := s.Settle(ctx, p.ActionID, "applied", "found in the portal after a crash"); err != nil {
+	if err := s.SettleAll(ctx, []Settled{{ActionID: p.ActionID, Outcome: "applied", Message: "found in the portal after a crash"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Settle(ctx, p.ActionID, "not run", "again"); err != nil {
+	if err := s.SettleAll(ctx, []Settled{{ActionID: p.ActionID, Outcome: "not run", Message: "again"}}); err != nil {
 		t.Errorf("settling twice: %v", err)
 	}
-	if err := s.Settle(ctx, 999, "not run", ""); err == nil {
+	if err := s.SettleAll(ctx, []Settled{{ActionID: 999, Outcome: "not run"}}); err == nil {
 		t.Error("settling an unknown action succeeded")
 	}
 	if pend, _ := s.Unsettled(ctx); len(pend) != 0 {

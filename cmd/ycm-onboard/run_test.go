@@ -223,9 +223,17 @@ func killedApplyResumes(t *testing.T, bin string, dialect sim.Dialect) {
 	if sentBefore >= 300 {
 		t.Fatalf("the run finished before it was killed (%d e-mails)", sentBefore)
 	}
+	resumes(t, s, ts.URL, stateHome, wave, 300)
+	t.Logf("killed after %d e-mails; the second run sent %d more", sentBefore, len(s.Outbox())-sentBefore)
+}
 
+// resumes runs the apply of wave (n colleagues) again after a killed one, and checks
+// that it settled the killed run's changes and e-mailed every colleague exactly once
+// across both runs.
+func resumes(t *testing.T, s *sim.Server, url, stateHome, wave string, n int) {
+	t.Helper()
 	a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome})
-	code := runApp(t.Context(), a, "apply", wave, "--portal", ts.URL, "--concurrency", "8",
+	code := runApp(t.Context(), a, "apply", wave, "--portal", url, "--concurrency", "8",
 		"--report", filepath.Join(t.TempDir(), "resumed.xlsx"))
 	if code != exitOK {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", code, out.String(), errb.String())
@@ -237,7 +245,7 @@ func killedApplyResumes(t *testing.T, bin string, dialect sim.Dialect) {
 	for _, e := range s.Outbox() {
 		sent[e.To]++
 	}
-	for i := range 300 {
+	for i := range n {
 		e := fmt.Sprintf("wave%04d@demo.example", i)
 		if sent[e] != 1 {
 			t.Errorf("%s: %d activation e-mails, want 1", e, sent[e])
@@ -252,10 +260,50 @@ func killedApplyResumes(t *testing.T, bin string, dialect sim.Dialect) {
 		t.Errorf("%d changes still unsettled", len(p))
 	}
 	inv, _ := st.Invitations(t.Context())
-	if len(inv) != 300 {
-		t.Errorf("%d invitations recorded, want 300", len(inv))
+	if len(inv) != n {
+		t.Errorf("%d invitations recorded, want %d", len(inv), n)
 	}
-	t.Logf("killed after %d e-mails; the second run sent %d more", sentBefore, len(s.Outbox())-sentBefore)
+}
+
+// TestKilledAtJournalPointsResumes kills an apply where the run history writes in
+// batches: once a batch's intents are on disk and before its first call, and halfway
+// through writing a group of outcomes. The next run settles and finishes the work
+// with one e-mail per colleague.
+func TestKilledAtJournalPointsResumes(t *testing.T) {
+	bin, err := exec.LookPath("ycm-onboard")
+	if err != nil {
+		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+	}
+	for _, tc := range []struct {
+		point    string
+		sentNone bool
+	}{{"after-intents", true}, {"mid-outcomes", false}} {
+		t.Run(tc.point, func(t *testing.T) {
+			t.Parallel()
+			s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: 2 * time.Millisecond}})
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			stateHome := filepath.Join(t.TempDir(), "state")
+			wave := waveCSV(t, 100)
+			cmd := exec.Command(bin, "apply", wave, "--portal", ts.URL, "--concurrency", "4",
+				"--report", filepath.Join(t.TempDir(), "killed.xlsx"))
+			cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+stateHome, "YCM_ONBOARD_TEST_CRASH_AT="+tc.point,
+				envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+				envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
+				t.Fatalf("the apply was not killed at %s: %v\n%s", tc.point, err, out)
+			}
+			sent := len(s.Outbox())
+			if tc.sentNone && sent != 0 {
+				t.Errorf("%d e-mails before the first call", sent)
+			}
+			if !tc.sentNone && (sent == 0 || sent == 100) {
+				t.Errorf("%d e-mails when killed writing the first outcomes, want some", sent)
+			}
+			resumes(t, s, ts.URL, stateHome, wave, 100)
+		})
+	}
 }
 
 func TestApplyAsksOnATerminal(t *testing.T) {
