@@ -73,7 +73,10 @@ type Partner struct {
 }
 
 // PartnerClient is the Partner Portal API client.
-type PartnerClient struct{ c *conn }
+type PartnerClient struct {
+	c    *conn
+	find finder // lookups of creates whose answer was lost
+}
 
 // NewPartner returns a Partner Portal client. It does not log in until the first call.
 func NewPartner(cfg Config) (*PartnerClient, error) {
@@ -283,18 +286,18 @@ func (p *PartnerClient) Colleague(ctx context.Context, id int64) (Colleague, err
 }
 
 // FindColleague looks a colleague of owner (0: the partner's own) up by e-mail,
-// case-insensitively.
+// case-insensitively. Lookups made at the same time share one listing.
 func (p *PartnerClient) FindColleague(ctx context.Context, email string, owner int64) (Colleague, error) {
-	for c, err := range p.ColleaguesOf(ctx, owner) {
-		if err != nil {
-			return Colleague{}, err
+	return p.find.find(ctx, email, owner, func(ctx context.Context) ([]Colleague, error) {
+		var all []Colleague
+		for c, err := range p.ColleaguesOf(ctx, owner) {
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, c)
 		}
-		if strings.EqualFold(c.Email, email) {
-			return c, nil
-		}
-	}
-	return Colleague{}, &Error{Kind: KindNotFound, API: partnerAPI, Op: "find colleague",
-		Message: fmt.Sprintf("no colleague %s", email)}
+		return all, nil
+	})
 }
 
 func rm(b bool) int {
@@ -307,9 +310,13 @@ func rm(b bool) int {
 // CreateColleague creates a colleague, which sends the activation e-mail, and returns
 // its id when the answer holds one, else 0. The guides do not show what the create
 // answers: an object holding colleaguesId, the id itself, true or nothing are all read.
-// If an attempt's answer was lost and a retry finds the e-mail taken, the colleague is
-// read back and the create counts as done (recovered is true), so no second e-mail is
-// sent.
+//
+// An attempt whose answer was lost is sent again as it is: the e-mail is the
+// colleague's unique login, so if the lost attempt took effect the portal refuses the
+// second one as existing, and no second e-mail goes out. That refusal counts as done
+// (recovered is true, the id 0: the next read of the portal lists it). When the
+// second answer is lost too, or the refusal is in other words, the colleague is looked
+// up in the list, one listing shared by the lookups waiting at the time.
 func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id int64, recovered bool, err error) {
 	body := map[string]any{
 		"yeastarId":   n.Email,
@@ -324,24 +331,25 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 	}
 	var res json.RawMessage
 	var found Colleague
+	lost := 0
 	settle := func(ctx context.Context) (bool, error) {
+		if lost++; lost == 1 {
+			return false, nil // the retry itself tells: created, or refused as existing
+		}
 		c, err := p.FindColleague(ctx, n.Email, n.OwnerID)
-		if err != nil {
-			if KindOf(err) == KindNotFound {
-				return false, nil
-			}
-			return false, err
+		if KindOf(err) == KindNotFound {
+			return false, nil
 		}
 		found = c
-		return true, nil
+		return err == nil, err
 	}
+	oc, err := p.c.do(ctx, request{op: "create colleague " + n.Email, method: http.MethodPost,
+		path: colleaguesPath, body: body, write: true, settle: settle}, &res)
 	counted := func() {
 		if st := callStats(ctx); st != nil {
 			st.Recovered.Add(1)
 		}
 	}
-	oc, err := p.c.do(ctx, request{op: "create colleague " + n.Email, method: http.MethodPost,
-		path: colleaguesPath, body: body, write: true, settle: settle}, &res)
 	switch {
 	case err == nil && oc.settled:
 		counted()
@@ -350,7 +358,12 @@ func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id
 		// 0 when the answer does not say: the next read of the portal lists the
 		// colleague with its id, so no call per create is spent on asking.
 		return createdID(res), false, nil
-	case oc.ambiguous && KindOf(err) == KindExists:
+	case !oc.ambiguous:
+		return 0, false, err
+	case KindOf(err) == KindExists:
+		counted()
+		return 0, true, nil
+	case KindOf(err) == KindValidation:
 		c, ferr := p.FindColleague(ctx, n.Email, n.OwnerID)
 		if ferr != nil {
 			return 0, false, err
