@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,7 +35,9 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	configPath     string
-	summaryDone    bool // the --json summary is on stdout
+	cpuProfile     string   // --cpu-profile: where the CPU profile of this run goes
+	profile        *os.File // open while the profile runs
+	summaryDone    bool     // the --json summary is on stdout
 }
 
 // Main runs the command line and returns the exit code.
@@ -56,6 +59,10 @@ func (a *app) main(ctx context.Context, args []string) int {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.profile != nil {
+		pprof.StopCPUProfile()
+		a.profile.Close()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -145,18 +152,41 @@ it without an account.`,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setupLogging()
+			if err := a.setupLogging(); err != nil {
+				return err
+			}
+			return a.startProfile()
 		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "a YAML configuration file (flags override it; see the README)")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: auto (readable on a terminal, JSON otherwise), console, json")
+	// For measuring the job's cost per action (scripts/bench-apply.sh): not for users.
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file")
+	_ = root.PersistentFlags().MarkHidden("cpu-profile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(),
 		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand())
 	return root
+}
+
+// startProfile starts the CPU profile --cpu-profile asks for; main stops it.
+func (a *app) startProfile() error {
+	if a.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(a.cpuProfile)
+	if err != nil {
+		return exitf(exitUsage, "--cpu-profile: "+err.Error())
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return exitf(exitUsage, "--cpu-profile: "+err.Error())
+	}
+	a.profile = f
+	return nil
 }
 
 func (a *app) setupLogging() error {
