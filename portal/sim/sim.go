@@ -99,7 +99,7 @@ type Server struct {
 	bucket [2]bucket // per API
 	seq    atomic.Uint64
 	stats  statsCounter
-	late   atomic.Int64 // how late latency timers fire, on average (ns)
+	late   atomic.Int64 // what requests with latency took beyond their wait, on average (ns)
 
 	mu      sync.RWMutex // guards everything below
 	w       *world
@@ -420,12 +420,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.onEnter()
 	}
 
+	start := time.Now()
 	f := s.faults.Load()
 	if d := f.delay(); d > 0 {
-		if !s.wait(r.Context(), d) {
+		short, ok := s.wait(r.Context(), d)
+		if !ok {
 			c.status = 499 // the client went away
 			return
 		}
+		defer func() { s.noteLate(time.Since(start) - short) }()
 	}
 	c.ip = remoteIP(r)
 	s.mu.RLock()
@@ -481,23 +484,25 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// wait holds a request for the latency d, or until ctx ends (false). Go's timers fire
-// up to a millisecond late on an idle process (the poller sleeps in whole
-// milliseconds), so each wait is shortened by how late they have been firing: a
-// request then takes the latency asked for, not 5% more.
-func (s *Server) wait(ctx context.Context, d time.Duration) bool {
-	late := time.Duration(s.late.Load())
-	short := max(d-late, d/2)
-	start := time.Now()
+// wait holds a request for the latency d, or until ctx ends (false), and returns how
+// long it waited. A request's answer should leave the latency after it arrived; the
+// timer (Go's fire up to a millisecond late on an idle process) and the handling add
+// to it, so each wait is shortened by what they added to the requests before.
+func (s *Server) wait(ctx context.Context, d time.Duration) (time.Duration, bool) {
+	short := max(d-time.Duration(s.late.Load()), d/2)
 	t := time.NewTimer(short)
 	select {
 	case <-t.C:
+		return short, true
 	case <-ctx.Done():
 		t.Stop()
-		return false
+		return short, false
 	}
-	// A moving average over about the last 64 waits.
-	got := time.Since(start) - short
-	s.late.Store(int64(late + (got-late)/64))
-	return true
+}
+
+// noteLate folds what a request took beyond its wait into a moving average over
+// about the last 64 requests.
+func (s *Server) noteLate(extra time.Duration) {
+	late := time.Duration(s.late.Load())
+	s.late.Store(int64(late + (extra-late)/64))
 }
