@@ -49,7 +49,8 @@ type ApplyOptions struct {
 type Journal interface {
 	// Intents is called before the first of a batch of actions (their indexes in the
 	// plan) is sent, and returns their ids; an error keeps the whole batch from being
-	// sent.
+	// sent and stops the run. The next batch's are written while one runs, so it is
+	// called concurrently with Done.
 	Intents(ctx context.Context, idxs []int, acts []Action) (ids []int64, err error)
 	// Done records the result of the intent id, including "not run" for an action of
 	// the batch that was never started.
@@ -153,6 +154,65 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			}
 		}
 	}
+	// work runs one action whose intent is id, and records what became of it.
+	work := func(i int, id int64) {
+		if stopped() {
+			if opts.Journal != nil {
+				opts.Journal.Done(callCtx, id, i, p.Actions[i], results[i])
+			}
+			return // stays "not run"
+		}
+		r := run(callCtx, pt, p.Actions[i], opts.Now)
+		if opts.Journal != nil {
+			opts.Journal.Done(callCtx, id, i, p.Actions[i], r)
+		}
+		results[i] = r
+		if r.Class == ClassFatal && ctx.Err() == nil {
+			err := r.Err
+			fatal.CompareAndSwap(nil, &err)
+		}
+		if down := gone.record(r); down != nil && ctx.Err() == nil {
+			fatal.CompareAndSwap(nil, &down)
+		}
+		if opts.OnResult != nil {
+			opts.OnResult(i, p.Actions[i], r)
+		}
+	}
+	j := journalAhead{j: opts.Journal, ctx: callCtx, plan: p}
+	runPhase := func(idxs []int) {
+		batches := journalBatches(idxs, opts.Concurrency)
+		wp := pool.New().WithMaxGoroutines(opts.Concurrency)
+		next := j.record(batches[0])
+		for b, batch := range batches {
+			rec := <-next
+			next = nil
+			if rec.err != nil {
+				for _, i := range batch {
+					r := &results[i]
+					r.Outcome, r.Err, r.Class = Failed, rec.err, ClassFatal
+					r.Message = "the run history could not record this change, so it was not sent: " + rec.err.Error()
+				}
+				fatal.CompareAndSwap(nil, &rec.err)
+				break
+			}
+			if stopped() {
+				j.notRun(batch, rec.ids, results)
+				break
+			}
+			if b+1 < len(batches) {
+				next = j.record(batches[b+1]) // written while this batch runs
+			}
+			for k, i := range batch {
+				wp.Go(func() { work(i, rec.ids[k]) })
+			}
+		}
+		wp.Wait()
+		if next != nil { // recorded ahead, never started
+			if rec := <-next; rec.err == nil {
+				j.notRun(rec.idxs, rec.ids, results)
+			}
+		}
+	}
 	runGroup := func(idxs []int) {
 		// A group never mixes shrinks and grows: split where the phase changes.
 		for len(idxs) > 0 && !stopped() {
@@ -160,52 +220,8 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			for n < len(idxs) && phase(p.Actions[idxs[n]]) == phase(p.Actions[idxs[0]]) {
 				n++
 			}
-			batch := idxs[:n]
+			runPhase(idxs[:n])
 			idxs = idxs[n:]
-			var ids []int64
-			if opts.Journal != nil {
-				acts := make([]Action, len(batch))
-				for k, i := range batch {
-					acts[k] = p.Actions[i]
-				}
-				var jerr error
-				if ids, jerr = opts.Journal.Intents(callCtx, batch, acts); jerr != nil {
-					for _, i := range batch {
-						r := &results[i]
-						r.Outcome, r.Err, r.Class = Failed, jerr, ClassFatal
-						r.Message = "the run history could not record this change, so it was not sent: " + jerr.Error()
-					}
-					fatal.CompareAndSwap(nil, &jerr)
-					return
-				}
-			}
-			wp := pool.New().WithMaxGoroutines(opts.Concurrency)
-			for k, i := range batch {
-				wp.Go(func() {
-					if stopped() {
-						if opts.Journal != nil {
-							opts.Journal.Done(callCtx, ids[k], i, p.Actions[i], results[i])
-						}
-						return // stays "not run"
-					}
-					r := run(callCtx, pt, p.Actions[i], opts.Now)
-					if opts.Journal != nil {
-						opts.Journal.Done(callCtx, ids[k], i, p.Actions[i], r)
-					}
-					results[i] = r
-					if r.Class == ClassFatal && ctx.Err() == nil {
-						err := r.Err
-						fatal.CompareAndSwap(nil, &err)
-					}
-					if down := gone.record(r); down != nil && ctx.Err() == nil {
-						fatal.CompareAndSwap(nil, &down)
-					}
-					if opts.OnResult != nil {
-						opts.OnResult(i, p.Actions[i], r)
-					}
-				})
-			}
-			wp.Wait()
 		}
 	}
 	if opts.Canary > 0 && opts.Canary < len(order) {
@@ -234,6 +250,66 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 		return results, *e
 	}
 	return results, nil
+}
+
+// maxJournalBatch bounds the actions whose intents are written in one transaction.
+const maxJournalBatch = 1024
+
+// journalBatches splits a phase's actions into the batches whose intents are written
+// together: the first holds two per worker, so the first calls go out soon, and each
+// next one twice the one before, up to maxJournalBatch.
+func journalBatches(idxs []int, workers int) [][]int {
+	var out [][]int
+	size := max(2*workers, 1)
+	for len(idxs) > 0 {
+		n := min(size, len(idxs))
+		out = append(out, idxs[:n])
+		idxs = idxs[n:]
+		size = min(2*size, maxJournalBatch)
+	}
+	return out
+}
+
+// journalAhead writes a batch's intents in the background, so that the next batch's
+// are on disk by the time the one before it has been sent. No action is sent before
+// its batch's intents are written.
+type journalAhead struct {
+	j    Journal
+	ctx  context.Context
+	plan Plan
+}
+
+type recorded struct {
+	idxs []int
+	ids  []int64
+	err  error
+}
+
+func (ja journalAhead) record(idxs []int) <-chan recorded {
+	out := make(chan recorded, 1)
+	if ja.j == nil {
+		out <- recorded{idxs: idxs, ids: make([]int64, len(idxs))}
+		return out
+	}
+	acts := make([]Action, len(idxs))
+	for k, i := range idxs {
+		acts[k] = ja.plan.Actions[i]
+	}
+	go func() {
+		ids, err := ja.j.Intents(ja.ctx, idxs, acts)
+		out <- recorded{idxs, ids, err}
+	}()
+	return out
+}
+
+// notRun records that a batch whose intents were written was not started.
+func (ja journalAhead) notRun(idxs []int, ids []int64, results []Result) {
+	if ja.j == nil {
+		return
+	}
+	for k, i := range idxs {
+		ja.j.Done(ja.ctx, ids[k], i, ja.plan.Actions[i], results[i])
+	}
 }
 
 func phase(a Action) int {

@@ -275,3 +275,124 @@ func TestReinviteCreateGetsASecondRound(t *testing.T) {
 		})
 	}
 }
+
+// fakeJournal records intents and results, and checks that no action is sent before
+// its intent is recorded (sent, from the portal's side, is checked by calledBefore).
+type fakeJournal struct {
+	mu       sync.Mutex
+	intents  map[int]int64 // plan index -> id
+	done     map[int64]Outcome
+	batches  []int
+	failFrom int // 0: never; else the batch number (1-based) whose Intents fails
+}
+
+func (j *fakeJournal) Intents(_ context.Context, idxs []int, acts []Action) ([]int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.failFrom > 0 && len(j.batches)+1 >= j.failFrom {
+		return nil, errors.New("disk full")
+	}
+	j.batches = append(j.batches, len(idxs))
+	ids := make([]int64, len(idxs))
+	for k, i := range idxs {
+		if acts[k].Key != fmt.Sprintf("c%03d@demo.example", i) {
+			panic("intent of the wrong action")
+		}
+		ids[k] = int64(len(j.intents) + 1)
+		j.intents[i] = ids[k]
+	}
+	return ids, nil
+}
+
+func (j *fakeJournal) Done(_ context.Context, id int64, i int, _ Action, r Result) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.intents[i] != id {
+		panic(fmt.Sprintf("result of action %d under intent %d, recorded as %d", i, id, j.intents[i]))
+	}
+	if _, twice := j.done[id]; twice {
+		panic(fmt.Sprintf("two results for intent %d", id))
+	}
+	j.done[id] = r.Outcome
+}
+
+func (j *fakeJournal) recorded(i int) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, ok := j.intents[i]
+	return ok
+}
+
+// TestJournalBatches: intents are written in growing batches, each before any of its
+// actions is sent; every intent gets exactly one result, "not run" for the actions a
+// fatal error kept from starting; a batch whose intents cannot be written is not sent.
+func TestJournalBatches(t *testing.T) {
+	const n = 500
+	t.Run("all sent", func(t *testing.T) {
+		j := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}}
+		f := &fakePortal{}
+		f.fail = func(key string) error {
+			var i int
+			fmt.Sscanf(key, "create c%d@", &i)
+			if !j.recorded(i) {
+				t.Errorf("%s sent before its intent was recorded", key)
+			}
+			return nil
+		}
+		rs, err := Apply(t.Context(), creates(n), f, ApplyOptions{Concurrency: 4, Journal: j})
+		if err != nil || TallyResults(rs).Succeeded != n {
+			t.Fatalf("%v, %+v", err, TallyResults(rs))
+		}
+		if got := fmt.Sprint(j.batches); got != "[8 16 32 64 128 252]" {
+			t.Errorf("batches %s, want [8 16 32 64 128 252]", got)
+		}
+		if len(j.done) != n {
+			t.Errorf("%d results recorded, want %d", len(j.done), n)
+		}
+	})
+	t.Run("stopped by a fatal error", func(t *testing.T) {
+		j := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}}
+		var calls atomic.Int64
+		f := &fakePortal{fail: func(string) error {
+			if calls.Add(1) >= 20 { // from the 20th on: the token is refused
+				return &portal.Error{Kind: portal.KindAuth, Message: "token refused"}
+			}
+			return nil
+		}}
+		rs, err := Apply(t.Context(), creates(n), f, ApplyOptions{Concurrency: 4, Journal: j})
+		if portal.KindOf(err) != portal.KindAuth {
+			t.Fatalf("err = %v, want the fatal one", err)
+		}
+		tl := TallyResults(rs)
+		if tl.Succeeded != 19 || tl.Failed < 1 || tl.Failed > 4 || tl.NotRun != n-19-tl.Failed {
+			t.Errorf("%+v, want 19 succeeded, the calls in flight (1 to 4) failed, the rest not run", tl)
+		}
+		if len(j.done) != len(j.intents) {
+			t.Errorf("%d intents, %d results: every intent needs one", len(j.intents), len(j.done))
+		}
+		for i, id := range j.intents {
+			if j.done[id] != rs[i].Outcome {
+				t.Errorf("action %d: journal says %s, result %s", i, j.done[id], rs[i].Outcome)
+			}
+		}
+	})
+	t.Run("intents refused", func(t *testing.T) {
+		j := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}, failFrom: 2}
+		f := &fakePortal{}
+		rs, err := Apply(t.Context(), creates(n), f, ApplyOptions{Concurrency: 4, Journal: j})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("err = %v, want the journal's", err)
+		}
+		// The first batch started; the refusal stops what it had not started yet.
+		if len(f.calls) == 0 || len(f.calls) > 8 {
+			t.Errorf("%d calls, want some of the first batch's 8 and no more", len(f.calls))
+		}
+		tl := TallyResults(rs)
+		if tl.Succeeded != len(f.calls) || tl.Failed != 16 || tl.NotRun != n-16-len(f.calls) {
+			t.Errorf("%+v, want the calls made succeeded, the refused batch's 16 failed, the rest not run", tl)
+		}
+		if len(j.done) != len(j.intents) {
+			t.Errorf("%d intents, %d results: every intent needs one", len(j.intents), len(j.done))
+		}
+	})
+}
