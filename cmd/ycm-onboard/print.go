@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -20,6 +21,10 @@ func printPlan(w io.Writer, p reconcile.Plan, problems []importer.Problem) {
 			rowErrors[pr.Source] = append(rowErrors[pr.Source], pr)
 		}
 	}
+	// tabwriter writes each cell and its padding apart: buffered, a long plan is a few writes.
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	w = bw
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, a := range p.Actions {
 		if a.Kind == reconcile.Noop && a.Activation != reconcile.ActivationExpired {
