@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -63,6 +64,9 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 			if errors.Is(err, state.ErrLocked) {
 				return nil, &Failure{Ending: Locked, Message: err.Error() + " (--lock-timeout)", Err: err}
 			}
+			if cannotWrite(err) {
+				return nil, &Failure{Ending: Local, Message: err.Error() + "; free space in the state directory or make it writable", Err: err}
+			}
 			return nil, &Failure{Ending: Refused, Message: err.Error(), Err: err}
 		}
 		h.lock = lock
@@ -71,7 +75,7 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	if err != nil {
 		h.close()
 		ending := Refused
-		if errors.Is(err, state.ErrDamaged) {
+		if errors.Is(err, state.ErrDamaged) || cannotWrite(err) {
 			ending = Local
 		}
 		return nil, &Failure{Ending: ending, Message: fmt.Sprintf("cannot open the run history in %s: %v", dir, err), Err: err}
@@ -83,9 +87,30 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	}
 	if h.runID, err = store.BeginRun(ctx, state.RunInfo{Mode: string(req.Mode), Inputs: inputs, Started: started, StartedBy: req.StartedBy}); err != nil {
 		h.close()
-		return nil, &Failure{Ending: Refused, Message: err.Error(), Err: err}
+		ending := Refused
+		if cannotWrite(err) {
+			ending = Local
+		}
+		return nil, &Failure{Ending: ending, Message: fmt.Sprintf("cannot record the run in %s: %v; free space there or make it writable", dir, err), Err: err}
 	}
 	return h, nil
+}
+
+// cannotWrite reports whether err is this machine's disk refusing a write: full, over
+// a size limit, read-only, or not permitted.
+func cannotWrite(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EFBIG, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.EDQUOT} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	msg := err.Error()
+	for _, w := range []string{"database or disk is full", "disk I/O error", "readonly database", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY"} {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // journal is the history as apply's journal, none without a history; endJournal
@@ -98,21 +123,23 @@ func (h *history) journal() reconcile.Journal {
 	return h
 }
 
-func (h *history) endJournal() {
+func (h *history) endJournal() error {
 	if h == nil || h.out == nil {
-		return
+		return nil
 	}
-	if err := h.out.Close(); err != nil {
+	err := h.out.Close()
+	h.out = nil
+	if err != nil {
 		h.log.Warn().Err(err).Msg("recording results: the next run settles those changes by reading the portal")
 	}
-	h.out = nil
+	return err
 }
 
 func (h *history) close() {
 	if h == nil {
 		return
 	}
-	h.endJournal()
+	_ = h.endJournal() // logged
 	if h.store != nil {
 		if err := h.store.Close(); err != nil {
 			h.log.Warn().Err(err).Msg("closing the run history")

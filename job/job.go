@@ -108,7 +108,7 @@ const (
 	Guarded                   // a safety guard refused the plan; nothing was changed
 	PortalDown                // authentication, IP blocked, portal unreachable
 	Locked                    // another apply holds the run history's lock
-	Local                     // the run history is damaged: restore it or move it aside
+	Local                     // this machine failed: the state directory is full or unwritable, or the run history is damaged
 	Interrupted               // cancelled: in-flight calls finished, the report was written
 )
 
@@ -458,6 +458,7 @@ func (r *run) apply(ctx context.Context) error {
 			prog.Done(res)
 		},
 	})
+	outcomesErr := r.h.endJournal()
 	prog.Finish()
 	r.rep.Results = results
 	tally := reconcile.TallyResults(results)
@@ -465,6 +466,12 @@ func (r *run) apply(ctx context.Context) error {
 		r.d.Applied(tally)
 	}
 	var canary *reconcile.CanaryError
+	var journal *reconcile.JournalError
+	local := func(what string, err error) *Failure {
+		r.rep.Fatal = what + ": " + err.Error() + ". Free space in the state directory " + r.req.StateDir +
+			" (or make it writable) and run again: the next run reads the portal back for what this one sent"
+		return &Failure{Ending: Local, Message: "stopped: " + r.rep.Fatal, Err: err}
+	}
 	switch {
 	case ctx.Err() != nil:
 		r.rep.Interrupted = true
@@ -472,9 +479,13 @@ func (r *run) apply(ctx context.Context) error {
 	case errors.As(ferr, &canary):
 		r.rep.Fatal = ferr.Error()
 		return &Failure{Ending: Partial, Message: ferr.Error(), Err: ferr}
+	case errors.As(ferr, &journal):
+		return local("the run history could not record the changes, so the rest was not sent", journal.Err)
 	case ferr != nil:
 		r.rep.Fatal = reconcile.Explain(ferr)
 		return &Failure{Ending: PortalDown, Message: "stopped: " + r.rep.Fatal, Err: ferr}
+	case outcomesErr != nil:
+		return local("the run history could not record the results of some changes", outcomesErr)
 	case tally.Failed > 0 || tally.NotRun > 0:
 		msg := words.Count(tally.Failed, "change") + " failed"
 		if tally.NotRun > 0 {

@@ -13,7 +13,7 @@ import (
 // run one at a time, so lookups gather while one runs.
 type finder struct {
 	mu      sync.Mutex
-	next    map[int64]*pass      // per owner: the pass new lookups join
+	next    map[int64]*pass       // per owner: the pass new lookups join
 	running map[int64]*sync.Mutex // per owner: held while a pass lists
 }
 

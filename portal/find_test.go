@@ -37,7 +37,7 @@ func TestLostCreateAnswerCostsOneRequest(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/colleagues") && dropped.CompareAndSwap(false, true) {
 			s.ServeHTTP(httptest.NewRecorder(), r) // the portal makes the colleague...
-			panic(http.ErrAbortHandler)           // ...and the answer is lost
+			panic(http.ErrAbortHandler)            // ...and the answer is lost
 		}
 		s.ServeHTTP(w, r)
 	}))

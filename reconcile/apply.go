@@ -106,6 +106,17 @@ func (g *portalGone) record(r Result) error {
 	return nil
 }
 
+// JournalError says the run history could not record a batch's intents: that batch
+// and the rest were not sent. The fault is on this machine (state directory full or
+// unwritable), not the portal's.
+type JournalError struct{ Err error }
+
+func (e *JournalError) Error() string {
+	return "the run history could not record the changes, so the rest was not sent: " + e.Err.Error()
+}
+
+func (e *JournalError) Unwrap() error { return e.Err }
+
 // MaxConcurrency bounds --concurrency.
 const MaxConcurrency = 64
 
@@ -192,7 +203,8 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 					r.Outcome, r.Err, r.Class = Failed, rec.err, ClassFatal
 					r.Message = "the run history could not record this change, so it was not sent: " + rec.err.Error()
 				}
-				fatal.CompareAndSwap(nil, &rec.err)
+				var err error = &JournalError{Err: rec.err}
+				fatal.CompareAndSwap(nil, &err)
 				break
 			}
 			if stopped() {

@@ -16,6 +16,7 @@ const (
 	exitGuard       = 3   // a safety guard refused the plan; nothing was written
 	exitFatal       = 4   // fatal portal error: authentication, IP blocked, unreachable
 	exitLocked      = 5   // another apply holds the state directory's lock
+	exitLocal       = 6   // this machine failed: state directory full or unwritable, run history damaged
 	exitInterrupted = 130 // interrupted by a signal
 )
 

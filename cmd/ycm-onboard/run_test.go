@@ -836,3 +836,39 @@ func TestStoppedResendIsSentAgain(t *testing.T) {
 		t.Errorf("invitations %+v, want one with 1 re-invite", inv)
 	}
 }
+
+// TestStateDirectoryFull runs an apply whose files may not grow past 1 MB (ulimit -f),
+// so the run history stops taking writes halfway: the run stops sending, says the
+// state directory is the cause, and exits 6, not the portal's 4. The next run settles
+// what was sent and finishes, with one e-mail per colleague.
+func TestStateDirectoryFull(t *testing.T) {
+	bin, err := exec.LookPath("ycm-onboard")
+	if err != nil {
+		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+	}
+	// With latency, outcomes fill the history while later batches wait to be sent.
+	s, _ := sim.New(sim.Options{Faults: sim.Faults{Latency: time.Millisecond}})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	stateHome := filepath.Join(t.TempDir(), "state")
+	const n = 4000
+	wave := waveCSV(t, n)
+	// sh's ulimit -f counts 512-byte blocks (dash) or KiB (bash): 2048 is 1 or 2 MB.
+	cmd := exec.Command("sh", "-c", `ulimit -f 2048 && exec "$0" "$@"`, bin, "apply", wave, "--portal", ts.URL,
+		"--concurrency", "8", "--report", filepath.Join(t.TempDir(), "full.xlsx"))
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+stateHome,
+		envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+		envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitLocal {
+		t.Fatalf("exit %v, want %d\n%s", err, exitLocal, out)
+	}
+	if !strings.Contains(string(out), "Free space in the state directory") {
+		t.Errorf("the message does not point at the state directory:\n%s", out)
+	}
+	if sent := len(s.Outbox()); sent == 0 || sent >= n {
+		t.Fatalf("%d e-mails before the history filled up, want some and not all\n%s", sent, out)
+	}
+	resumes(t, s, ts.URL, stateHome, wave, n)
+}
