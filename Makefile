@@ -19,6 +19,8 @@ cross:
 		echo "build $$p"; \
 		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o /dev/null ./cmd/ycm-onboard || exit 1; \
 	done
+	@echo "vet windows/amd64 (every package and its tests, as Windows code)"
+	@GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet $(PKGS)
 
 # The default suite: race detector on, short fuzz runs of the importer. The fuzz runs are
 # bounded by a count of executions, not a duration: Go 1.26's fuzz coordinator can fail

@@ -15,19 +15,26 @@ import (
 )
 
 func TestDefaultDir(t *testing.T) {
+	// Windows paths are joined with this system's separator: the choice of variable is
+	// what is checked here; make cross vets the Windows build.
+	win := `C:\Users\ann\AppData\Local`
 	for _, tc := range []struct {
+		goos    string
 		env     map[string]string
 		want    string
 		wantErr bool
 	}{
-		{env: map[string]string{"XDG_STATE_HOME": "/var/lib/x", "HOME": "/home/a"}, want: "/var/lib/x/ycm-onboard"},
-		{env: map[string]string{"HOME": "/home/a"}, want: "/home/a/.local/state/ycm-onboard"},
-		{env: map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/home/a"}, want: "/home/a/.local/state/ycm-onboard"},
-		{env: map[string]string{}, wantErr: true},
+		{goos: "linux", env: map[string]string{"XDG_STATE_HOME": "/var/lib/x", "HOME": "/home/a"}, want: "/var/lib/x/ycm-onboard"},
+		{goos: "linux", env: map[string]string{"HOME": "/home/a"}, want: "/home/a/.local/state/ycm-onboard"},
+		{goos: "darwin", env: map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/home/a"}, want: "/home/a/.local/state/ycm-onboard"},
+		{goos: "linux", env: map[string]string{"LOCALAPPDATA": win}, wantErr: true},
+		{goos: "windows", env: map[string]string{"LOCALAPPDATA": win, "HOME": "/home/a"}, want: filepath.Join(win, "ycm-onboard")},
+		{goos: "windows", env: map[string]string{"USERPROFILE": `C:\Users\ann`}, want: filepath.Join(`C:\Users\ann`, "AppData", "Local", "ycm-onboard")},
+		{goos: "windows", env: map[string]string{}, wantErr: true},
 	} {
-		got, err := DefaultDir(func(k string) string { return tc.env[k] })
+		got, err := defaultDir(tc.goos, func(k string) string { return tc.env[k] })
 		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("DefaultDir(%v) = %q, %v; want %q, error %v", tc.env, got, err, tc.want, tc.wantErr)
+			t.Errorf("%s: defaultDir(%v) = %q, %v; want %q, error %v", tc.goos, tc.env, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

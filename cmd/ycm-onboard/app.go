@@ -147,10 +147,9 @@ applies the differences with bounded concurrency, and writes an Excel report of 
 Without --portal, --partner-url or --ycm-url, and with no credentials in the environment
 and no --config, it runs against a built-in simulator holding a demo world, so you can try
 it without an account.`,
-		Version:           version,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.setupLogging(); err != nil {
 				return err
@@ -168,7 +167,7 @@ it without an account.`,
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(),
-		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand())
+		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand(), a.manCommand())
 	return root
 }
 

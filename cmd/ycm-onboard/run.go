@@ -75,7 +75,7 @@ type runFlags struct {
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	f.in.add(fs)
-	fs.StringVar(&f.hist.stateDir, "state-dir", "", "run history and lock directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
+	fs.StringVar(&f.hist.stateDir, "state-dir", "", "run history and lock directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard; on Windows %LOCALAPPDATA%\\ycm-onboard)")
 	fs.DurationVar(&f.hist.lockTimeout, "lock-timeout", 0, "wait this long for another apply to finish (0: exit 5 at once)")
 	fs.IntVar(&f.hist.keepReports, "keep-reports", 0, "keep only the newest N reports in --report-dir (0: keep all)")
 	addPortalFlags(fs, &f.portal)

@@ -76,7 +76,7 @@ func (a *app) statusCommand() *cobra.Command {
 			return exitf(exitUsage, fmt.Sprintf("--format %q: use table, json or xlsx", format))
 		},
 	}
-	cmd.Flags().StringVar(&hf.stateDir, "state-dir", "", "run history directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
+	cmd.Flags().StringVar(&hf.stateDir, "state-dir", "", "run history directory (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard; on Windows %LOCALAPPDATA%\\ycm-onboard)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, json or xlsx")
 	cmd.Flags().StringVar(&out, "out", "", "with --format xlsx: the workbook to write (default ycm-onboard-status.xlsx; an existing one is kept unless --force)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace --out if it exists")

@@ -41,7 +41,7 @@ on a terminal, else the first line, so that a script can pipe it:
 		Args: cobra.NoArgs, // runnable, so that a mistyped subcommand is an error
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.PersistentFlags().StringVar(&hf.stateDir, "state-dir", "", "directory of the run history and accounts (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard)")
+	cmd.PersistentFlags().StringVar(&hf.stateDir, "state-dir", "", "directory of the run history and accounts (default $XDG_STATE_HOME/ycm-onboard or ~/.local/state/ycm-onboard; on Windows %LOCALAPPDATA%\\ycm-onboard)")
 	cmd.AddCommand(a.usersAddCommand(&hf), a.usersListCommand(&hf), a.usersRemoveCommand(&hf),
 		a.usersPasswdCommand(&hf), a.usersRoleCommand(&hf))
 	return cmd
