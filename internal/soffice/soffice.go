@@ -39,6 +39,9 @@ func Convert(t testing.TB, dir, filter, outdir string, files ...string) {
 		"--headless", "--norestore", "--convert-to", filter, "--outdir", outdir}, files...)
 	cmd := exec.CommandContext(ctx, soffice, args...)
 	cmd.Env = append(os.Environ(), "HOME="+dir)
+	// soffice hands the work to soffice.bin, which keeps the output pipes open when the
+	// timeout kills soffice: stop waiting for them too, or the test hangs with it.
+	cmd.WaitDelay = 10 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
