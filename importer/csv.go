@@ -250,6 +250,10 @@ type rowReader struct {
 	emailCol  int                                  // the Email column, -1 if none
 	swallowed []strayQuote                         // closed multi-line cells holding what looks like a row
 	scan      quoteScan                            // the text again, to check quoted cells strictly
+
+	maxCellChars int          // bounds the text while it streams (see boundedText)
+	maxRows      int          // records after the header; 0: no bound
+	check        func() error // an interruption, asked as the text streams
 }
 
 // strayQuote is a quote opened in a cell and never closed.
@@ -276,6 +280,11 @@ func (rr *rowReader) close() {
 	}
 }
 
+// parse is how the rowReader parses the text from r: bounded while it streams.
+func (rr *rowReader) parse(r io.Reader) *csv.Reader {
+	return newCSVReader(newBoundedText(r, rr.comma, rr.maxCellChars, rr.check), rr.comma)
+}
+
 // newCSVReader is how every CSV text is parsed.
 func newCSVReader(r io.Reader, comma rune) *csv.Reader {
 	cr := csv.NewReader(r)
@@ -290,6 +299,10 @@ func newCSVReader(r io.Reader, comma rune) *csv.Reader {
 func (rr *rowReader) next() ([]string, int, error) {
 	rec, err := rr.r.Read()
 	if err != nil {
+		var be *boundError
+		if errors.As(err, &be) {
+			be.row = rr.lastRow + 1 + (be.recLine + rr.offset - rr.lastEnd - 1)
+		}
 		return nil, 0, err
 	}
 	line, _ := rr.r.FieldPos(0)
@@ -489,7 +502,7 @@ func (rr *rowReader) reread(line, col int) ([]string, error) {
 	}
 	rr.close()
 	rr.closer = c
-	rr.r = newCSVReader(br, rr.comma)
+	rr.r = rr.parse(br)
 	rr.offset = line
 	return rec, nil
 }
@@ -517,6 +530,9 @@ func (rr *rowReader) Read() ([]string, error) {
 			rr.swallowed = append(rr.swallowed, strayQuote{row: row, col: i, value: line})
 		}
 		rr.rows = append(rr.rows, row)
+		if rr.maxRows > 0 && len(rr.rows) > rr.maxRows {
+			return nil, &rowLimitError{max: rr.maxRows}
+		}
 		return rec, nil
 	}
 }
@@ -583,7 +599,8 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{r: newCSVReader(br, delim), comma: delim, open: open}
+	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars}
+	rr.r = rr.parse(br)
 	defer func() {
 		rr.close()
 		rr.scan.close()
@@ -668,6 +685,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 		return ps
 	}
 	rr.width = len(header)
+	rr.maxRows = opts.MaxRows
 	rr.emailCol = -1
 	if kind == kindColleagues {
 		rr.emailCol = l.cols[fEmail].index
@@ -759,7 +777,32 @@ func openText(path string, te textEncoding) (io.Reader, io.Closer, error) {
 	return br, f, nil
 }
 
+// rowLimitError is a table with more rows than Options.MaxRows, found as it streams.
+type rowLimitError struct{ max int }
+
+func (e *rowLimitError) Error() string { return fmt.Sprintf("more than %d rows", e.max) }
+
 func csvProblem(path string, rr *rowReader, err error) Problem {
+	var be *boundError
+	var rl *rowLimitError
+	switch {
+	case errors.As(err, &rl):
+		return fileProblem(path, fmt.Sprintf("the file has more than %s rows, the limit; none of its rows are used", thousands(rl.max)), "split the rows over several files, or raise the row limit")
+	case errors.As(err, &be):
+		fix := "shorten the text in that cell and save the file again; a file made by a program rather than a person may be a deliberate attack"
+		switch be.what {
+		case "quote":
+			fix = `close the quote: put a " at the end of that value, or delete the " at its start`
+		case "line", "cells":
+			fix = "check that this is the CSV table itself, saved with a line break after every row; a file made by a program rather than a person may be a deliberate attack"
+		}
+		p := fileProblem(path, fmt.Sprintf("%v; the file is refused as it is read and none of its rows are used", be), fix)
+		p.Source.Row = be.row
+		if be.what == "cell" || be.what == "quote" {
+			p.Column = colLetter(be.col)
+		}
+		return p
+	}
 	var uq *unclosedQuoteError
 	if errors.As(err, &uq) {
 		p := fileProblem(path, fmt.Sprintf("%v: the quoted value runs over the line breaks below it, so the rows after it cannot be told apart; none of the file's rows are used", uq),
