@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 )
 
 // csvColleague and csvInstance are what gocsv decodes into. The header row handed to
@@ -72,9 +75,10 @@ func (c *csvInstance) cells(l *layout) []string {
 // textEncoding finds a file's encoding from its first bytes and whether the whole
 // of it is valid UTF-8.
 type textEncoding struct {
-	name string
-	enc  encoding.Encoding // nil: UTF-8
-	bom  int               // bytes of byte-order mark to skip
+	name  string
+	enc   encoding.Encoding // nil: UTF-8
+	bom   int               // bytes of byte-order mark to skip
+	latin *latinLines       // a mixed file: UTF-8, but these lines Windows-1252
 }
 
 // utf16Order detects UTF-16 by its byte-order mark, or by NUL bytes in every other place.
@@ -123,53 +127,158 @@ func detectEncoding(path string, head []byte) (textEncoding, error) {
 	if bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
 		bom = 3
 	}
-	valid, err := validUTF8(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return textEncoding{}, err
 	}
-	if valid {
+	defer f.Close()
+	utf8Lines, otherLines, err := scanLines(f)
+	switch {
+	case err != nil:
+		return textEncoding{}, err
+	case otherLines == 0:
 		return textEncoding{name: "UTF-8", bom: bom}, nil
+	case utf8Lines > 0:
+		return textEncoding{name: "mixed", bom: bom, latin: &latinLines{}}, nil
 	}
 	return textEncoding{name: "Windows-1252", enc: charmap.Windows1252}, nil
 }
 
-// validUTF8 streams a file and reports whether it is valid UTF-8.
-func validUTF8(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	return readerValidUTF8(f)
-}
-
-func readerValidUTF8(r io.Reader) (bool, error) {
+// scanLines streams a text and counts its lines that are UTF-8 beyond ASCII and
+// those that are not UTF-8 at all.
+func scanLines(r io.Reader) (utf8Lines, otherLines int, err error) {
 	buf := make([]byte, 64<<10)
 	keep := 0
+	bad, wide := false, false // of the line so far
+	endLine := func() {
+		switch {
+		case bad:
+			otherLines++
+		case wide:
+			utf8Lines++
+		}
+		bad, wide = false, false
+	}
 	for {
 		n, err := r.Read(buf[keep:])
 		chunk := buf[:keep+n]
 		// Hold back an incomplete rune at the end of the chunk.
 		end := len(chunk)
-		for i := 1; i <= utf8.UTFMax && i <= len(chunk); i++ {
-			if utf8.RuneStart(chunk[len(chunk)-i]) {
-				if !utf8.FullRune(chunk[len(chunk)-i:]) && err == nil {
-					end = len(chunk) - i
+		if err == nil {
+			end = len(trimPartialRune(chunk))
+		}
+		data := chunk[:end]
+		if isASCII(data) {
+			// Only the line in progress can count: the rest are ASCII.
+			if bytes.IndexByte(data, '\n') >= 0 {
+				endLine()
+			}
+			data = nil
+		}
+		for len(data) > 0 {
+			seg, rest, found := bytes.Cut(data, []byte{'\n'})
+			if !bad {
+				if !utf8.Valid(seg) {
+					bad = true
+				} else if !wide {
+					wide = !isASCII(seg)
 				}
+			}
+			if !found {
 				break
 			}
-		}
-		if !utf8.Valid(chunk[:end]) {
-			return false, nil
+			endLine()
+			data = rest
 		}
 		if err == io.EOF {
-			return end == len(chunk), nil
+			endLine()
+			return utf8Lines, otherLines, nil
 		}
 		if err != nil {
-			return false, err
+			return 0, 0, err
 		}
 		keep = copy(buf, chunk[end:])
 	}
+}
+
+// isASCII reports whether b is all ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// latinLines are the physical lines (from 1) of a mixed file that are not UTF-8 and
+// were read as Windows-1252, in order. Every reader of the text adds the lines it is
+// the first to reach.
+type latinLines struct {
+	lines []int
+	seen  int // lines classified so far
+}
+
+// mixedText decodes a text line by line: a line that is valid UTF-8 as it is, one
+// that is not as Windows-1252. A line is held whole up to maxLineBytes; past that
+// the CSV bound refuses it, so how its pieces are decoded does not matter.
+type mixedText struct {
+	br    *bufio.Reader
+	latin *latinLines
+	line  int
+	mid   bool // within a line longer than maxLineBytes
+	buf   []byte
+	out   []byte
+	err   error
+}
+
+func (m *mixedText) Read(p []byte) (int, error) {
+	for len(m.out) == 0 {
+		if m.err != nil {
+			return 0, m.err
+		}
+		m.next()
+	}
+	n := copy(p, m.out)
+	m.out = m.out[n:]
+	return n, nil
+}
+
+func (m *mixedText) next() {
+	m.buf = m.buf[:0]
+	for {
+		b, err := m.br.ReadSlice('\n')
+		m.buf = append(m.buf, b...)
+		if err == bufio.ErrBufferFull && len(m.buf) < maxLineBytes {
+			continue
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			m.err = err
+		}
+		break
+	}
+	if len(m.buf) == 0 {
+		return
+	}
+	if !m.mid {
+		m.line++
+	}
+	m.mid = m.buf[len(m.buf)-1] != '\n'
+	if utf8.Valid(m.buf) {
+		m.out = m.buf
+	} else {
+		m.out, _ = charmap.Windows1252.NewDecoder().Bytes(m.buf)
+		if m.line > m.latin.seen {
+			m.latin.lines = append(m.latin.lines, m.line)
+		}
+	}
+	m.latin.seen = max(m.latin.seen, m.line)
 }
 
 // decodeHead decodes the first bytes of a file for sniffing.
@@ -251,6 +360,10 @@ type rowReader struct {
 	swallowed []strayQuote                         // closed multi-line cells holding what looks like a row
 	scan      quoteScan                            // the text again, to check quoted cells strictly
 
+	latin     *latinLines // a mixed file's lines read as Windows-1252
+	li        int         // the first of them not yet placed on a row
+	latinRows []int       // rows holding one of them
+
 	maxCellChars int          // bounds the text while it streams (see boundedText)
 	maxRows      int          // records after the header; 0: no bound
 	check        func() error // an interruption, asked as the text streams
@@ -325,12 +438,49 @@ func (rr *rowReader) next() ([]string, int, error) {
 		}
 		rr.quotes = append(rr.quotes, strayQuote{row: row, col: i, value: value})
 		rr.lastEnd, rr.lastRow = qline, row
+		rr.placeLatin(line, row)
 		return fixed, row, nil
 	}
 	lastLine, _ := rr.r.FieldPos(len(rec) - 1)
 	rr.lastEnd = lastLine + rr.offset + strings.Count(rec[len(rec)-1], "\n")
 	rr.lastRow = row
+	rr.placeLatin(line, row)
 	return rec, row, nil
+}
+
+// placeLatin notes the row if a line of the record just read (from first to
+// rr.lastEnd) was read as Windows-1252. The decoder has classified every line the
+// parser has read.
+func (rr *rowReader) placeLatin(first, row int) {
+	if rr.latin == nil {
+		return
+	}
+	for ; rr.li < len(rr.latin.lines) && rr.latin.lines[rr.li] <= rr.lastEnd; rr.li++ {
+		if l := rr.latin.lines[rr.li]; l >= first && (len(rr.latinRows) == 0 || rr.latinRows[len(rr.latinRows)-1] != row) {
+			rr.latinRows = append(rr.latinRows, row)
+		}
+	}
+}
+
+// maxLatinRows is how many rows read as Windows-1252 are named one by one.
+const maxLatinRows = 10
+
+// latinProblems names the rows of a mixed file that were read as Windows-1252.
+func (rr *rowReader) latinProblems(base string) []Problem {
+	var ps []Problem
+	for i, row := range rr.latinRows {
+		if i == maxLatinRows {
+			rest := rr.latinRows[i:]
+			ps = append(ps, Problem{Source: Source{File: base, Row: row}, Severity: Warning,
+				Message: fmt.Sprintf("%s more are not UTF-8 like the rest of the file: they were read as Windows-1252 (Western European)", words.Count(len(rest), "row")),
+				Fix:     "check the names in them, or save the whole file again as \"CSV UTF-8\""})
+			break
+		}
+		ps = append(ps, Problem{Source: Source{File: base, Row: row}, Severity: Warning,
+			Message: fmt.Sprintf("row %d is not UTF-8 like the rest of the file: it was read as Windows-1252 (Western European)", row),
+			Fix:     "check the names in it, or save the whole file again as \"CSV UTF-8\""})
+	}
+	return ps
 }
 
 // unclosed returns the index of a cell whose quote was never closed, or -1. Only a
@@ -575,7 +725,7 @@ func (rr *rowReader) ReadAll() ([][]string, error) {
 
 // readCSVFile reads a CSV file holding one table. want is kindUnknown for an input
 // file (the header decides), kindThreeCX for a sizing source.
-func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
+func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) (out []Problem) {
 	base := filepath.Base(path)
 	src := Source{File: base}
 	f, err := os.Open(path)
@@ -599,12 +749,13 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars}
+	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars, latin: te.latin}
 	rr.r = rr.parse(br)
 	defer func() {
 		rr.close()
 		rr.scan.close()
 		_ = closer.Close()
+		out = append(out, rr.latinProblems(base)...)
 	}()
 
 	// The header is the first non-blank record.
@@ -766,7 +917,10 @@ func openText(path string, te textEncoding) (io.Reader, io.Closer, error) {
 		return nil, nil, err
 	}
 	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
-	if te.enc != nil {
+	switch {
+	case te.latin != nil:
+		r = &mixedText{br: r.(*bufio.Reader), latin: te.latin}
+	case te.enc != nil:
 		r = transform.NewReader(r, te.enc.NewDecoder())
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
