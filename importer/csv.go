@@ -111,7 +111,7 @@ func utf16Order(head []byte) (unicode.Endianness, bool) {
 	return unicode.BigEndian, false
 }
 
-func detectEncoding(path string, head []byte) (textEncoding, error) {
+func detectEncoding(path string, head []byte, check func() error) (textEncoding, error) {
 	if order, ok := utf16Order(head); ok {
 		bom := 0
 		if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
@@ -132,7 +132,7 @@ func detectEncoding(path string, head []byte) (textEncoding, error) {
 		return textEncoding{}, err
 	}
 	defer f.Close()
-	utf8Lines, otherLines, err := scanLines(f)
+	utf8Lines, otherLines, err := scanLines(&checkedReader{r: f, check: check})
 	switch {
 	case err != nil:
 		return textEncoding{}, err
@@ -736,7 +736,10 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	n, _ := io.ReadFull(f, head)
 	_ = f.Close()
 	head = head[:n]
-	te, err := detectEncoding(path, head)
+	te, err := detectEncoding(path, head, opts.interrupted)
+	if errors.Is(err, ErrInterrupted) {
+		return []Problem{interruptedProblem(path)}
+	}
 	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
 	}
@@ -749,7 +752,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars, latin: te.latin}
+	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars, latin: te.latin, check: opts.interrupted}
 	rr.r = rr.parse(br)
 	defer func() {
 		rr.close()
@@ -885,6 +888,9 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 			fix: `close the quote where the value should end; if the cell really holds this text, write it on one line`}
 	}
 	for i := 0; i < count && i < len(rr.rows); i++ {
+		if i%4096 == 4095 && opts.interrupted() != nil {
+			return append(ps, interruptedProblem(path))
+		}
 		if f, ok := faults[rr.rows[i]]; ok {
 			t.row(rr.rows[i], cellsOf(i), nil, f)
 		} else {
@@ -940,6 +946,8 @@ func csvProblem(path string, rr *rowReader, err error) Problem {
 	var be *boundError
 	var rl *rowLimitError
 	switch {
+	case errors.Is(err, ErrInterrupted):
+		return interruptedProblem(path)
 	case errors.As(err, &rl):
 		return fileProblem(path, fmt.Sprintf("the file has more than %s rows, the limit; none of its rows are used", thousands(rl.max)), "split the rows over several files, or raise the row limit")
 	case errors.As(err, &be):
