@@ -129,9 +129,13 @@ func BenchmarkReadXLSX100k(b *testing.B) {
 // file with the options Read uses, doing nothing with the cells.
 func BenchmarkBareRows100k(b *testing.B) {
 	path := benchXLSX(b)
+	tmp, err := TempDir()
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for b.Loop() {
-		f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: DefaultMaxUnzipBytes, UnzipXMLSizeLimit: xmlInMemoryLimit})
+		f, err := excelize.OpenFile(path, excelize.Options{TmpDir: tmp, RawCellValue: true, UnzipSizeLimit: DefaultMaxUnzipBytes, UnzipXMLSizeLimit: xmlInMemoryLimit})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
@@ -240,7 +241,14 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeC
 	if zp != nil {
 		return []Problem{*zp}
 	}
+	tmp, err := TempDir()
+	if err != nil {
+		return []Problem{fileProblem(path, fmt.Sprintf("%s cannot be read: %v", base, err),
+			"remove that link or file (or have its owner remove it), or set TMPDIR to a folder of your own")}
+	}
+	removeStale(tmp, time.Now())
 	f, err := excelize.OpenFile(path, excelize.Options{
+		TmpDir:            tmp,
 		RawCellValue:      true,
 		UnzipSizeLimit:    opts.MaxUnzipBytes,
 		UnzipXMLSizeLimit: min(xmlInMemoryLimit, opts.MaxUnzipBytes),
