@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 //	go test -run '^$' -bench 'ReadXLSX100k$' -benchtime 3x ./importer/
 //	go test -run '^$' -bench 'BareRows100k$' -benchtime 3x ./importer/
 //	go test -run '^$' -bench 'ReadCSV100k$' -benchtime 5x ./importer/
+//	go test -run '^$' -bench 'RefuseCSVUnclosedQuote$' -benchtime 5x ./importer/
+//	go test -run '^$' -bench 'RefuseCSVGiantCell$' -benchtime 5x ./importer/
 //
 // The 100,000-row files are made once and kept under os.TempDir(). The workbook is
 // saved by LibreOffice when soffice is installed (shared-string table as LibreOffice
@@ -126,9 +129,13 @@ func BenchmarkReadXLSX100k(b *testing.B) {
 // file with the options Read uses, doing nothing with the cells.
 func BenchmarkBareRows100k(b *testing.B) {
 	path := benchXLSX(b)
+	tmp, err := TempDir()
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for b.Loop() {
-		f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: DefaultMaxUnzipBytes, UnzipXMLSizeLimit: xmlInMemoryLimit})
+		f, err := excelize.OpenFile(path, excelize.Options{TmpDir: tmp, RawCellValue: true, UnzipSizeLimit: DefaultMaxUnzipBytes, UnzipXMLSizeLimit: xmlInMemoryLimit})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -162,4 +169,62 @@ func BenchmarkReadCSV100k(b *testing.B) {
 		}
 	}
 	peakRSS(b)
+}
+
+// benchHostileCSV writes head, then what fill writes until the file has size bytes,
+// then tail.
+func benchHostileCSV(b *testing.B, name, head string, fill func(w io.Writer, i int) (int, error), size int, tail string) string {
+	return benchFile(b, name, func(p string) error {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriter(f)
+		n, _ := w.WriteString(head)
+		for i := 0; n < size; i++ {
+			k, err := fill(w, i)
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		w.WriteString(tail)
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return f.Close()
+	})
+}
+
+// refuse reads a hostile file and checks that it is refused with the message.
+func refuse(b *testing.B, path, want string) {
+	b.Helper()
+	b.ResetTimer()
+	for b.Loop() {
+		d, ps := Read([]string{path}, Options{})
+		if len(ps) != 1 || !strings.Contains(ps[0].Message, want) || len(d.Colleagues)+len(d.RejectedColleagues) > 0 {
+			b.Fatalf("got:\n%s", problemsText(ps))
+		}
+	}
+	peakRSS(b)
+}
+
+// BenchmarkRefuseCSVUnclosedQuote: 94 MB of colleagues with a quote opened in row 3
+// and never closed.
+func BenchmarkRefuseCSVUnclosedQuote(b *testing.B) {
+	path := benchHostileCSV(b, "unclosed-quote-94mb.csv",
+		"Email,First Name,Last Name,Permissions,YCM Manager,Owner,Remark,State\na@example.com,A,B,Sales,,,,\nb@example.com,\"B,C,Sales,,,,\n",
+		func(w io.Writer, i int) (int, error) {
+			return fmt.Fprintf(w, "user%07d@example.com,First%d,Last%d,Sales; Support,no,,Remark number %d,present\n", i, i%997, i%1009, i)
+		}, 94_000_000, "")
+	refuse(b, path, "a quote opened in row 3 column B is never closed")
+}
+
+// BenchmarkRefuseCSVGiantCell: one cell of 50 MB in row 2.
+func BenchmarkRefuseCSVGiantCell(b *testing.B) {
+	chunk := strings.Repeat("Lorem ipsum dolor sit amet. ", 1<<10)
+	path := benchHostileCSV(b, "giant-cell-50mb.csv",
+		"Email,First Name,Last Name,Permissions,YCM Manager,Owner,Remark,State\na@example.com,A,B,Sales,,,",
+		func(w io.Writer, _ int) (int, error) { return io.WriteString(w, chunk) }, 50_000_000, ",present\n")
+	refuse(b, path, "cell G2 is longer than 32,767 characters")
 }

@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/words"
 )
 
 // csvColleague and csvInstance are what gocsv decodes into. The header row handed to
@@ -72,9 +75,10 @@ func (c *csvInstance) cells(l *layout) []string {
 // textEncoding finds a file's encoding from its first bytes and whether the whole
 // of it is valid UTF-8.
 type textEncoding struct {
-	name string
-	enc  encoding.Encoding // nil: UTF-8
-	bom  int               // bytes of byte-order mark to skip
+	name  string
+	enc   encoding.Encoding // nil: UTF-8
+	bom   int               // bytes of byte-order mark to skip
+	latin *latinLines       // a mixed file: UTF-8, but these lines Windows-1252
 }
 
 // utf16Order detects UTF-16 by its byte-order mark, or by NUL bytes in every other place.
@@ -107,7 +111,7 @@ func utf16Order(head []byte) (unicode.Endianness, bool) {
 	return unicode.BigEndian, false
 }
 
-func detectEncoding(path string, head []byte) (textEncoding, error) {
+func detectEncoding(path string, head []byte, check func() error) (textEncoding, error) {
 	if order, ok := utf16Order(head); ok {
 		bom := 0
 		if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
@@ -123,53 +127,158 @@ func detectEncoding(path string, head []byte) (textEncoding, error) {
 	if bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
 		bom = 3
 	}
-	valid, err := validUTF8(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return textEncoding{}, err
 	}
-	if valid {
+	defer f.Close()
+	utf8Lines, otherLines, err := scanLines(&checkedReader{r: f, check: check})
+	switch {
+	case err != nil:
+		return textEncoding{}, err
+	case otherLines == 0:
 		return textEncoding{name: "UTF-8", bom: bom}, nil
+	case utf8Lines > 0:
+		return textEncoding{name: "mixed", bom: bom, latin: &latinLines{}}, nil
 	}
 	return textEncoding{name: "Windows-1252", enc: charmap.Windows1252}, nil
 }
 
-// validUTF8 streams a file and reports whether it is valid UTF-8.
-func validUTF8(path string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	return readerValidUTF8(f)
-}
-
-func readerValidUTF8(r io.Reader) (bool, error) {
+// scanLines streams a text and counts its lines that are UTF-8 beyond ASCII and
+// those that are not UTF-8 at all.
+func scanLines(r io.Reader) (utf8Lines, otherLines int, err error) {
 	buf := make([]byte, 64<<10)
 	keep := 0
+	bad, wide := false, false // of the line so far
+	endLine := func() {
+		switch {
+		case bad:
+			otherLines++
+		case wide:
+			utf8Lines++
+		}
+		bad, wide = false, false
+	}
 	for {
 		n, err := r.Read(buf[keep:])
 		chunk := buf[:keep+n]
 		// Hold back an incomplete rune at the end of the chunk.
 		end := len(chunk)
-		for i := 1; i <= utf8.UTFMax && i <= len(chunk); i++ {
-			if utf8.RuneStart(chunk[len(chunk)-i]) {
-				if !utf8.FullRune(chunk[len(chunk)-i:]) && err == nil {
-					end = len(chunk) - i
+		if err == nil {
+			end = len(trimPartialRune(chunk))
+		}
+		data := chunk[:end]
+		if isASCII(data) {
+			// Only the line in progress can count: the rest are ASCII.
+			if bytes.IndexByte(data, '\n') >= 0 {
+				endLine()
+			}
+			data = nil
+		}
+		for len(data) > 0 {
+			seg, rest, found := bytes.Cut(data, []byte{'\n'})
+			if !bad {
+				if !utf8.Valid(seg) {
+					bad = true
+				} else if !wide {
+					wide = !isASCII(seg)
 				}
+			}
+			if !found {
 				break
 			}
-		}
-		if !utf8.Valid(chunk[:end]) {
-			return false, nil
+			endLine()
+			data = rest
 		}
 		if err == io.EOF {
-			return end == len(chunk), nil
+			endLine()
+			return utf8Lines, otherLines, nil
 		}
 		if err != nil {
-			return false, err
+			return 0, 0, err
 		}
 		keep = copy(buf, chunk[end:])
 	}
+}
+
+// isASCII reports whether b is all ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// latinLines are the physical lines (from 1) of a mixed file that are not UTF-8 and
+// were read as Windows-1252, in order. Every reader of the text adds the lines it is
+// the first to reach.
+type latinLines struct {
+	lines []int
+	seen  int // lines classified so far
+}
+
+// mixedText decodes a text line by line: a line that is valid UTF-8 as it is, one
+// that is not as Windows-1252. A line is held whole up to maxLineBytes; past that
+// the CSV bound refuses it, so how its pieces are decoded does not matter.
+type mixedText struct {
+	br    *bufio.Reader
+	latin *latinLines
+	line  int
+	mid   bool // within a line longer than maxLineBytes
+	buf   []byte
+	out   []byte
+	err   error
+}
+
+func (m *mixedText) Read(p []byte) (int, error) {
+	for len(m.out) == 0 {
+		if m.err != nil {
+			return 0, m.err
+		}
+		m.next()
+	}
+	n := copy(p, m.out)
+	m.out = m.out[n:]
+	return n, nil
+}
+
+func (m *mixedText) next() {
+	m.buf = m.buf[:0]
+	for {
+		b, err := m.br.ReadSlice('\n')
+		m.buf = append(m.buf, b...)
+		if err == bufio.ErrBufferFull && len(m.buf) < maxLineBytes {
+			continue
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			m.err = err
+		}
+		break
+	}
+	if len(m.buf) == 0 {
+		return
+	}
+	if !m.mid {
+		m.line++
+	}
+	m.mid = m.buf[len(m.buf)-1] != '\n'
+	if utf8.Valid(m.buf) {
+		m.out = m.buf
+	} else {
+		m.out, _ = charmap.Windows1252.NewDecoder().Bytes(m.buf)
+		if m.line > m.latin.seen {
+			m.latin.lines = append(m.latin.lines, m.line)
+		}
+	}
+	m.latin.seen = max(m.latin.seen, m.line)
 }
 
 // decodeHead decodes the first bytes of a file for sniffing.
@@ -250,6 +359,14 @@ type rowReader struct {
 	emailCol  int                                  // the Email column, -1 if none
 	swallowed []strayQuote                         // closed multi-line cells holding what looks like a row
 	scan      quoteScan                            // the text again, to check quoted cells strictly
+
+	latin     *latinLines // a mixed file's lines read as Windows-1252
+	li        int         // the first of them not yet placed on a row
+	latinRows []int       // rows holding one of them
+
+	maxCellChars int          // bounds the text while it streams (see boundedText)
+	maxRows      int          // records after the header; 0: no bound
+	check        func() error // an interruption, asked as the text streams
 }
 
 // strayQuote is a quote opened in a cell and never closed.
@@ -276,6 +393,11 @@ func (rr *rowReader) close() {
 	}
 }
 
+// parse is how the rowReader parses the text from r: bounded while it streams.
+func (rr *rowReader) parse(r io.Reader) *csv.Reader {
+	return newCSVReader(newBoundedText(r, rr.comma, rr.maxCellChars, rr.check), rr.comma)
+}
+
 // newCSVReader is how every CSV text is parsed.
 func newCSVReader(r io.Reader, comma rune) *csv.Reader {
 	cr := csv.NewReader(r)
@@ -290,6 +412,10 @@ func newCSVReader(r io.Reader, comma rune) *csv.Reader {
 func (rr *rowReader) next() ([]string, int, error) {
 	rec, err := rr.r.Read()
 	if err != nil {
+		var be *boundError
+		if errors.As(err, &be) {
+			be.row = rr.lastRow + 1 + (be.recLine + rr.offset - rr.lastEnd - 1)
+		}
 		return nil, 0, err
 	}
 	line, _ := rr.r.FieldPos(0)
@@ -312,12 +438,49 @@ func (rr *rowReader) next() ([]string, int, error) {
 		}
 		rr.quotes = append(rr.quotes, strayQuote{row: row, col: i, value: value})
 		rr.lastEnd, rr.lastRow = qline, row
+		rr.placeLatin(line, row)
 		return fixed, row, nil
 	}
 	lastLine, _ := rr.r.FieldPos(len(rec) - 1)
 	rr.lastEnd = lastLine + rr.offset + strings.Count(rec[len(rec)-1], "\n")
 	rr.lastRow = row
+	rr.placeLatin(line, row)
 	return rec, row, nil
+}
+
+// placeLatin notes the row if a line of the record just read (from first to
+// rr.lastEnd) was read as Windows-1252. The decoder has classified every line the
+// parser has read.
+func (rr *rowReader) placeLatin(first, row int) {
+	if rr.latin == nil {
+		return
+	}
+	for ; rr.li < len(rr.latin.lines) && rr.latin.lines[rr.li] <= rr.lastEnd; rr.li++ {
+		if l := rr.latin.lines[rr.li]; l >= first && (len(rr.latinRows) == 0 || rr.latinRows[len(rr.latinRows)-1] != row) {
+			rr.latinRows = append(rr.latinRows, row)
+		}
+	}
+}
+
+// maxLatinRows is how many rows read as Windows-1252 are named one by one.
+const maxLatinRows = 10
+
+// latinProblems names the rows of a mixed file that were read as Windows-1252.
+func (rr *rowReader) latinProblems(base string) []Problem {
+	var ps []Problem
+	for i, row := range rr.latinRows {
+		if i == maxLatinRows {
+			rest := rr.latinRows[i:]
+			ps = append(ps, Problem{Source: Source{File: base, Row: row}, Severity: Warning,
+				Message: fmt.Sprintf("%s more are not UTF-8 like the rest of the file: they were read as Windows-1252 (Western European)", words.Count(len(rest), "row")),
+				Fix:     "check the names in them, or save the whole file again as \"CSV UTF-8\""})
+			break
+		}
+		ps = append(ps, Problem{Source: Source{File: base, Row: row}, Severity: Warning,
+			Message: fmt.Sprintf("row %d is not UTF-8 like the rest of the file: it was read as Windows-1252 (Western European)", row),
+			Fix:     "check the names in it, or save the whole file again as \"CSV UTF-8\""})
+	}
+	return ps
 }
 
 // unclosed returns the index of a cell whose quote was never closed, or -1. Only a
@@ -489,7 +652,7 @@ func (rr *rowReader) reread(line, col int) ([]string, error) {
 	}
 	rr.close()
 	rr.closer = c
-	rr.r = newCSVReader(br, rr.comma)
+	rr.r = rr.parse(br)
 	rr.offset = line
 	return rec, nil
 }
@@ -517,6 +680,9 @@ func (rr *rowReader) Read() ([]string, error) {
 			rr.swallowed = append(rr.swallowed, strayQuote{row: row, col: i, value: line})
 		}
 		rr.rows = append(rr.rows, row)
+		if rr.maxRows > 0 && len(rr.rows) > rr.maxRows {
+			return nil, &rowLimitError{max: rr.maxRows}
+		}
 		return rec, nil
 	}
 }
@@ -559,7 +725,7 @@ func (rr *rowReader) ReadAll() ([][]string, error) {
 
 // readCSVFile reads a CSV file holding one table. want is kindUnknown for an input
 // file (the header decides), kindThreeCX for a sizing source.
-func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) []Problem {
+func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *threeCXCount) (out []Problem) {
 	base := filepath.Base(path)
 	src := Source{File: base}
 	f, err := os.Open(path)
@@ -570,7 +736,10 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	n, _ := io.ReadFull(f, head)
 	_ = f.Close()
 	head = head[:n]
-	te, err := detectEncoding(path, head)
+	te, err := detectEncoding(path, head, opts.interrupted)
+	if errors.Is(err, ErrInterrupted) {
+		return []Problem{interruptedProblem(path)}
+	}
 	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
 	}
@@ -583,11 +752,13 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 	first, _ := br.Peek(min(br.Buffered()+br.Size(), 64<<10))
 	delim := sniffDelimiter(headerLine(string(first)))
 
-	rr := &rowReader{r: newCSVReader(br, delim), comma: delim, open: open}
+	rr := &rowReader{comma: delim, open: open, maxCellChars: opts.MaxCellChars, latin: te.latin, check: opts.interrupted}
+	rr.r = rr.parse(br)
 	defer func() {
 		rr.close()
 		rr.scan.close()
 		_ = closer.Close()
+		out = append(out, rr.latinProblems(base)...)
 	}()
 
 	// The header is the first non-blank record.
@@ -668,6 +839,7 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 		return ps
 	}
 	rr.width = len(header)
+	rr.maxRows = opts.MaxRows
 	rr.emailCol = -1
 	if kind == kindColleagues {
 		rr.emailCol = l.cols[fEmail].index
@@ -716,6 +888,9 @@ func readCSVFile(path string, opts *Options, d *Desired, want tableKind, cx *thr
 			fix: `close the quote where the value should end; if the cell really holds this text, write it on one line`}
 	}
 	for i := 0; i < count && i < len(rr.rows); i++ {
+		if i%4096 == 4095 && opts.interrupted() != nil {
+			return append(ps, interruptedProblem(path))
+		}
 		if f, ok := faults[rr.rows[i]]; ok {
 			t.row(rr.rows[i], cellsOf(i), nil, f)
 		} else {
@@ -748,7 +923,10 @@ func openText(path string, te textEncoding) (io.Reader, io.Closer, error) {
 		return nil, nil, err
 	}
 	var r io.Reader = bufio.NewReaderSize(f, 64<<10)
-	if te.enc != nil {
+	switch {
+	case te.latin != nil:
+		r = &mixedText{br: r.(*bufio.Reader), latin: te.latin}
+	case te.enc != nil:
 		r = transform.NewReader(r, te.enc.NewDecoder())
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -759,7 +937,34 @@ func openText(path string, te textEncoding) (io.Reader, io.Closer, error) {
 	return br, f, nil
 }
 
+// rowLimitError is a table with more rows than Options.MaxRows, found as it streams.
+type rowLimitError struct{ max int }
+
+func (e *rowLimitError) Error() string { return fmt.Sprintf("more than %d rows", e.max) }
+
 func csvProblem(path string, rr *rowReader, err error) Problem {
+	var be *boundError
+	var rl *rowLimitError
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		return interruptedProblem(path)
+	case errors.As(err, &rl):
+		return fileProblem(path, fmt.Sprintf("the file has more than %s rows, the limit; none of its rows are used", thousands(rl.max)), "split the rows over several files, or raise the row limit")
+	case errors.As(err, &be):
+		fix := "shorten the text in that cell and save the file again; a file made by a program rather than a person may be a deliberate attack"
+		switch be.what {
+		case "quote":
+			fix = `close the quote: put a " at the end of that value, or delete the " at its start`
+		case "line", "cells":
+			fix = "check that this is the CSV table itself, saved with a line break after every row; a file made by a program rather than a person may be a deliberate attack"
+		}
+		p := fileProblem(path, fmt.Sprintf("%v; the file is refused as it is read and none of its rows are used", be), fix)
+		p.Source.Row = be.row
+		if be.what == "cell" || be.what == "quote" {
+			p.Column = colLetter(be.col)
+		}
+		return p
+	}
 	var uq *unclosedQuoteError
 	if errors.As(err, &uq) {
 		p := fileProblem(path, fmt.Sprintf("%v: the quoted value runs over the line breaks below it, so the rows after it cannot be told apart; none of the file's rows are used", uq),

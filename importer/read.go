@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -21,6 +22,49 @@ type Options struct {
 	MaxCellChars  int   // default 32,767 (Excel's own limit)
 	MaxUnzipBytes int64 // uncompressed size of a workbook; default 1 GiB
 	ThreeCX       []ThreeCXSizing
+	// Ctx stops the read once it is done (nil: never). The files are checked as they
+	// stream, every MiB or few thousand rows; Read then returns with
+	// Desired.Interrupted set.
+	Ctx context.Context
+}
+
+// ErrInterrupted is what Desired.Interrupted wraps, beside the context's error.
+var ErrInterrupted = errors.New("reading the input was interrupted")
+
+// interrupted returns an error wrapping ErrInterrupted and the context's once Ctx is
+// done, else nil.
+func (o *Options) interrupted() error {
+	if o.Ctx == nil {
+		return nil
+	}
+	if err := o.Ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
+	}
+	return nil
+}
+
+// interruptedProblem is what a reader returns when Options.Ctx stopped it.
+func interruptedProblem(path string) Problem {
+	return fileProblem(path, "reading was interrupted before the end of the file; nothing was read", "run again to read it")
+}
+
+// checkedReader asks check every MiB it reads.
+type checkedReader struct {
+	r     io.Reader
+	check func() error
+	n     int
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	if c.n >= 1<<20 {
+		c.n = 0
+		if err := c.check(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // ThreeCXSizing plans a PBX's Extensions from a 3CX user export.
@@ -61,11 +105,24 @@ func Read(paths []string, opts Options) (*Desired, []Problem) {
 	opts = opts.withDefaults()
 	d := &Desired{}
 	var ps []Problem
+	current := ""
 	for _, p := range paths {
+		if opts.interrupted() != nil {
+			break
+		}
+		current = p
 		ps = append(ps, readAny(p, &opts, d, kindUnknown, nil)...)
 	}
 	for _, s := range opts.ThreeCX {
+		if opts.interrupted() != nil {
+			break
+		}
+		current = s.Path
 		ps = append(ps, readThreeCX(s, &opts, d)...)
+	}
+	if err := opts.interrupted(); err != nil {
+		// What was read is partial: none of it may be applied.
+		return &Desired{Files: d.Files, Interrupted: err}, []Problem{interruptedProblem(current)}
 	}
 	ps = append(ps, dedupe(d)...)
 	if len(paths) > 0 && !HasErrors(ps) && len(d.Colleagues)+len(d.RejectedColleagues)+len(d.Instances)+len(d.RejectedInstances) == 0 {
@@ -197,7 +254,7 @@ func readAny(path string, opts *Options, d *Desired, want tableKind, cx *threeCX
 	case fi.Size() > opts.MaxFileBytes:
 		return []Problem{fileProblem(path, fmt.Sprintf("the file is %s, more than the limit of %s", byteSize(fi.Size()), byteSize(opts.MaxFileBytes)), "split it into smaller files, or raise the limit")}
 	}
-	sum, head, err := hashFile(path)
+	sum, head, err := hashFile(path, opts.interrupted)
 	if err != nil {
 		return []Problem{fileProblem(path, fmt.Sprintf("the file cannot be read: %v", err), "check that the file is readable")}
 	}
@@ -241,8 +298,8 @@ func imageName(f format) string {
 	return "GIF"
 }
 
-// hashFile returns the SHA-256 of a file and its first bytes.
-func hashFile(path string) (string, []byte, error) {
+// hashFile returns the SHA-256 of a file and its first bytes, asking check as it goes.
+func hashFile(path string, check func() error) (string, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", nil, err
@@ -256,7 +313,7 @@ func hashFile(path string) (string, []byte, error) {
 	head = head[:n]
 	h := sha256.New()
 	h.Write(head)
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, &checkedReader{r: f, check: check}); err != nil {
 		return "", nil, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), head, nil

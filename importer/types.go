@@ -108,6 +108,9 @@ type Desired struct {
 	// Unsure are rows whose text may hide other colleagues' rows (a CSV quote closed by
 	// chance further down): while there are any, the sheet cannot say who is absent.
 	Unsure []Source
+	// Interrupted is set (wrapping ErrInterrupted) when Options.Ctx stopped the read;
+	// the rest then holds only Files.
+	Interrupted error
 }
 
 // Catalog is what the portal knows that the input is checked against.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/richardlehane/mscfb"
 	"github.com/xuri/excelize/v2"
@@ -73,7 +74,11 @@ func checkZip(path string, opts *Options) (found partMarks, p *Problem) {
 		if !shared {
 			what = "worksheet " + strings.TrimSuffix(filepath.Base(f.Name), ".xml")
 		}
-		if msg, err := boundText(f, opts.MaxCellChars); err != nil || msg != "" {
+		if msg, err := boundText(f, opts.MaxCellChars, opts.interrupted); err != nil || msg != "" {
+			if errors.Is(err, ErrInterrupted) {
+				pr := interruptedProblem(path)
+				return found, &pr
+			}
 			if err != nil {
 				msg = fmt.Sprintf("is damaged: %v", err)
 			}
@@ -87,7 +92,11 @@ func checkZip(path string, opts *Options) (found partMarks, p *Problem) {
 		if !strings.HasPrefix(n, "xl/worksheets/") || !strings.HasSuffix(n, ".xml") {
 			continue
 		}
-		marks, err := scanPart(f)
+		marks, err := scanPart(f, opts.interrupted)
+		if errors.Is(err, ErrInterrupted) {
+			pr := interruptedProblem(path)
+			return found, &pr
+		}
 		if err != nil {
 			pr := fileProblem(path, fmt.Sprintf("%s is a damaged workbook: %v", base, err), "open it in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
 			return found, &pr
@@ -109,12 +118,13 @@ const maxSharedStrings = 2_000_000
 // cell may be (maxChars characters, each at most 6 bytes as UTF-8 or an entity) or the
 // part holds more than maxSharedStrings strings; "" when it is within bounds. Memory
 // stays at one buffer whatever the part holds.
-func boundText(f *zip.File, maxChars int) (string, error) {
-	rc, err := f.Open()
+func boundText(f *zip.File, maxChars int, check func() error) (string, error) {
+	r, err := f.Open()
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
+	defer r.Close()
+	rc := &checkedReader{r: r, check: check}
 	maxRun := maxChars * 6
 	buf := make([]byte, 256<<10)
 	inTag, run, texts := false, 0, 0
@@ -167,13 +177,14 @@ type partMarks struct {
 
 // scanPart scans a worksheet part for formula and merged-cell elements without
 // parsing it.
-func scanPart(f *zip.File) (partMarks, error) {
+func scanPart(f *zip.File, check func() error) (partMarks, error) {
 	var m partMarks
-	rc, err := f.Open()
+	r, err := f.Open()
 	if err != nil {
 		return m, err
 	}
-	defer rc.Close()
+	defer r.Close()
+	rc := &checkedReader{r: r, check: check}
 	buf := make([]byte, 64<<10)
 	keep := 0
 	for {
@@ -230,7 +241,14 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeC
 	if zp != nil {
 		return []Problem{*zp}
 	}
+	tmp, err := TempDir()
+	if err != nil {
+		return []Problem{fileProblem(path, fmt.Sprintf("%s cannot be read: %v", base, err),
+			"remove that link or file (or have its owner remove it), or set TMPDIR to a folder of your own")}
+	}
+	removeStale(tmp, time.Now())
 	f, err := excelize.OpenFile(path, excelize.Options{
+		TmpDir:            tmp,
 		RawCellValue:      true,
 		UnzipSizeLimit:    opts.MaxUnzipBytes,
 		UnzipXMLSizeLimit: min(xmlInMemoryLimit, opts.MaxUnzipBytes),
@@ -298,6 +316,9 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeC
 	}
 	for _, k := range []tableKind{kindColleagues, kindInstances} {
 		if s, ok := found[k]; ok {
+			if opts.interrupted() != nil {
+				return append(ps, interruptedProblem(path))
+			}
 			ps = append(ps, x.readSheet(s, k)...)
 		}
 	}
@@ -397,6 +418,10 @@ func (x *xlsxFile) readSheet(sheet string, kind tableKind) []Problem {
 	}
 	for rows.Next() {
 		rowNum++
+		if rowNum%4096 == 0 && x.opts.interrupted() != nil {
+			x.d.rejectSince(mark)
+			return []Problem{interruptedProblem(x.path)}
+		}
 		cells, err := rows.Columns()
 		if err != nil {
 			fail(fmt.Sprintf("the sheet cannot be read past row %d (%v); none of its rows are used", rowNum-1, err), "open the file in a spreadsheet program and save it again as Excel Workbook (.xlsx)")
@@ -671,7 +696,10 @@ func (x *xlsxFile) countThreeCX(sheets []string, cx *threeCXCount) []Problem {
 	}
 	defer rows.Close()
 	numberCol := -1
-	for rows.Next() {
+	for n := 1; rows.Next(); n++ {
+		if n%4096 == 0 && x.opts.interrupted() != nil {
+			return []Problem{interruptedProblem(x.path)}
+		}
 		cells, err := rows.Columns()
 		if err != nil {
 			return []Problem{fileProblem(x.path, fmt.Sprintf("sheet %q cannot be read: %v", sheets[0], err), "export the users from 3CX again")}

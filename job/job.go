@@ -162,6 +162,7 @@ func Run(ctx context.Context, req Request, d Deps) (Outcome, error) {
 	in := req.Read
 	if in == nil {
 		var err error
+		req.Input.Ctx = ctx // a signal stops the read too
 		if in, err = ReadInput(req, d.Problems); err != nil {
 			return r.out, err
 		}
@@ -241,6 +242,9 @@ func ReadInput(req Request, problems func([]importer.Problem)) (*Input, error) {
 		return in, nil
 	}
 	in.Desired, in.Problems = importer.Read(req.Files, req.Input)
+	if err := in.Desired.Interrupted; err != nil {
+		return nil, &Failure{Ending: Interrupted, Message: "interrupted while reading the input", Err: err}
+	}
 	if Unreadable(in.Problems, in.Desired) {
 		if problems != nil {
 			problems(in.Problems)

@@ -1,6 +1,7 @@
 package job_test
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -141,6 +142,18 @@ func TestEndings(t *testing.T) {
 		var f *job.Failure
 		if !errors.As(err, &f) || f.Ending != job.Refused || job.ExitCode(f) != 2 || out.Reported {
 			t.Errorf("got %v (reported %v), want refused before any report", err, out.Reported)
+		}
+	})
+	t.Run("interrupted while reading", func(t *testing.T) {
+		var sv seen
+		d, _ := deps(t, &sv, true)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		out, err := job.Run(ctx, request(t, job.Apply), d)
+		var f *job.Failure
+		if !errors.As(err, &f) || f.Ending != job.Interrupted || job.ExitCode(f) != 130 ||
+			f.Message != "interrupted while reading the input" || !errors.Is(err, importer.ErrInterrupted) || out.Reported {
+			t.Errorf("got %v (reported %v), want interrupted while reading, before any report", err, out.Reported)
 		}
 	})
 	t.Run("locked", func(t *testing.T) {

@@ -40,7 +40,11 @@ Permission, owner and PBX names are checked against the portal when one is reach
 			if err != nil {
 				return err
 			}
+			opts.Ctx = cmd.Context()
 			desired, problems := importer.Read(args, opts)
+			if desired.Interrupted != nil {
+				return exitf(exitInterrupted, "interrupted while reading the input")
+			}
 			if !offline && !job.Unreadable(problems, desired) {
 				problems = append(problems, a.checkAgainstPortal(cmd.Context(), pf, desired)...)
 				importer.SortProblems(problems)
