@@ -756,6 +756,7 @@ func (s *Server) plan(ctx context.Context, u *upload) {
 	d := s.deps(u.Owner)
 	d.Problems = func(ps []importer.Problem) { problems = ps }
 	d.Plan = func(p reconcile.Plan, ps []importer.Problem) { plan, problems = p, ps }
+	req.Input.Ctx = ctx
 	in, err := job.ReadInput(req, d.Problems)
 	var out job.Outcome
 	if err == nil {

@@ -178,6 +178,7 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 	}
 	// The input is read, and outputs that would replace it refused, before the portal
 	// is connected: a bad file is said first.
+	req.Input.Ctx = ctx // a signal stops the reading too
 	if req.Read, err = job.ReadInput(req, func(ps []importer.Problem) { printProblems(a.stderr, ps) }); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -871,4 +872,58 @@ func TestStateDirectoryFull(t *testing.T) {
 		t.Fatalf("%d e-mails before the history filled up, want some and not all\n%s", sent, out)
 	}
 	resumes(t, s, ts.URL, stateHome, wave, n)
+}
+
+// TestSignalStopsReading sends SIGTERM while plan reads a big workbook (150,000 rows,
+// seconds of reading): the read stops, nothing is asked of the portal, exit 130.
+func TestSignalStopsReading(t *testing.T) {
+	bin, err := exec.LookPath("ycm-onboard")
+	if err != nil {
+		t.Fatalf("the test binary is not on PATH as ycm-onboard: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sw.SetRow("A1", []any{"Email", "First Name", "Last Name", "Permissions"})
+	for i := range 150_000 {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		_ = sw.SetRow(cell, []any{fmt.Sprintf("big%06d@demo.example", i), "Big", "Sheet", "Dashboard"})
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.SetSheetName("Sheet1", "Colleagues")
+	if err := f.SaveAs(big); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	cmd := exec.Command(bin, "plan", big, "--portal", ts.URL, "--report", filepath.Join(t.TempDir(), "r.xlsx"))
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(t.TempDir(), "state"),
+		envPartnerID+"="+sim.DemoPartnerID, envPartnerSecret+"="+sim.DemoPartnerSecret,
+		envYCMID+"="+sim.DemoYCMID, envYCMSecret+"="+sim.DemoYCMSecret)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // reading has begun; it takes seconds
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit %v, want %d\n%s", err, exitInterrupted, out.String())
+	}
+	if !strings.Contains(out.String(), "interrupted while reading the input") {
+		t.Errorf("the run did not stop in the read:\n%s", out.String())
+	}
+	if n := s.Stats().Total; n != 0 {
+		t.Errorf("%d requests to the portal after a read that was stopped", n)
+	}
 }
