@@ -254,6 +254,9 @@ func cases() []chaosCase {
 		{"7", "portal killed mid-run", "simulator SIGKILLed at 25% of e-mails, restarted on its saved world", "4 → 0", casePortalKilled},
 		{"8", "state directory full", "ulimit -f 2048 on the job, 1 ms latency, twice the colleagues", "6 → 0 (without the limit)", caseStateFull},
 		{"9", "report directory full", "report on a 64 KiB tmpfs, state directory elsewhere", "1 (report not written) → 0, nothing to create", caseReportFull},
+		{"10a", "crafted CSV", "a quote never closed in row 2, padded to 90 MB", "2, nothing written", caseCSVQuote},
+		{"10b", "xlsx bomb", "a valid workbook whose one inline string is 900 MiB of 'A' (zipped to about 1 MB)", "2, nothing written", caseXLSXBomb},
+		{"10c", "one address 10,000 times", "a CSV of 10,000 rows, every one the same colleague (0.6 MB)", "1 (every row skipped), nothing written", caseSameAddress},
 	}
 }
 
