@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,9 @@ func (c *caseRun) apply(ctx context.Context, o applyOpts) runResult {
 // record adds a run to the row: its label, its memory, and whether it crashed.
 func (c *caseRun) record(r runResult) {
 	c.row.runs = append(c.row.runs, r.label())
-	c.rssKiB = max(c.rssKiB, r.rssKiB)
+	if r.rssKiB > c.rssKiB {
+		c.rssKiB, c.rssFloor = r.rssKiB, r.rssKiB <= r.floorKiB
+	}
 	if r.note != "" {
 		c.notef("run %d: %s", len(c.row.runs), r.note)
 		if strings.HasPrefix(r.note, "fault not injected") {
@@ -130,20 +133,20 @@ func (c *caseRun) record(r runResult) {
 	if r.memOut {
 		c.failf("run %d: killed when it held more than %d MiB, after %s", len(c.row.runs), c.s.cfg.maxRSS>>10, r.wall.Round(100*time.Millisecond))
 	}
-	if line := crash(r.errout()); line != "" {
+	if line := find(r.stderr, crashed); line != "" {
 		c.failf("run %d crashed: %s", len(c.row.runs), line)
 	}
 }
 
-// crash finds a Go runtime failure in a run's stderr: a crash may exit 2, the code of
-// a refused input, and must not pass for one.
-func crash(stderr string) string {
-	for line := range strings.Lines(stderr) {
-		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
-			return strings.TrimSpace(line)
-		}
-	}
-	return ""
+// crashed matches a Go runtime failure in a run's stderr: a crash may exit 2, the code
+// of a refused input, and must not pass for one.
+func crashed(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: "))
+}
+
+// says matches the lines that hold text.
+func says(text string) func([]byte) bool {
+	return func(line []byte) bool { return bytes.Contains(line, []byte(text)) }
 }
 
 // want fails the case unless the run ended with one of codes.
@@ -347,7 +350,7 @@ func caseSIGKILL(ctx context.Context, c *caseRun) {
 	})})
 	c.want(r, exitSignaled)
 	c.converge(ctx, r, 1)
-	if len(c.row.runs) > 1 && strings.Contains(readFile(filepath.Join(c.dir, "run2.stderr")), "settled changes an earlier run left unrecorded") {
+	if len(c.row.runs) > 1 && find(filepath.Join(c.dir, "run2.stderr"), says("settled changes an earlier run left unrecorded")) != "" {
 		c.notef("the re-run settled the killed run's unrecorded changes")
 	}
 	c.check(ctx)
@@ -384,7 +387,7 @@ func caseStateFull(ctx context.Context, c *caseRun) {
 	}
 	r := c.apply(ctx, applyOpts{ulimitF: 2048})
 	c.want(r, exitLocal)
-	if strings.Contains(r.errout(), "Free space in the state directory") {
+	if find(r.stderr, says("Free space in the state directory")) != "" {
 		c.notef("run 1 says to free space in the state directory")
 	} else if r.code == exitLocal {
 		c.failf("run 1 does not point at the state directory")
@@ -414,8 +417,9 @@ func caseReportFull(ctx context.Context, c *caseRun) {
 	defer c.s.unmount(reports)
 	r := c.apply(ctx, applyOpts{report: filepath.Join(reports, "report.xlsx")})
 	c.want(r, exitPartial)
-	if i := strings.Index(r.errout(), "the report could not be written"); i >= 0 {
-		c.notef("run 1 says %q", strings.ReplaceAll(firstLine(r.errout()[i:]), c.dir, "…"))
+	const lost = "the report could not be written"
+	if line := find(r.stderr, says(lost)); line != "" {
+		c.notef("run 1 says %q", strings.ReplaceAll(line[strings.Index(line, lost):], c.dir, "…"))
 	} else {
 		c.failf("run 1 does not say the report could not be written")
 	}
@@ -428,10 +432,11 @@ func caseReportFull(ctx context.Context, c *caseRun) {
 	}
 	r2 := c.apply(ctx, applyOpts{})
 	c.want(r2, exitOK)
-	if m := regexp.MustCompile(`Plan: (\d+) to create`).FindStringSubmatch(r2.out()); m == nil || m[1] != "0" {
-		c.failf("run 2's plan: %q, want nothing to create", firstLine(planLine(r2.out())))
+	plan := find(r2.stdout, func(line []byte) bool { return bytes.HasPrefix(line, []byte("Plan: ")) })
+	if m := regexp.MustCompile(`^Plan: (\d+) to create`).FindStringSubmatch(plan); m == nil || m[1] != "0" {
+		c.failf("run 2's plan: %q, want nothing to create", plan)
 	} else {
-		c.notef("run 2: %q", planLine(r2.out()))
+		c.notef("run 2: %q", plan)
 	}
 	c.check(ctx)
 }
@@ -440,27 +445,17 @@ func caseReportFull(ctx context.Context, c *caseRun) {
 func (c *caseRun) invitations(ctx context.Context) (int, error) {
 	r := c.s.job(ctx, c.dir, "status", time.Minute, 0, nil, "status", "--state-dir", c.state, "--format", "json")
 	if r.code != 0 {
-		return 0, fmt.Errorf("exit %s: %s", r.label(), firstLine(r.errout()))
+		return 0, fmt.Errorf("exit %s: %s", r.label(), find(r.stderr, anyLine))
 	}
 	var st struct {
 		Invitations []json.RawMessage `json:"invitations"`
 	}
-	if err := json.Unmarshal([]byte(r.out()), &st); err != nil {
+	out, err := os.ReadFile(r.stdout) // a line per invitation: a few hundred KB
+	if err != nil {
+		return 0, err
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
 		return 0, err
 	}
 	return len(st.Invitations), nil
-}
-
-func planLine(out string) string {
-	for line := range strings.Lines(out) {
-		if strings.HasPrefix(line, "Plan: ") {
-			return strings.TrimSpace(line)
-		}
-	}
-	return ""
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSpace(line)
 }

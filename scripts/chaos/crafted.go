@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -31,7 +30,7 @@ func (c *caseRun) crafted(ctx context.Context, input string, want int) {
 		c.failf("run 1 held %d MB, more than the 150 MB target", r.rssKiB>>10)
 	}
 	c.notef("run 1: %.1f s", r.wall.Seconds())
-	if p := problem(r.errout()); p != "" {
+	if p := find(r.stderr, says("crafted-")); p != "" {
 		c.notef("it says: %s", p)
 	}
 	after, err := c.sim.world(ctx)
@@ -45,20 +44,6 @@ func (c *caseRun) crafted(ctx context.Context, input string, want int) {
 	} else {
 		c.notef("outbox empty, no colleague added")
 	}
-}
-
-// problem is the first line of a refused run's stderr naming the input's problem.
-func problem(stderr string) string {
-	for line := range strings.Lines(stderr) {
-		if strings.Contains(line, "chaos-") || strings.Contains(line, "crafted") {
-			line = strings.TrimSpace(line)
-			if len(line) > 200 {
-				line = line[:200] + "…"
-			}
-			return line
-		}
-	}
-	return ""
 }
 
 func caseCSVQuote(ctx context.Context, c *caseRun) {
@@ -100,7 +85,7 @@ func caseXLSXBomb(ctx context.Context, c *caseRun) {
 	}
 	r := c.s.job(ctx, c.dir, "control", time.Minute, 0, nil, "validate", control, "--portal", c.sim.url())
 	if r.code != exitOK {
-		c.failf("the control workbook (one ordinary row) is not read: validate exit %s: %s", r.label(), firstLine(r.errout()))
+		c.failf("the control workbook (one ordinary row) is not read: validate exit %s: %s", r.label(), find(r.stderr, anyLine))
 		return
 	}
 	path := filepath.Join(c.dir, "crafted-bomb.xlsx")

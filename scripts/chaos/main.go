@@ -87,9 +87,10 @@ func run() int {
 		start := time.Now()
 		r := s.runCase(ctx, c)
 		rows = append(rows, r)
-		fmt.Fprintf(os.Stderr, "chaos: case %s: %s in %s\n", c.id, r.result(), time.Since(start).Round(100*time.Millisecond))
+		fmt.Fprintf(os.Stderr, "chaos: case %s: %s in %s (suite %d MB)\n", c.id, r.result(), time.Since(start).Round(100*time.Millisecond), selfMaxRSS()>>10)
 	}
 	printTable(os.Stdout, rows)
+	fmt.Fprintf(os.Stderr, "chaos: the suite itself peaked at %d MB\n", (selfMaxRSS()+512)>>10)
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "chaos: interrupted")
 		return 130
@@ -108,7 +109,8 @@ type row struct {
 	expected         string // the exit codes the README names, run by run
 	runs             []string
 	dup, lost        string
-	rssKiB           int64
+	rssKiB           int64 // the worst run's Maxrss
+	rssFloor         bool  // that run's Maxrss was the suite's own: the run held at most that
 	requests         string
 	notes            []string
 	fails            []string
@@ -142,6 +144,9 @@ func printTable(w io.Writer, rows []*row) {
 		if r.rssKiB > 0 {
 			rss = fmt.Sprintf("%d MB", (r.rssKiB+512)>>10)
 		}
+		if r.rssFloor {
+			rss = "≤ " + rss
+		}
 		notes := append(append([]string(nil), r.fails...), r.notes...)
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.id, cell(r.name), cell(r.faults), cell(or(runs, "—")), cell(r.expected), or(r.dup, "—"), or(r.lost, "—"),
@@ -160,4 +165,13 @@ func or(s, dflt string) string {
 		return dflt
 	}
 	return s
+}
+
+// selfMaxRSS is the suite's own peak memory in KiB. Linux carries a parent's
+// high-water mark into the Maxrss of a child it forks and execs, so it is a floor
+// under every child's: a child at the floor held at most that (shown "≤").
+func selfMaxRSS() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss
 }

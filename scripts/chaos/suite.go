@@ -347,7 +347,8 @@ type runResult struct {
 	timedOut bool           // killed by the suite: it ran past -timeout
 	memOut   bool           // killed by the suite: it held more than -max-rss
 	wall     time.Duration
-	rssKiB   int64
+	rssKiB   int64  // the child's Maxrss
+	floorKiB int64  // the suite's own Maxrss when it started the child: a floor under rssKiB
 	stdout   string // file names
 	stderr   string
 	note     string // what the injection did
@@ -380,13 +381,36 @@ func signalName(s syscall.Signal) string {
 	return s.String()
 }
 
-func (r runResult) out() string    { return readFile(r.stdout) }
-func (r runResult) errout() string { return readFile(r.stderr) }
-
-func readFile(name string) string {
-	b, _ := os.ReadFile(name)
-	return string(b)
+// find returns the first line of an output file that match accepts (cut to 64 KiB
+// before it is matched, to 300 bytes after), or "". It streams the file: a refused
+// input's stderr may hold hundreds of megabytes, and whatever the suite holds shows
+// in the Maxrss of every child it starts later, since Linux carries the parent's
+// high-water mark across fork and exec.
+func find(name string, match func(line []byte) bool) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	for {
+		b, err := br.ReadSlice('\n')
+		if b = bytes.TrimSpace(b); len(b) > 0 && match(b) {
+			if len(b) > 300 {
+				return string(b[:300]) + "…"
+			}
+			return string(b)
+		}
+		for err == bufio.ErrBufferFull { // the rest of a long line
+			_, err = br.ReadSlice('\n')
+		}
+		if err != nil {
+			return ""
+		}
+	}
 }
+
+func anyLine([]byte) bool { return true }
 
 // injectFunc injects a case's fault while the job runs. It returns what it did, or
 // an error when it could not (the run ended first).
@@ -420,6 +444,7 @@ func (s *suite) job(ctx context.Context, dir, name string, timeout time.Duration
 	defer stdout.Close()
 	defer stderr.Close()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	r.floorKiB = selfMaxRSS()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		r.note = err.Error()
