@@ -167,11 +167,9 @@ func or(s, dflt string) string {
 	return s
 }
 
-// selfMaxRSS is the suite's own peak memory in KiB. Linux carries a parent's
-// high-water mark into the Maxrss of a child it forks and execs, so it is a floor
-// under every child's: a child at the floor held at most that (shown "≤").
-func selfMaxRSS() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Maxrss
-}
+// selfMaxRSS is the suite's own peak memory in KiB: the high-water mark of its address
+// space (VmHWM), which Linux carries into the Maxrss of a child the suite forks and
+// execs, so it is a floor under every child's: a child at the floor held at most
+// that (shown "≤"). Not getrusage's: that also holds what the program that started
+// the suite (go run) had.
+func selfMaxRSS() int64 { return procStatus("/proc/self/status", "VmHWM:") }

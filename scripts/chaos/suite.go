@@ -491,7 +491,7 @@ func watchMemory(p *os.Process, limit int64, exited <-chan struct{}, killed *ato
 			return
 		case <-tick.C:
 		}
-		if rss := vmRSS(status); rss > limit {
+		if rss := procStatus(status, "VmRSS:"); rss > limit {
 			killed.Store(true)
 			_ = p.Kill()
 			return
@@ -499,8 +499,9 @@ func watchMemory(p *os.Process, limit int64, exited <-chan struct{}, killed *ato
 	}
 }
 
-// vmRSS reads VmRSS (KiB) from a /proc/PID/status file; 0 when it cannot.
-func vmRSS(status string) int64 {
+// procStatus reads a field in KiB (VmRSS:, VmHWM:) from a /proc/PID/status file; 0
+// when it cannot.
+func procStatus(status, field string) int64 {
 	f, err := os.Open(status)
 	if err != nil {
 		return 0
@@ -508,7 +509,7 @@ func vmRSS(status string) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return n
 		}
