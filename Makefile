@@ -4,7 +4,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build cross test check fmt vet tidy-check bench bench-sim samples demo clean
+.PHONY: all build cross test check fmt vet tidy-check bench bench-sim chaos samples demo clean
 
 all: check build
 
@@ -53,6 +53,11 @@ bench:
 
 bench-sim:
 	scripts/bench-sim.sh 10 16
+
+# The fault matrix (issue 14): each case against its own simulator process, one
+# Markdown table out (RELIABILITY.md keeps it). Linux; root for the tmpfs case.
+chaos:
+	$(GO) run ./scripts/chaos
 
 samples:
 	$(GO) run ./samples/gen
