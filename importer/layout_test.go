@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -476,5 +477,43 @@ func TestStatusWarningPerFile(t *testing.T) {
 	}
 	if len(d.Colleagues) != 4 || !slices.Equal(absent, []string{"c@example.com"}) {
 		t.Errorf("colleagues = %+v", d.Colleagues)
+	}
+}
+
+// TestManyCopiesOfOneAddress: each of 2,000 rows of one e-mail is rejected with a
+// problem naming three of the others and counting the rest, so the problems grow with
+// the rows, not their square (naming every other row took 2 GB for 10,000 such rows,
+// a 0.6 MB file).
+func TestManyCopiesOfOneAddress(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Email,First Name,Last Name,Permissions\n")
+	const n = 2000
+	for range n {
+		b.WriteString("same@example.com,Ann,Lee,Sales\n")
+	}
+	path := writeFile(t, "same.csv", []byte(b.String()))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d, ps := Read([]string{path}, Options{})
+	runtime.ReadMemStats(&after)
+	if len(d.Colleagues) != 0 || len(d.RejectedColleagues) != n {
+		t.Fatalf("%d accepted, %d rejected; want all %d rejected", len(d.Colleagues), len(d.RejectedColleagues), n)
+	}
+	dups := 0
+	for _, p := range ps {
+		if strings.Contains(p.Message, "appears more than once") {
+			dups++
+			if !strings.HasSuffix(p.Message, "and 1,996 more rows") || strings.Count(p.Message, "same.csv row") != 3 {
+				t.Fatalf("row %d: %q, want three places named and 1,996 more", p.Source.Row, p.Message)
+			}
+		}
+	}
+	if dups != n {
+		t.Errorf("%d duplicate problems, want %d", dups, n)
+	}
+	// 16 KB a row is generous; naming every other row allocated over 100 MB here.
+	if got := after.TotalAlloc - before.TotalAlloc; got > 32<<20 {
+		t.Errorf("reading allocated %d MB, want under 32 MB", got>>20)
 	}
 }

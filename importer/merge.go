@@ -46,35 +46,53 @@ func dedupe(d *Desired) []Problem {
 	var ps []Problem
 	d.Colleagues, d.RejectedColleagues = rejectDuplicates(d.Colleagues, d.RejectedColleagues,
 		func(c Colleague) string { return strings.ToLower(c.Email()) },
-		func(c Colleague, others []Colleague) {
+		func(c Colleague, others []Colleague, more int) {
 			places := make([]string, len(others))
 			for i, o := range others {
 				places[i] = o.Source().String()
 			}
 			col := d.column(c.Source(), "Email")
 			ps = append(ps, Problem{Source: c.Source(), Column: col.Letter, Header: col.Header, Value: c.Email(), Severity: Error,
-				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email(), strings.Join(places, ", ")),
+				Message: fmt.Sprintf("colleague %s appears more than once: also in %s", c.Email(), placesAnd(places, more)),
 				Fix:     "keep one row per colleague; none of these rows is applied until then"})
 		})
 	d.Instances, d.RejectedInstances = rejectDuplicates(d.Instances, d.RejectedInstances,
 		func(in Instance) string { return strings.ToLower(in.Ref) },
-		func(in Instance, others []Instance) {
+		func(in Instance, others []Instance, more int) {
 			places := make([]string, len(others))
 			for i, o := range others {
 				places[i] = o.Place()
 			}
 			col := d.column(in.Source, "PBX")
 			ps = append(ps, Problem{Source: in.Source, Column: col.Letter, Header: col.Header, Value: in.Ref, Severity: Error,
-				Message: fmt.Sprintf("PBX %s is sized more than once: here and in %s", in.Ref, strings.Join(places, ", ")),
+				Message: fmt.Sprintf("PBX %s is sized more than once: here and in %s", in.Ref, placesAnd(places, more)),
 				Fix:     "size each PBX in one place only (one Instances row, or one --3cx export); none of these sizes is applied until then"})
 		})
 	return ps
 }
 
+// namedDuplicates is how many of the other rows a duplicate's problem names; the rest
+// are counted. Naming every one made k copies of one address cost k² (10,000 rows of
+// one e-mail, a 0.6 MB file, took more than 2 GB).
+const namedDuplicates = 3
+
+// placesAnd lists places, and how many more there are.
+func placesAnd(places []string, more int) string {
+	s := strings.Join(places, ", ")
+	switch {
+	case more == 1:
+		s += " and 1 more row"
+	case more > 1:
+		s += " and " + thousands(more) + " more rows"
+	}
+	return s
+}
+
 // rejectDuplicates finds the keys that more than one row has, kept or rejected (an
-// empty key counts for nothing), calls report for each such row with the others, and
-// moves the kept ones among them to the rejected rows.
-func rejectDuplicates[T any](kept, rejected []T, key func(T) string, report func(row T, others []T)) ([]T, []T) {
+// empty key counts for nothing), calls report for each such row with the first few
+// others (namedDuplicates) and how many more there are, and moves the kept ones among
+// them to the rejected rows.
+func rejectDuplicates[T any](kept, rejected []T, key func(T) string, report func(row T, others []T, more int)) ([]T, []T) {
 	type ref struct {
 		rejected bool
 		i        int
@@ -112,11 +130,14 @@ func rejectDuplicates[T any](kept, rejected []T, key func(T) string, report func
 		for _, r := range refs {
 			var others []T
 			for _, o := range refs {
+				if len(others) == namedDuplicates {
+					break
+				}
 				if o != r {
 					others = append(others, get(o))
 				}
 			}
-			report(get(r), others)
+			report(get(r), others, len(refs)-1-len(others))
 			if !r.rejected {
 				reject[r.i] = true
 			}
