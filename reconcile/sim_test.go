@@ -495,3 +495,51 @@ func TestLostWritesCostLittle(t *testing.T) {
 		})
 	}
 }
+
+// TestPortalKilledMidRun: the portal dies after some creates (every connection then
+// drops without an answer): the apply stops as the portal being down, with the rest
+// not run; once the portal is back, the next run finishes the work with one e-mail per
+// colleague and nobody missing. (make chaos kills a simulator process for the same.)
+func TestPortalKilledMidRun(t *testing.T) {
+	var dead atomic.Bool
+	var creates atomic.Int64
+	w := newWorld(t, sim.Options{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if dead.Load() {
+				panic(http.ErrAbortHandler) // the connection drops, no answer
+			}
+			h.ServeHTTP(rw, r)
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/colleagues") && creates.Add(1) == 50 {
+				dead.Store(true)
+			}
+		})
+	})
+	d := wave(200)
+	d.Instances = nil
+	p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
+	rs, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{Concurrency: 4})
+	var down *reconcile.PortalDownError
+	if !errors.As(err, &down) || portal.KindOf(err) != portal.KindNetwork {
+		t.Fatalf("got %v, want the portal down for want of an answer", err)
+	}
+	if tl := reconcile.TallyResults(rs); tl.NotRun < 100 {
+		t.Errorf("%+v: want the rest not run", tl)
+	}
+	dead.Store(false)
+	p = reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions())
+	if _, err := reconcile.Apply(t.Context(), p, w.c, reconcile.ApplyOptions{Concurrency: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if p := reconcile.Diff(d, w.actual(t), reconcile.DefaultOptions()); p.HasChanges() {
+		t.Fatalf("not converged: %s", p.Counts().Line())
+	}
+	sent := map[string]int{}
+	for _, e := range w.sim.Outbox() {
+		sent[strings.ToLower(e.To)]++
+	}
+	for _, c := range d.Colleagues {
+		if sent[c.Email()] != 1 {
+			t.Errorf("%s: %d activation e-mails, want 1", c.Email(), sent[c.Email()])
+		}
+	}
+}
