@@ -175,7 +175,7 @@ func HasErrors(ps []Problem) bool {
 
 // fileProblem is an error about a whole file.
 func fileProblem(path, msg, fix string) Problem {
-	return Problem{Source: Source{File: filepath.Base(path)}, Severity: Error, Message: msg, Fix: fix}
+	return Problem{Source: Source{File: filepath.Base(path)}, Severity: Error, Message: msg, Fix: fix, Refused: true}
 }
 
 // format is what the first bytes of a file say it is.

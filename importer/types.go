@@ -49,6 +49,9 @@ type Problem struct {
 	Severity Severity
 	Message  string // what is wrong
 	Fix      string // what to do about it
+	// Refused says the whole file is refused and none of its rows are used, even when
+	// the problem names the row where that was found.
+	Refused bool
 }
 
 func (p Problem) String() string {

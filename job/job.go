@@ -267,7 +267,7 @@ func Unreadable(ps []importer.Problem, d *importer.Desired) bool {
 		return false
 	}
 	for _, p := range ps {
-		if p.Severity == importer.Error && p.Source.Row == 0 {
+		if p.Severity == importer.Error && (p.Source.Row == 0 || p.Refused) {
 			return true
 		}
 	}

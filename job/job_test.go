@@ -225,3 +225,23 @@ func TestDamagedHistoryEndsTheRun(t *testing.T) {
 		t.Error("the run went on")
 	}
 }
+
+// TestRefusedFileIsUnreadableInput: a CSV refused as it streams (a quote that never
+// closes) names the row where it opened, yet none of its rows are used: the run is
+// refused as unreadable input (exit 2), like a workbook bomb, not a partial run.
+func TestRefusedFileIsUnreadableInput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quote.csv")
+	body := "Email,First Name,Last Name,Permissions\n\"ann@example.com,Ann,Lee,Sales\n" + strings.Repeat("padding line\n", 20_000)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var shown []importer.Problem
+	_, err := job.ReadInput(job.Request{Mode: job.Plan, Files: []string{path}}, func(ps []importer.Problem) { shown = ps })
+	var f *job.Failure
+	if !errors.As(err, &f) || f.Ending != job.Refused || job.ExitCode(f) != 2 {
+		t.Fatalf("ReadInput = %v, want refused (exit 2)", err)
+	}
+	if len(shown) == 0 || shown[0].Source.Row != 2 || !strings.Contains(shown[0].Message, "never closed") {
+		t.Errorf("problems shown: %+v, want the quote of row 2", shown)
+	}
+}
