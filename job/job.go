@@ -449,7 +449,7 @@ func (r *run) apply(ctx context.Context) error {
 	if r.d.Progress != nil {
 		prog = r.d.Progress(r.plan, r.log)
 	}
-	applyStarted := r.d.Now()
+	applyStarted := time.Now() // a duration: the monotonic clock, not Deps.Now (a test's may stand still)
 	results, ferr := reconcile.Apply(ctx, r.plan, Clients{r.d.Partner, r.d.YCM}, reconcile.ApplyOptions{
 		Concurrency: r.req.Concurrency, Now: r.d.Partner.PortalNow, Canary: r.req.Canary, CanaryMaxFail: r.req.CanaryMaxFail,
 		Journal: r.h.journal(),
@@ -463,7 +463,7 @@ func (r *run) apply(ctx context.Context) error {
 			prog.Done(res)
 		},
 	})
-	r.applyTook = r.d.Now().Sub(applyStarted)
+	r.applyTook = time.Since(applyStarted)
 	outcomesErr := r.h.endJournal()
 	prog.Finish()
 	r.rep.Results = results

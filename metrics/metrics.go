@@ -76,6 +76,11 @@ type Options struct {
 	// for a long-lived serve. A batch run's textfile leaves them out: node_exporter
 	// has its own, and a run's heap says nothing once it has exited.
 	Runtime bool
+	// Modes are the run modes whose every outcome of ycm_onboard_runs_total starts at
+	// 0, so that an alert on increase(...{outcome="portal_down"}[1d]) sees the first
+	// one: serve's both, a batch run's own only (node_exporter refuses a series that
+	// two textfiles both hold, so a plan's file and an apply's must not share one).
+	Modes []job.Mode
 }
 
 // New returns figures in a registry of their own (never the global default one, which
@@ -110,9 +115,7 @@ func New(o Options) *Metrics {
 			[]string{"status"}, nil)},
 	}
 	m.reg.MustRegister(m.runs, m.actions, m.requests, m.throttled, m.applyTook, m.runTook, m.lastRun, m.lastExit, m.invitations)
-	// Every run outcome is there from the start at 0, so that an alert on
-	// increase(...{outcome="portal_down"}[1d]) sees its first one.
-	for _, mode := range []job.Mode{job.Plan, job.Apply} {
+	for _, mode := range o.Modes {
 		for _, name := range endings {
 			m.runs.WithLabelValues(string(mode), name)
 		}

@@ -114,7 +114,7 @@ func appliedRun(start time.Time) job.Outcome {
 // outcome as the report names them, its durations and its last-run gauges; a run that
 // stopped before its report counts its ending only.
 func TestRunCountsEndingsAndActions(t *testing.T) {
-	m := metrics.New(metrics.Options{})
+	m := metrics.New(metrics.Options{Modes: []job.Mode{job.Plan, job.Apply}})
 	end := time.Date(2026, 12, 1, 2, 3, 4, 0, time.UTC)
 	m.Run(job.Apply, job.Partial, appliedRun(end.Add(-2*time.Minute)), end)
 	m.Run(job.Plan, job.PortalDown, job.Outcome{}, end.Add(time.Hour))
@@ -125,6 +125,7 @@ func TestRunCountsEndingsAndActions(t *testing.T) {
 		{"ycm_onboard_runs_total", map[string]string{"mode": "apply", "outcome": "partial"}, 1},
 		{"ycm_onboard_runs_total", map[string]string{"mode": "apply", "outcome": "done"}, 0},
 		{"ycm_onboard_runs_total", map[string]string{"mode": "plan", "outcome": "portal_down"}, 1},
+		{"ycm_onboard_runs_total", map[string]string{"mode": "plan", "outcome": "interrupted"}, 0},
 		{"ycm_onboard_actions_total", apply("create", "applied"), 2},
 		{"ycm_onboard_actions_total", apply("create", "failed"), 1},
 		{"ycm_onboard_actions_total", apply("update", "blocked"), 1},
@@ -274,7 +275,7 @@ func TestWriteFileIsWholeAndReadable(t *testing.T) {
 
 // TestRuntimeCollectors: serve's registry has the Go runtime's and the process's.
 func TestRuntimeCollectors(t *testing.T) {
-	fams := gather(t, metrics.New(metrics.Options{Runtime: true}))
+	fams := gather(t, metrics.New(metrics.Options{Runtime: true, Modes: []job.Mode{job.Apply}}))
 	for _, name := range []string{"go_goroutines", "ycm_onboard_runs_total"} {
 		if _, ok := fams[name]; !ok {
 			t.Errorf("no %s", name)
