@@ -45,6 +45,7 @@ type Config struct {
 	KeepReports *int           `yaml:"keep_reports"`
 	StateDir    *string        `yaml:"state_dir"`
 	LockTimeout *time.Duration `yaml:"lock_timeout"` // e.g. "10m"; 0: fail at once when locked
+	MetricsFile *string        `yaml:"metrics_file"` // plan and apply: the run's figures for node_exporter (*.prom)
 }
 
 // maxSize bounds the file read: a configuration is a few hundred bytes.
@@ -124,7 +125,7 @@ func fieldsOf(c *Config) map[string]any {
 		"max_delete": &c.MaxDelete, "max_delete_percent": &c.MaxDeletePercent,
 		"allow_shrink": &c.AllowShrink, "prune": &c.Prune, "no_reinvite": &c.NoReinvite, "max_reinvites": &c.MaxReinvites,
 		"report_dir": &c.ReportDir, "keep_reports": &c.KeepReports,
-		"state_dir": &c.StateDir, "lock_timeout": &c.LockTimeout,
+		"state_dir": &c.StateDir, "lock_timeout": &c.LockTimeout, "metrics_file": &c.MetricsFile,
 	}
 }
 
@@ -226,7 +227,7 @@ func (c Config) check(lines map[string]int) error {
 	if c.LockTimeout != nil && *c.LockTimeout < 0 {
 		bad("lock_timeout", "%s: give 0 or more", *c.LockTimeout)
 	}
-	for key, d := range map[string]*string{"report_dir": c.ReportDir, "state_dir": c.StateDir} {
+	for key, d := range map[string]*string{"report_dir": c.ReportDir, "state_dir": c.StateDir, "metrics_file": c.MetricsFile} {
 		if d != nil && strings.TrimSpace(*d) == "" {
 			bad(key, "empty; remove the line to use the default")
 		}

@@ -33,6 +33,7 @@ report_dir: /var/lib/ycm-onboard/reports
 keep_reports: 30
 state_dir: /var/lib/ycm-onboard/state
 lock_timeout: 10m
+metrics_file: /var/lib/node_exporter/textfile/ycm-onboard.prom
 `
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ lock_timeout: 10m
 		AllowShrink: ptr(false), Prune: ptr(true), NoReinvite: ptr(false), MaxReinvites: ptr(2),
 		ReportDir: ptr("/var/lib/ycm-onboard/reports"), KeepReports: ptr(30),
 		StateDir: ptr("/var/lib/ycm-onboard/state"), LockTimeout: ptr(10 * time.Minute),
+		MetricsFile: ptr("/var/lib/node_exporter/textfile/ycm-onboard.prom"),
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Load (-want +got):\n%s", d)

@@ -130,6 +130,9 @@ type Outcome struct {
 	Report     report.Run
 	ReportPath string
 	RunID      int64 // in the run history; 0 without one
+	// ApplyTook is how long the apply step took (every change sent and answered, or
+	// the run stopped); 0 when the run applied nothing (plan, refused, guarded, declined).
+	ApplyTook time.Duration
 }
 
 // seeReport ends the messages that send people to the report.
@@ -149,6 +152,7 @@ type run struct {
 	rep        report.Run
 	actual     reconcile.Actual
 	plan       reconcile.Plan
+	applyTook  time.Duration
 	out        Outcome
 }
 
@@ -449,6 +453,7 @@ func (r *run) apply(ctx context.Context) error {
 	if r.d.Progress != nil {
 		prog = r.d.Progress(r.plan, r.log)
 	}
+	applyStarted := time.Now() // a duration: the monotonic clock, not Deps.Now (a test's may stand still)
 	results, ferr := reconcile.Apply(ctx, r.plan, Clients{r.d.Partner, r.d.YCM}, reconcile.ApplyOptions{
 		Concurrency: r.req.Concurrency, Now: r.d.Partner.PortalNow, Canary: r.req.Canary, CanaryMaxFail: r.req.CanaryMaxFail,
 		Journal: r.h.journal(),
@@ -462,6 +467,7 @@ func (r *run) apply(ctx context.Context) error {
 			prog.Done(res)
 		},
 	})
+	r.applyTook = time.Since(applyStarted)
 	outcomesErr := r.h.endJournal()
 	prog.Finish()
 	r.rep.Results = results

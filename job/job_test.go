@@ -76,7 +76,7 @@ func TestPlanThenApply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	if !out.Reported || out.ReportPath == "" || len(sv.plans) != 1 || sv.asked != 0 || len(s.Outbox()) != 0 {
+	if !out.Reported || out.ReportPath == "" || len(sv.plans) != 1 || sv.asked != 0 || len(s.Outbox()) != 0 || out.ApplyTook != 0 {
 		t.Fatalf("plan: outcome %+v, %d plans shown, asked %d, %d e-mails", out, len(sv.plans), sv.asked, len(s.Outbox()))
 	}
 	if line := sv.plans[0].Counts().Line(); !strings.HasPrefix(line, "Plan: 21 to create, 1 to update") {
@@ -96,6 +96,9 @@ func TestPlanThenApply(t *testing.T) {
 	}
 	if _, err := os.Stat(out.ReportPath); err != nil || out.RunID == 0 {
 		t.Errorf("report %q (%v), run %d", out.ReportPath, err, out.RunID)
+	}
+	if took := out.Report.Finished.Sub(out.Report.Started); out.ApplyTook <= 0 || out.ApplyTook > took {
+		t.Errorf("the apply took %s of the run's %s", out.ApplyTook, took)
 	}
 	if !strings.Contains(strings.Join(sv.notes, "\n"), "report written to "+out.ReportPath) {
 		t.Errorf("notes %q", sv.notes)

@@ -97,7 +97,7 @@ func (r *run) finish(err error) (Outcome, error) {
 		}
 		r.rep.ExitCode = ExitCode(f)
 	}
-	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id()}
+	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id(), ApplyTook: r.applyTook}
 	recorded := path // the history is read from other directories (serve's Runs page)
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
 		recorded = abs

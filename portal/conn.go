@@ -40,7 +40,20 @@ type Config struct {
 	Logger       zerolog.Logger
 	Now          func() time.Time // default time.Now
 	Sleep        func(ctx context.Context, d time.Duration) error
+	// OnResponse, when set, is told of every HTTP request the client sends, logins and
+	// retries included, once it has ended: the API (APIPartner or APIYCM), the HTTP
+	// status (0 when no answer came: a network error, a timeout, a refused redirect)
+	// and whether the answer said slow down (YCM may say so at HTTP 200). It sees no
+	// URL, body or header. Both APIs' workers call it at once: it must be safe for
+	// concurrent use, and quick.
+	OnResponse func(api string, status int, throttled bool)
 }
+
+// The API names OnResponse is given.
+const (
+	APIPartner = "partner"
+	APIYCM     = "ycm"
+)
 
 const maxErrorBody = 64 << 10 // error bodies are read no further than this
 const maxBody = 32 << 20      // nor success bodies
@@ -101,6 +114,7 @@ type conn struct {
 	cfg    Config
 	base   *url.URL
 	d      dialect
+	api    string // APIPartner or APIYCM, for OnResponse
 	tokens *tokenSource
 	lim    *adaptiveLimiter
 	budget *retryBudget
@@ -135,7 +149,10 @@ func newConn(cfg Config, d dialect) (*conn, error) {
 		return nil, fmt.Errorf("%s URL %s is plain HTTP to another machine: the client secret and the tokens would cross the network unencrypted; use https://, or pass --insecure-http if this network is trusted",
 			d.name(), redact(u))
 	}
-	c := &conn{cfg: cfg, base: u, d: d}
+	c := &conn{cfg: cfg, base: u, d: d, api: APIPartner}
+	if d.name() == ycmAPI {
+		c.api = APIYCM
+	}
 	// Credentials go only where they were sent: a copy of the client whose redirects
 	// are checked (see checkRedirect).
 	hc := *cfg.HTTPClient
@@ -373,8 +390,13 @@ func (c *conn) once(ctx context.Context, r request, body []byte, access string, 
 
 func userAgent() string { return "ycm-onboard/" + Version }
 
-// send performs req and decodes the answer through the dialect.
-func (c *conn) send(req *http.Request, out any) error {
+// send performs req and decodes the answer through the dialect. Every request either
+// API sends goes through here, so this is where OnResponse hears of it.
+func (c *conn) send(req *http.Request, out any) (err error) {
+	status := 0
+	if c.cfg.OnResponse != nil {
+		defer func() { c.cfg.OnResponse(c.api, status, KindOf(err) == KindThrottled) }()
+	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(err, context.Canceled) {
@@ -388,6 +410,7 @@ func (c *conn) send(req *http.Request, out any) error {
 		return &Error{Kind: KindNetwork, API: c.d.name(), Err: scrubURLError(err)}
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		c.skew.Store(int64(d.Sub(c.cfg.Now().Truncate(time.Second))))
 		c.dated.Store(true)

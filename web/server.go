@@ -65,6 +65,10 @@ type Config struct {
 	Version        string
 	Log            zerolog.Logger
 	Now            func() time.Time
+	// Ran, when set, is told of every run the page starts (plans, applies, re-invites)
+	// once it has ended, however it ended: what job.Run returned, or the refusal of
+	// input that could not be read. It is called before the page shows the run as done.
+	Ran func(mode job.Mode, out job.Outcome, err error)
 }
 
 // DemoAccount is an account the demo creates and names on its sign-in page.
@@ -229,6 +233,18 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	return s.store.Close()
+}
+
+// Invitations are the run history's invitations, for the metrics.
+func (s *Server) Invitations(ctx context.Context) ([]state.Invitation, error) {
+	return s.store.Invitations(ctx)
+}
+
+// ran tells Config.Ran of a run that ended.
+func (s *Server) ran(mode job.Mode, out job.Outcome, err error) {
+	if s.cfg.Ran != nil {
+		s.cfg.Ran(mode, out, err)
+	}
 }
 
 // HasAdmin reports whether anyone can manage accounts yet.
@@ -763,6 +779,7 @@ func (s *Server) plan(ctx context.Context, u *upload) {
 		req.Read = in
 		out, err = job.Run(ctx, req, d)
 	}
+	s.ran(job.Plan, out, err)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.Plan, u.Problems, u.Planned = plan, problems, s.cfg.Now()
@@ -1104,6 +1121,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	s.event(r.Context(), se.user.Name, "apply", strings.Join(u.Files, ", "))
 	s.wg.Go(func() {
 		out, err := job.Run(s.ctx, req, d)
+		s.ran(job.Apply, out, err)
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		u.Applying, u.Applied = false, true
@@ -1237,6 +1255,7 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 	out, err := job.Run(r.Context(), job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
 		Concurrency: 1, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version,
 		StartedBy: se.user.Name}, d)
+	s.ran(job.Apply, out, err)
 	notice := ""
 	switch {
 	case err != nil:

@@ -43,6 +43,13 @@ type site struct {
 // uploader and an approver. now moves the page's clock.
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, nil)
+}
+
+// newSiteWith is newSite with its configuration changed by configure before the page
+// starts.
+func newSiteWith(t *testing.T, configure func(*Config)) *site {
+	t.Helper()
 	s, err := sim.New(sim.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +69,9 @@ func newSite(t *testing.T) *site {
 	st.cfgd = Config{Partner: p, YCM: y, PartnerURL: portalSrv.URL, YCMURL: portalSrv.URL, StateDir: filepath.Join(dir, "state"),
 		WorkDir: filepath.Join(dir, "uploads"), Diff: reconcile.DefaultOptions(), DemoAccounts: testAccounts,
 		IdleTimeout: time.Hour, Now: func() time.Time { return st.now }}
+	if configure != nil {
+		configure(&st.cfgd)
+	}
 	st.srv, err = New(st.cfgd)
 	if err != nil {
 		t.Fatal(err)

@@ -105,6 +105,7 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 	set, str := setter{fs}.set, setter{fs}.str
 	str("report-dir", &f.reportDir, c.ReportDir)
 	str("state-dir", &f.hist.stateDir, c.StateDir)
+	str("metrics-file", &f.metricsFile, c.MetricsFile)
 	if c.Concurrency != nil {
 		set("concurrency", func() { f.concurrency = *c.Concurrency })
 	}

@@ -43,3 +43,23 @@ func exitCode(err error) (int, string) {
 	}
 	return exitUsage, err.Error()
 }
+
+// endingOf is how a run that returned err ended, for its metrics: the job's own
+// ending, or for the command line's mistakes before the job, the ending of their
+// exit code (a bad flag or file is refused, exit 2).
+func endingOf(err error) job.Ending {
+	var jf *job.Failure
+	if errors.As(err, &jf) {
+		return jf.Ending
+	}
+	if err == nil {
+		return job.Done
+	}
+	code, _ := exitCode(err)
+	for e := job.Done; e <= job.Interrupted; e++ {
+		if job.ExitCode(&job.Failure{Ending: e}) == code {
+			return e
+		}
+	}
+	return job.Refused
+}

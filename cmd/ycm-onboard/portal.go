@@ -37,6 +37,8 @@ type portalFlags struct {
 	// The environment variables holding the credentials (a configuration file may rename them).
 	partnerIDEnv, partnerSecretEnv, ycmIDEnv, ycmSecretEnv string
 	noDemo                                                 string // why the built-in demo simulator must not run here, if it must not
+
+	observe func(api string, status int, throttled bool) // told of every request (the metrics), if set
 }
 
 // addPortalFlags adds the flags of every command that reads the portal; --config may
@@ -136,7 +138,8 @@ func (a *app) connect(pf portalFlags) (*conn, error) {
 		return nil, exitf(exitUsage, "credentials missing: set "+strings.Join(missing, ", ")+
 			" in the environment (Partner Portal: System > API; YCM: the API client of your account)")
 	}
-	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure, MaxAttempts: pf.attempts}
+	base := portal.Config{Rate: pf.rate, CallTimeout: pf.timeout, Logger: a.log, InsecureHTTP: pf.insecure, MaxAttempts: pf.attempts,
+		OnResponse: pf.observe}
 	pc := base
 	pc.BaseURL, pc.ClientID, pc.ClientSecret = partnerURL, pid, psec
 	yc := base

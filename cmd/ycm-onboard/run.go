@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,8 +18,10 @@ import (
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/metrics"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/report"
+	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
 // inputFlags say how to read the input.
@@ -71,6 +76,7 @@ type runFlags struct {
 	planFile    string  // apply: apply this saved plan
 	canary      int     // apply: the first N changes alone
 	canaryFail  float64 // apply: stop after the canary if more than this percentage failed
+	metricsFile string  // the run's figures for node_exporter's textfile collector
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
@@ -82,6 +88,7 @@ func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
 	fs.StringVar(&f.report, "report", "", "report workbook path (default ycm-onboard-<mode>-<UTC time>.xlsx)")
 	fs.StringVar(&f.reportDir, "report-dir", ".", "directory for the report when --report is not given")
 	fs.BoolVar(&f.strict, "strict", false, "refuse to run when any row has an error")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "write the run's figures here at its end, whatever the ending, for node_exporter's textfile collector (a .prom file)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print a machine-readable summary on stdout, and nothing else there (the plan goes to stderr)")
 	d := reconcile.DefaultOptions()
 	fs.BoolVar(&f.diff.Prune, "prune", false, "delete portal colleagues the sheet lacks")
@@ -111,13 +118,7 @@ func (a *app) planCommand() *cobra.Command {
 		Short: "Show what apply would change, and write the report; change nothing",
 		Args:  f.in.args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.applyConfig(cmd, &f); err != nil {
-				return err
-			}
-			if err := f.check(cmd.Flags(), false); err != nil {
-				return err
-			}
-			return a.run(cmd.Context(), job.Plan, args, f)
+			return a.batch(cmd, job.Plan, args, &f)
 		},
 	}
 	f.add(cmd.Flags(), false)
@@ -143,24 +144,82 @@ the question); off a terminal it never asks.`,
 			return f.in.args(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.applyConfig(cmd, &f); err != nil {
-				return err
-			}
-			if err := f.check(cmd.Flags(), true); err != nil {
-				return err
-			}
-			return a.run(cmd.Context(), job.Apply, args, f)
+			return a.batch(cmd, job.Apply, args, &f)
 		},
 	}
 	f.add(cmd.Flags(), true)
 	return cmd
 }
 
-// run is plan and apply: the job, answered from this terminal.
-func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags) error {
+// batch is plan and apply: the settings, the run, then the run's metrics file, which
+// is written however the run ended, a refused setting included, so a scheduler's
+// alert sees every run.
+func (a *app) batch(cmd *cobra.Command, mode job.Mode, files []string, f *runFlags) error {
+	m := metrics.New(metrics.Options{Modes: []job.Mode{mode}})
+	var out job.Outcome
+	err := a.applyConfig(cmd, f)
+	if err == nil {
+		err = f.check(cmd.Flags(), mode == job.Apply)
+	}
+	if merr := f.checkMetricsFile(a.configPath, files); merr != nil {
+		return cmp.Or(err, merr) // and no file where it was refused
+	}
+	if err == nil {
+		out, err = a.run(cmd.Context(), mode, files, *f, m)
+	}
+	if f.metricsFile == "" {
+		return err
+	}
+	m.Run(mode, endingOf(err), out, a.now())
+	if werr := m.WriteFile(f.metricsFile); werr != nil {
+		// Monitoring that reads the file would miss this run: said, and a run that
+		// ended well ends as one whose report was lost.
+		a.log.Error().Err(werr).Msg("the metrics file was not written")
+		if err == nil {
+			return exitf(exitPartial, "the run went well, but "+werr.Error())
+		}
+		fmt.Fprintln(a.stderr, "ycm-onboard: "+werr.Error())
+	}
+	return err
+}
+
+// checkMetricsFile refuses a --metrics-file that node_exporter would not read (its
+// textfile collector reads *.prom only), that cannot be written, or that would replace
+// an input or another output, before anything is read or sent.
+func (f *runFlags) checkMetricsFile(configPath string, files []string) error {
+	path := f.metricsFile
+	if path == "" {
+		return nil
+	}
+	if filepath.Ext(path) != ".prom" {
+		return exitf(exitUsage, fmt.Sprintf("--metrics-file %s: name it *.prom, the only files node_exporter's textfile collector reads", path))
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return exitf(exitUsage, fmt.Sprintf("--metrics-file %s is a directory: give a file name ending in .prom", path))
+	}
+	probe, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-probe-*")
+	if err != nil {
+		return exitf(exitUsage, fmt.Sprintf("--metrics-file %s cannot be written: %v (nothing was read or changed)", path, err))
+	}
+	probe.Close()
+	_ = os.Remove(probe.Name())
+	inputs := []job.NamedPath{{What: "configuration file (--config)", Path: configPath}, {What: "saved plan (--plan)", Path: f.planFile}}
+	for _, p := range files {
+		inputs = append(inputs, job.NamedPath{What: "input file " + p, Path: p})
+	}
+	for _, p := range f.in.threeCX {
+		inputs = append(inputs, job.NamedPath{What: "3CX export " + p, Path: p})
+	}
+	outputs := []job.NamedPath{{What: "--report", Path: f.report}, {What: "--out", Path: f.out}, {What: "--metrics-file", Path: path}}
+	return job.CheckOutputs(inputs, outputs)
+}
+
+// run is plan and apply: the job, answered from this terminal, counted in m.
+func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags, m *metrics.Metrics) (job.Outcome, error) {
+	var out job.Outcome
 	opts, err := f.in.options()
 	if err != nil {
-		return err
+		return out, err
 	}
 	if f.hist.stateDir != "" {
 		// A state directory holds a real portal's record: demo invitations in it would
@@ -180,11 +239,12 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 	// is connected: a bad file is said first.
 	req.Input.Ctx = ctx // a signal stops the reading too
 	if req.Read, err = job.ReadInput(req, func(ps []importer.Problem) { printProblems(a.stderr, ps) }); err != nil {
-		return err
+		return out, err
 	}
+	f.portal.observe = m.Response
 	c, err := a.connect(f.portal)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer c.close()
 	dir, cleanup, err := a.runStateDir(f.hist, c.embedded)
@@ -195,12 +255,36 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 		req.StateDir = dir
 	}
 
-	out, err := job.Run(ctx, req, a.terminal(c, f))
+	out, err = job.Run(ctx, req, a.terminal(c, f))
 	if f.jsonOut && out.Reported {
 		_ = json.NewEncoder(a.stdout).Encode(runSummary{Run: out.RunID, Summary: report.Summarize(out.Report, out.ReportPath), Portal: c.summary()})
 		a.summaryDone = true
 	}
-	return err
+	if f.metricsFile != "" && req.StateDir != "" {
+		a.countInvitations(ctx, m, req.StateDir) // before cleanup removes a demo run's history
+	}
+	return out, err
+}
+
+// countInvitations reads the run history's invitations once, after the run, into m.
+// A history that does not exist (a plan before any apply) is not created; one that
+// cannot be read leaves the figure out, with a warning.
+func (a *app) countInvitations(ctx context.Context, m *metrics.Metrics, dir string) {
+	if _, err := os.Stat(filepath.Join(dir, state.DBName)); err != nil {
+		return
+	}
+	store, err := state.Open(dir, a.now)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("the metrics file leaves out the invitations: the run history could not be opened")
+		return
+	}
+	defer store.Close()
+	invs, err := store.Invitations(ctx)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("the metrics file leaves out the invitations: the run history could not be read")
+		return
+	}
+	m.Invitations(func(context.Context) ([]state.Invitation, error) { return invs, nil }, a.now)
 }
 
 // terminal answers a run's questions and shows its progress on this terminal. With

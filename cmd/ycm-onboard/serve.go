@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/metrics"
 	"github.com/ycm-onboard/ycm-onboard/web"
 )
 
@@ -31,6 +34,7 @@ func (a *app) serveCommand() *cobra.Command {
 		maxUpload         int64
 		proxies           []string
 		keepUploads       int
+		metricsAddr       string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -74,6 +78,8 @@ uploader and a demo approver named on its sign-in page.`,
 				f.portal.noDemo = "--state-dir keeps a real portal's run history and accounts, and the demo world's are never kept: " +
 					"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal"
 			}
+			m := metrics.New(metrics.Options{Runtime: true, Modes: []job.Mode{job.Plan, job.Apply}})
+			f.portal.observe = m.Response
 			c, err := a.connect(f.portal)
 			if err != nil {
 				return err
@@ -90,7 +96,8 @@ uploader and a demo approver named on its sign-in page.`,
 			cfg := web.Config{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL,
 				StateDir: dir, WorkDir: workDir, Diff: f.diff, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
 				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, TrustedProxies: trusted,
-				KeepUploads: time.Duration(keepUploads) * 24 * time.Hour, Version: version, Log: a.log, Now: a.now}
+				KeepUploads: time.Duration(keepUploads) * 24 * time.Hour, Version: version, Log: a.log, Now: a.now,
+				Ran: func(mode job.Mode, out job.Outcome, err error) { m.Run(mode, endingOf(err), out, a.now()) }}
 			if c.embedded {
 				cfg.DemoAccounts = demoAccounts
 			}
@@ -99,6 +106,7 @@ uploader and a demo approver named on its sign-in page.`,
 				return exitf(exitUsage, err.Error())
 			}
 			defer s.Close()
+			m.Invitations(s.Invitations, a.now)
 			ctx := cmd.Context()
 			if c.embedded {
 				if err := s.AddDemoAccounts(ctx); err != nil {
@@ -110,6 +118,14 @@ uploader and a demo approver named on its sign-in page.`,
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return exitf(exitUsage, fmt.Sprintf("cannot listen on %s: %v", addr, err))
+			}
+			if metricsAddr != "" {
+				stop, err := a.serveMetrics(ctx, metricsAddr, m)
+				if err != nil {
+					ln.Close()
+					return err
+				}
+				defer stop()
 			}
 			scheme := "http"
 			if certFile != "" {
@@ -145,10 +161,47 @@ uploader and a demo approver named on its sign-in page.`,
 	fs.StringSliceVar(&proxies, "trusted-proxy", nil, "a reverse proxy's address or range: its X-Forwarded-For/-Proto/-Host are believed (cookies Secure behind an HTTPS proxy)")
 	fs.IntVar(&keepUploads, "keep-uploads", 7, "days to keep uploads and their reports")
 	fs.StringVar(&workDir, "work-dir", "", "where uploads and their reports are kept (default: uploads in the state directory)")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, on a listener of their own without sign-in (e.g. 127.0.0.1:9464; default: none)")
 	// The run flags a page has no use for: each upload picks its files and gets its report.
 	for _, name := range []string{"plan", "canary", "canary-max-fail", "yes", "json", "report", "report-dir",
-		"keep-reports", "strict", "3cx", "pbx", "headroom"} {
+		"keep-reports", "strict", "3cx", "pbx", "headroom", "metrics-file"} {
 		_ = fs.MarkHidden(name)
 	}
 	return cmd
+}
+
+// serveMetrics serves m at http://addr/metrics until stop is called or ctx ends. It is
+// a listener of its own rather than a route of the page: a scraper cannot sign in, and
+// the page's sign-in, sessions and tokens stay as they are. The figures hold no
+// secret and no e-mail, only counts, but they say how runs went: bound beyond this
+// machine, that is said.
+func (a *app) serveMetrics(ctx context.Context, addr string, m *metrics.Metrics) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, exitf(exitUsage, fmt.Sprintf("--metrics-addr: cannot listen on %s: %v", addr, err))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	if beyondLoopback(ln.Addr().String()) {
+		a.log.Warn().Str("addr", ln.Addr().String()).Msg("metrics are served beyond this machine without sign-in: they hold counts only, no secret or e-mail; restrict who can reach the port")
+	}
+	fmt.Fprintf(a.stderr, "ycm-onboard: serving metrics at http://%s/metrics\n", ln.Addr())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error().Err(err).Msg("the metrics listener stopped")
+		}
+	})
+	shutdown := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	unhook := context.AfterFunc(ctx, shutdown)
+	return func() {
+		unhook()
+		shutdown()
+		wg.Wait()
+	}, nil
 }

@@ -62,3 +62,64 @@ func TestSimWarnsBeyondLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestServeMetricsOnTheirOwnListener: --metrics-addr serves /metrics without sign-in
+// on its own address, the Go runtime's figures and every run outcome at 0 before any
+// run; the page's address does not serve them, nor the metrics' address the page.
+func TestServeMetricsOnTheirOwnListener(t *testing.T) {
+	a, _, errb := testApp(t, map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: "", envYCMSecret: ""})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- runApp(ctx, a, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0") }()
+
+	pageRE := regexp.MustCompile(`serving the page at (http://127\.0\.0\.1:\d+)`)
+	metricsRE := regexp.MustCompile(`serving metrics at (http://127\.0\.0\.1:\d+)/metrics`)
+	var page, metricsURL string
+	for deadline := time.Now().Add(20 * time.Second); page == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := pageRE.FindStringSubmatch(errb.String()); m != nil {
+			page = m[1]
+		}
+	}
+	if m := metricsRE.FindStringSubmatch(errb.String()); m != nil {
+		metricsURL = m[1]
+	}
+	if page == "" || metricsURL == "" {
+		cancel()
+		t.Fatalf("serve did not say where it serves the page and the metrics:\n%s", errb)
+	}
+	get := func(u string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := get(metricsURL + "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d\n%s", code, body)
+	}
+	for _, want := range []string{`ycm_onboard_runs_total{mode="apply",outcome="portal_down"} 0`, `ycm_onboard_invitations{status="pending"} 0`, "go_goroutines"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	if code, body := get(page + "/metrics"); code == http.StatusOK || strings.Contains(body, "ycm_onboard_") {
+		t.Errorf("the page's address serves the metrics: %d", code)
+	}
+	if code, _ := get(metricsURL + "/"); code != http.StatusNotFound {
+		t.Errorf("the metrics' address serves / with %d, want 404", code)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d after it was stopped\n%s", code, errb)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

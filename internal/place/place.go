@@ -42,12 +42,25 @@ const (
 // moment, so a run that fails, or is killed, before never leaves an empty or half-written
 // file under it (a kill while writing leaves at most the hidden temporary file).
 func Write(path string, taken Taken, write func(io.Writer) error) (string, error) {
+	return WritePerm(path, taken, 0o600, write)
+}
+
+// WritePerm is Write for a file others must read, such as a node_exporter textfile
+// (0644): the temporary file gets perm before it is put in place, so the name never
+// holds a file the reader may not open.
+func WritePerm(path string, taken Taken, perm fs.FileMode, write func(io.Writer) error) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ycm-onboard-*.tmp")
 	if err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp.Name()) // after a hard link, the name that is left over
-	err = write(tmp)
+
+	if perm != 0o600 { // CreateTemp makes it 0600
+		err = tmp.Chmod(perm)
+	}
+	if err == nil {
+		err = write(tmp)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
