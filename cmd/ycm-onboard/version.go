@@ -20,8 +20,12 @@ type buildInfo struct {
 	Platform string `json:"platform"`
 }
 
+// commit and commitTime are set at build time (-ldflags "-X main.commit=…") by builds
+// that do not record the repository themselves, like a release's (.goreleaser.yaml).
+var commit, commitTime string
+
 func readBuildInfo() buildInfo {
-	b := buildInfo{Version: version, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := buildInfo{Version: version, Commit: commit, Built: commitTime, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			b.Version = bi.Main.Version
