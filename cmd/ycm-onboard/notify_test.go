@@ -1,17 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ycm-onboard/ycm-onboard/internal/smtptest"
 	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 )
@@ -161,5 +167,99 @@ func TestNotifyMissingVariableRefusesTheRun(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("the portal got %d requests, want none", n)
+	}
+}
+
+const smtpPassword = "smtp-S3cret-for-the-test"
+
+// bothConfig names a json webhook and an e-mail to the test's SMTP server, both told
+// of every run.
+func bothConfig(t *testing.T, srv *smtptest.Server) string {
+	t.Helper()
+	return writeConfig(t, fmt.Sprintf(`notify:
+  - webhook: {url_env: YCM_WEBHOOK_URL, format: json}
+    when: always
+  - email:
+      host: %s
+      port: %d
+      from: ycm@example.com
+      to: [ops@example.com]
+      username: ycm
+      password_env: YCM_SMTP_PASSWORD
+    when: always
+`, srv.Host, srv.Port))
+}
+
+// TestNotifyBothReceiversAfterApply: an apply from the command line against the
+// simulator tells the webhook and mails the summary with the report attached.
+func TestNotifyBothReceiversAfterApply(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	hook := newSummaries(t, http.StatusOK)
+	srv := smtptest.New(t, "ycm", smtpPassword)
+	a, _, errb := testApp(t, map[string]string{"YCM_WEBHOOK_URL": hook.URL + webhookSecret, "YCM_SMTP_PASSWORD": smtpPassword})
+	a.notifyRoots = srv.RootCAs
+	report := filepath.Join(t.TempDir(), "apply.xlsx")
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--config", bothConfig(t, srv), "--portal", ts.URL, "--report", report); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	if strings.Contains(errb.String(), "warning") {
+		t.Errorf("stderr has a warning:\n%s", errb)
+	}
+	got := hook.all()
+	if len(got) != 1 || got[0].Applied.Created != 3 || got[0].Applied.Failed != 0 || got[0].ExitCode != 0 || got[0].Report != report {
+		t.Errorf("webhook got %+v: want one summary of 3 created, exit 0", got)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d e-mails, want 1", len(msgs))
+	}
+	m := smtptest.Parse(t, msgs[0].Data)
+	if m.Subject != "ycm-onboard apply: 3 created (exit 0)" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	for _, line := range []string{"Plan: 3 to create", "Applied: 3 succeeded, 0 failed, 0 skipped, 0 not run.", "Report: " + report} {
+		if !strings.Contains(m.Text, line) {
+			t.Errorf("body lacks %q:\n%s", line, m.Text)
+		}
+	}
+	xlsx, ok := m.Attachments["apply.xlsx"]
+	if !ok {
+		t.Fatalf("no report attached: %v", m.Attachments)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(xlsx))
+	if err != nil {
+		t.Fatalf("the attached report does not open: %v", err)
+	}
+	defer f.Close()
+	if !slices.Contains(f.GetSheetList(), "Summary") {
+		t.Errorf("the attached report has no Summary sheet: %v", f.GetSheetList())
+	}
+}
+
+// An SMTP server refusing the login changes nothing in the exit code; the warning
+// does not hold the password, and the webhook is told all the same.
+func TestNotifyEmailRefusedKeepsExitCode(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	hook := newSummaries(t, http.StatusOK)
+	srv := smtptest.New(t, "ycm", "another-password")
+	a, out, errb := testApp(t, map[string]string{"YCM_WEBHOOK_URL": hook.URL + webhookSecret, "YCM_SMTP_PASSWORD": smtpPassword})
+	a.notifyRoots = srv.RootCAs
+	if code := runApp(t.Context(), a, "plan", waveCSV(t, 2), "--config", bothConfig(t, srv), "--portal", ts.URL, "--report-dir", t.TempDir()); code != exitOK {
+		t.Fatalf("exit %d, want 0 whatever the receivers said\n%s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "warning: notify by email (127.0.0.1)") || !strings.Contains(errb.String(), "535") {
+		t.Errorf("stderr %q: want a warning naming the e-mail, its host and the refusal", errb)
+	}
+	for _, w := range []string{out.String(), errb.String()} {
+		if strings.Contains(w, smtpPassword) {
+			t.Errorf("the SMTP password shows:\n%s", w)
+		}
+	}
+	if n := len(hook.all()); n != 1 {
+		t.Errorf("webhook told %d times, want 1", n)
 	}
 }
