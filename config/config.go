@@ -46,6 +46,35 @@ type Config struct {
 	StateDir    *string        `yaml:"state_dir"`
 	LockTimeout *time.Duration `yaml:"lock_timeout"` // e.g. "10m"; 0: fail at once when locked
 	MetricsFile *string        `yaml:"metrics_file"` // plan and apply: the run's figures for node_exporter (*.prom)
+
+	// Notify lists who is told of a plan's or an apply's end, and when.
+	Notify []Notify `yaml:"notify"`
+}
+
+// Notify is one receiver of the notify list: a webhook or an e-mail, and when.
+type Notify struct {
+	Line    int    // the item's line in the file, for messages
+	When    string // failure (the default), changes or always
+	Webhook *Webhook
+	Email   *Email
+}
+
+// Webhook is a notify item's webhook. Its URL is its credential: the file names the
+// environment variable holding it.
+type Webhook struct {
+	URLEnv string // url_env
+	Format string // slack (the default) or json
+}
+
+// Email is a notify item's e-mail over SMTP.
+type Email struct {
+	Host        string
+	Port        int // 587 by default
+	From        string
+	To          []string
+	Username    string // "": no authentication
+	PasswordEnv string // password_env: the variable holding the password
+	TLS         string // starttls (the default) or none (a loopback host only)
 }
 
 // maxSize bounds the file read: a configuration is a few hundred bytes.
@@ -102,6 +131,12 @@ func Parse(b []byte) (Config, error) {
 			errs = append(errs, fmt.Errorf("line %d: unknown key %q%s", k.Line, key, suggest(key, fields)))
 			continue
 		}
+		if p, ok := dst.(*[]Notify); ok {
+			var nerrs []error
+			*p, nerrs = parseNotify(v)
+			errs = append(errs, nerrs...)
+			continue
+		}
 		if err := decode(v, dst); err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %s: %w", v.Line, key, err))
 		}
@@ -126,6 +161,7 @@ func fieldsOf(c *Config) map[string]any {
 		"allow_shrink": &c.AllowShrink, "prune": &c.Prune, "no_reinvite": &c.NoReinvite, "max_reinvites": &c.MaxReinvites,
 		"report_dir": &c.ReportDir, "keep_reports": &c.KeepReports,
 		"state_dir": &c.StateDir, "lock_timeout": &c.LockTimeout, "metrics_file": &c.MetricsFile,
+		"notify": &c.Notify,
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,9 +36,10 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	configPath     string
-	cpuProfile     string   // --cpu-profile: where the CPU profile of this run goes
-	profile        *os.File // open while the profile runs
-	summaryDone    bool     // the --json summary is on stdout
+	cpuProfile     string         // --cpu-profile: where the CPU profile of this run goes
+	profile        *os.File       // open while the profile runs
+	summaryDone    bool           // the --json summary is on stdout
+	notifyRoots    *x509.CertPool // the e-mail receivers' trusted authorities; nil: the system's (tests set theirs)
 }
 
 // Main runs the command line and returns the exit code.

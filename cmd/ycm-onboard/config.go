@@ -106,6 +106,7 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 	str("report-dir", &f.reportDir, c.ReportDir)
 	str("state-dir", &f.hist.stateDir, c.StateDir)
 	str("metrics-file", &f.metricsFile, c.MetricsFile)
+	f.notify = c.Notify
 	if c.Concurrency != nil {
 		set("concurrency", func() { f.concurrency = *c.Concurrency })
 	}

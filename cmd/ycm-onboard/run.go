@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ycm-onboard/ycm-onboard/config"
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/metrics"
+	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/report"
 	"github.com/ycm-onboard/ycm-onboard/state"
@@ -72,11 +74,12 @@ type runFlags struct {
 	yes         bool
 	strict      bool
 	jsonOut     bool
-	out         string  // plan: save the plan here
-	planFile    string  // apply: apply this saved plan
-	canary      int     // apply: the first N changes alone
-	canaryFail  float64 // apply: stop after the canary if more than this percentage failed
-	metricsFile string  // the run's figures for node_exporter's textfile collector
+	out         string          // plan: save the plan here
+	planFile    string          // apply: apply this saved plan
+	canary      int             // apply: the first N changes alone
+	canaryFail  float64         // apply: stop after the canary if more than this percentage failed
+	metricsFile string          // the run's figures for node_exporter's textfile collector
+	notify      []config.Notify // the configuration file's receivers of the run's end
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
@@ -153,25 +156,41 @@ the question); off a terminal it never asks.`,
 
 // batch is plan and apply: the settings, the run, then the run's metrics file, which
 // is written however the run ended, a refused setting included, so a scheduler's
-// alert sees every run.
+// alert sees every run; then the notifications, which tell of that same ending.
 func (a *app) batch(cmd *cobra.Command, mode job.Mode, files []string, f *runFlags) error {
+	started := a.now()
 	m := metrics.New(metrics.Options{Modes: []job.Mode{mode}})
 	var out job.Outcome
+	var rs []notify.Receiver
 	err := a.applyConfig(cmd, f)
+	if err == nil {
+		// Before anything is read: a receiver whose secret is not set refuses the run.
+		rs, err = a.receivers(f.notify, a.notifyRoots)
+	}
 	if err == nil {
 		err = f.check(cmd.Flags(), mode == job.Apply)
 	}
 	if merr := f.checkMetricsFile(a.configPath, files); merr != nil {
-		return cmp.Or(err, merr) // and no file where it was refused
+		err = cmp.Or(err, merr) // and no file where it was refused
+		a.notify(cmd.Context(), rs, mode, out, err, started)
+		return err
 	}
 	if err == nil {
 		out, err = a.run(cmd.Context(), mode, files, *f, m)
 	}
-	if f.metricsFile == "" {
+	err = a.writeMetrics(m, mode, out, err, f.metricsFile)
+	a.notify(cmd.Context(), rs, mode, out, err, started)
+	return err
+}
+
+// writeMetrics writes the metrics file, if asked for, of a run that ended with err,
+// and returns what the run now ends with.
+func (a *app) writeMetrics(m *metrics.Metrics, mode job.Mode, out job.Outcome, err error, path string) error {
+	if path == "" {
 		return err
 	}
 	m.Run(mode, endingOf(err), out, a.now())
-	if werr := m.WriteFile(f.metricsFile); werr != nil {
+	if werr := m.WriteFile(path); werr != nil {
 		// Monitoring that reads the file would miss this run: said, and a run that
 		// ended well ends as one whose report was lost.
 		a.log.Error().Err(werr).Msg("the metrics file was not written")

@@ -1,0 +1,289 @@
+// Package notify tells a team how a batch run ended: a summary of the run sent to the
+// receivers the configuration file names (a webhook, e-mail over SMTP), each when its
+// rule says so.
+//
+// Secrets (a webhook's URL, which is its credential; an SMTP password) never reach an
+// error, a log line or a test's output: a failed send is told by the receiver's kind
+// and its host alone.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/metrics"
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
+	"github.com/ycm-onboard/ycm-onboard/report"
+)
+
+// Summary is what a receiver is told about a run. Its JSON keys are stable: the json
+// webhook format sends it as it is.
+type Summary struct {
+	Mode     string `json:"mode"`      // plan or apply
+	Ending   string `json:"ending"`    // done, partial, refused, guarded, portal_down, locked, local, interrupted
+	ExitCode int    `json:"exit_code"` // the run's exit code
+	// Changes: the plan had changes to apply (in plan mode: apply would write).
+	Changes     bool      `json:"changes"`
+	PlanLine    string    `json:"plan_line"`    // "Plan: N to create, …"; "" if the run did not get to its plan
+	AppliedLine string    `json:"applied_line"` // "Applied: N succeeded, …"; "" unless an apply ran
+	Planned     Planned   `json:"planned"`
+	Applied     Applied   `json:"applied"`
+	FailedRows  int       `json:"failed_rows"`      // actions the portal refused or failed
+	RowErrors   int       `json:"rows_with_errors"` // input rows skipped for their errors
+	Report      string    `json:"report"`           // the report workbook's path; "" if none was written
+	RunID       int64     `json:"run_id"`           // in the run history; 0 without one
+	Host        string    `json:"host"`             // the machine the run ran on
+	Started     time.Time `json:"started,omitzero"`
+	Finished    time.Time `json:"finished"`
+	Fatal       string    `json:"fatal"`   // the first fatal error that stopped the run; "" if none
+	Message     string    `json:"message"` // what the command said on stderr as it exited; "" when it went well
+}
+
+// Planned counts the plan's actions by kind.
+type Planned struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Delete    int `json:"delete"`
+	Reinvite  int `json:"re_invite"`
+	Resize    int `json:"resize"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+}
+
+// Applied counts what an apply did.
+type Applied struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	Reinvited int `json:"re_invited"`
+	Resized   int `json:"resized"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	NotRun    int `json:"not_run"`
+}
+
+// Run is what the command line knows of a run once it has ended.
+type Run struct {
+	Mode     job.Mode
+	Outcome  job.Outcome
+	Ending   job.Ending
+	ExitCode int
+	Message  string // the message the command exits with; "" when the run went well
+	Host     string
+	// Started and Finished are used when the run ended before its report (which
+	// holds its own times).
+	Started, Finished time.Time
+}
+
+// NewSummary sums a run up.
+func NewSummary(r Run) Summary {
+	rep := r.Outcome.Report
+	s := Summary{
+		Mode: string(r.Mode), Ending: metrics.EndingName(r.Ending), ExitCode: r.ExitCode,
+		Report: r.Outcome.ReportPath, RunID: r.Outcome.RunID, Host: r.Host,
+		Started: r.Started, Finished: r.Finished, Fatal: rep.Fatal, Message: r.Message,
+	}
+	if !rep.Started.IsZero() {
+		s.Started = rep.Started
+	}
+	if !rep.Finished.IsZero() {
+		s.Finished = rep.Finished
+	}
+	if r.Outcome.Reported || len(rep.Plan.Actions) > 0 {
+		c := rep.Plan.Counts()
+		s.PlanLine = c.Line()
+		s.Changes = rep.Plan.HasChanges()
+		s.Planned = Planned{Create: c.Create, Update: c.Update, Delete: c.Delete, Reinvite: c.Reinvite,
+			Resize: c.Resize, Unchanged: c.Unchanged, Skipped: c.Skipped}
+		sum := report.Summarize(rep, r.Outcome.ReportPath)
+		s.FailedRows = sum.Outcomes.Failed
+		s.RowErrors = sum.Outcomes.Skipped
+		if r.Mode == job.Apply && rep.Results != nil {
+			t := reconcile.TallyResults(rep.Results)
+			s.AppliedLine = t.Line()
+			s.Applied = Applied{Created: sum.Actions.Create.Applied, Updated: sum.Actions.Update.Applied,
+				Deleted: sum.Actions.Delete.Applied, Reinvited: sum.Actions.Reinvite.Applied, Resized: sum.Actions.Resize.Applied,
+				Succeeded: t.Succeeded, Failed: t.Failed, Skipped: t.Skipped, NotRun: t.NotRun}
+		}
+	}
+	return s
+}
+
+// Title is the summary in a line, an e-mail's subject:
+// "ycm-onboard apply: 3 created, 1 failed (exit 1)".
+func (s Summary) Title() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	switch {
+	case s.AppliedLine != "":
+		a := s.Applied
+		add(a.Created, "created")
+		add(a.Updated, "updated")
+		add(a.Deleted, "deleted")
+		add(a.Reinvited, "re-invited")
+		add(a.Resized, "resized")
+		add(a.Failed, "failed")
+		add(a.NotRun, "not run")
+	case s.PlanLine != "":
+		p := s.Planned
+		add(p.Create, "to create")
+		add(p.Update, "to update")
+		add(p.Delete, "to delete")
+		add(p.Reinvite, "to re-invite")
+		add(p.Resize, "to resize")
+	}
+	if s.FailedRows == 0 {
+		add(s.RowErrors, "rows with errors")
+	}
+	what := strings.Join(parts, ", ")
+	switch {
+	case s.ExitCode != 0 && what == "":
+		what = strings.ReplaceAll(s.Ending, "_", " ")
+	case what == "":
+		what = "no changes"
+	}
+	return fmt.Sprintf("ycm-onboard %s: %s (exit %d)", s.Mode, what, s.ExitCode)
+}
+
+// Text is the summary as plain text lines, an e-mail's body.
+func (s Summary) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ycm-onboard %s on %s ended %s (exit %d).\n", s.Mode, s.Host, strings.ReplaceAll(s.Ending, "_", " "), s.ExitCode)
+	if s.Message != "" {
+		fmt.Fprintf(&b, "%s\n", s.Message)
+	}
+	if s.Fatal != "" && s.Fatal != s.Message {
+		fmt.Fprintf(&b, "Stopped by: %s\n", s.Fatal)
+	}
+	b.WriteString("\n")
+	if s.PlanLine != "" {
+		fmt.Fprintf(&b, "%s\n", s.PlanLine)
+	} else {
+		b.WriteString("The run ended before its plan.\n")
+	}
+	if s.AppliedLine != "" {
+		fmt.Fprintf(&b, "%s\n", s.AppliedLine)
+	}
+	fmt.Fprintf(&b, "Failed rows: %d\n", s.FailedRows)
+	fmt.Fprintf(&b, "Rows skipped for errors in the input: %d\n", s.RowErrors)
+	if s.Report != "" {
+		fmt.Fprintf(&b, "Report: %s\n", s.Report)
+	} else {
+		b.WriteString("Report: none was written\n")
+	}
+	if s.RunID != 0 {
+		fmt.Fprintf(&b, "Run: %d in the run history\n", s.RunID)
+	}
+	if !s.Started.IsZero() {
+		fmt.Fprintf(&b, "Started: %s\n", s.Started.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "Finished: %s\n", s.Finished.UTC().Format(time.RFC3339))
+	return b.String()
+}
+
+// When says which runs a receiver is told of.
+type When int
+
+const (
+	OnFailure When = iota // the exit code is not 0
+	OnChanges             // the plan had changes, or the run failed
+	Always
+)
+
+var whenNames = [...]string{"failure", "changes", "always"}
+
+func (w When) String() string { return whenNames[w] }
+
+// ParseWhen reads a configuration file's when: failure, changes or always.
+func ParseWhen(s string) (When, error) {
+	for i, n := range whenNames {
+		if s == n {
+			return When(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%q: give failure, changes or always", s)
+}
+
+// Wants reports whether a receiver with this rule is told of the run s.
+func (w When) Wants(s Summary) bool {
+	switch w {
+	case Always:
+		return true
+	case OnChanges:
+		return s.Changes || s.ExitCode != 0
+	default:
+		return s.ExitCode != 0
+	}
+}
+
+// Sender delivers a summary to one receiver.
+type Sender interface {
+	Kind() string // webhook, email
+	// Host is where the sender sends, without path, query or credentials: all a log
+	// line may say of it.
+	Host() string
+	Send(ctx context.Context, s Summary) error
+}
+
+// Receiver is a sender and the rule saying which runs it is told of.
+type Receiver struct {
+	When   When
+	Sender Sender
+}
+
+// SendError is a send that failed. Its message holds the receiver's kind and host and
+// a cause from which the sender removed its secrets.
+type SendError struct {
+	Kind, Host string
+	Err        error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("notify by %s (%s): %v", e.Kind, e.Host, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Send tells each receiver whose rule wants s, one after the other, and returns the
+// sends that failed (as *SendError), in the receivers' order. A send is bounded by
+// its sender's own timeout.
+func Send(ctx context.Context, rs []Receiver, s Summary) []error {
+	var errs []error
+	for _, r := range rs {
+		if !r.When.Wants(s) {
+			continue
+		}
+		if err := r.Sender.Send(ctx, s); err != nil {
+			errs = append(errs, &SendError{Kind: r.Sender.Kind(), Host: r.Sender.Host(), Err: err})
+		}
+	}
+	return errs
+}
+
+// scrubbed is an error whose text had the secrets removed. It keeps no cause: the
+// cause's text is what held them.
+type scrubbed string
+
+func (e scrubbed) Error() string { return string(e) }
+
+// scrub returns err's text with every non-empty secret replaced.
+func scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return scrubbed(msg)
+}
