@@ -123,10 +123,14 @@ func (w *Webhook) body(s Summary) ([]byte, error) {
 	}{SlackText(s)})
 }
 
-// SlackText is the summary in the simple Markdown Slack and Teams both render.
+// SlackText is the summary in the simple Markdown Slack and Teams both render, with
+// &, < and > escaped as Slack asks (a message such as "<fix the sheet>" would
+// otherwise be read as a link).
 func SlackText(s Summary) string {
-	return "*" + s.Title() + "*\n" + strings.TrimRight(s.Text(), "\n")
+	return "*" + slackEscape.Replace(s.Title()) + "*\n" + slackEscape.Replace(strings.TrimRight(s.Text(), "\n"))
 }
+
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // post sends body once; again says whether one more attempt may do better.
 func (w *Webhook) post(ctx context.Context, body []byte) (err error, again bool) {

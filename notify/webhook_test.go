@@ -182,3 +182,11 @@ func TestNewWebhookRefusesPlainHTTPElsewhere(t *testing.T) {
 		t.Errorf("error %v: want plain http refused, the URL not echoed", err)
 	}
 }
+
+// TestSlackTextEscapes: &, < and > in a run's text reach Slack as text, not markup.
+func TestSlackTextEscapes(t *testing.T) {
+	got := SlackText(Summary{Mode: "apply", Fatal: "refused <portal> & stopped"})
+	if strings.Contains(got, "<portal>") || !strings.Contains(got, "&lt;portal&gt; &amp; stopped") {
+		t.Errorf("SlackText = %q, want &, < and > escaped", got)
+	}
+}
