@@ -48,7 +48,11 @@ func (a *app) serveCommand() *cobra.Command {
 same job as the command line's: same checks, plan, guards, run history, lock and report.
 
 With no portal configured it serves the built-in simulator's demo world, with a demo
-uploader and a demo approver named on its sign-in page.`,
+uploader and a demo approver named on its sign-in page.
+
+With --oidc-issuer, people may also sign in with their company account (OpenID
+Connect): --oidc-role and --oidc-domain give them a role at each sign-in. Register
+https://HOST/oidc/callback with the provider.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.applyConfig(cmd, &f); err != nil {
