@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/oauth2-proxy/mockoidc"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/internal/browser"
@@ -308,4 +309,30 @@ func waitFor(t *testing.T, ctx context.Context, expr string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("waited %s for %s", browser.Timeout/2, expr)
+}
+
+// TestCompanySignInInABrowser is an account manager in chromium pressing "Sign in with
+// your company account": through the provider (mockoidc, which approves at once) and
+// back, onto the upload page with the role their group gives.
+func TestCompanySignInInABrowser(t *testing.T) {
+	m := provider(t, nil)
+	st, _ := ssoSite(t, m)
+	ctx := browser.New(t)
+	dir := shots(t)
+	m.QueueUser(&mockoidc.MockUser{Subject: "s1", Email: "lee@partner.example", EmailVerified: true, Groups: []string{"onboarding-leads"}})
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.url+"/"), chromedp.WaitVisible(chromedp.ID("sso"))); err != nil {
+		t.Fatal(err)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "sso-1-signin.png"))
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("sso")), chromedp.WaitVisible(chromedp.ID("files"))); err != nil {
+		t.Fatalf("sign in with a company account: %v", err)
+	}
+	nav, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("header nav")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(nav, "lee@partner.example (approver)") {
+		t.Errorf("the page does not name the company account and its role:\n%s", nav)
+	}
+	browser.Screenshot(t, ctx, filepath.Join(dir, "sso-2-upload.png"))
 }

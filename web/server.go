@@ -69,6 +69,9 @@ type Config struct {
 	// once it has ended, however it ended: what job.Run returned, or the refusal of
 	// input that could not be read. It is called before the page shows the run as done.
 	Ran func(mode job.Mode, out job.Outcome, err error)
+	// OIDC, when set, adds signing in with a company account beside the local accounts.
+	// New asks its issuer for the provider's endpoints and keys.
+	OIDC *OIDC
 }
 
 // DemoAccount is an account the demo creates and names on its sign-in page.
@@ -113,6 +116,9 @@ type Server struct {
 	uploads  map[string]*upload
 	order    []string               // upload ids, newest last
 	failures map[string][]time.Time // failed sign-ins by "name:" or "addr:"
+
+	oidc    *oidcClient         // nil without single sign-on
+	pending map[string]*pending // company sign-ins begun, by the id in their cookie
 }
 
 type session struct {
@@ -120,6 +126,9 @@ type session struct {
 	csrf    string
 	seen    time.Time
 	started time.Time
+	// sso: signed in with a company account, which has no row in the accounts; its
+	// role is the one the rules gave at sign-in, kept until the session ends.
+	sso bool
 }
 
 // New opens the accounts and returns the page's handler.
@@ -154,8 +163,15 @@ func New(cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	var oc *oidcClient
+	if cfg.OIDC != nil {
+		if oc, err = newOIDC(context.Background(), *cfg.OIDC, cfg.Now); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, store: store, tmpl: tmpl, ctx: ctx, cancel: cancel,
+	s := &Server{cfg: cfg, store: store, tmpl: tmpl, ctx: ctx, cancel: cancel, oidc: oc, pending: map[string]*pending{},
 		sessions: map[string]*session{}, uploads: map[string]*upload{}, failures: map[string][]time.Time{}}
 	s.routes()
 	s.removeOldUploads()
@@ -293,6 +309,10 @@ func (s *Server) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	m.HandleFunc("GET /signin", s.signinPage)
 	m.HandleFunc("POST /signin", s.signin)
+	if s.oidc != nil {
+		m.HandleFunc("GET /oidc/start", s.oidcStart)
+		m.HandleFunc("GET /oidc/callback", s.oidcCallback)
+	}
 	m.HandleFunc("POST /signout", s.auth(state.RoleUploader, s.signout))
 	m.HandleFunc("GET /{$}", s.auth(state.RoleUploader, s.home))
 	m.HandleFunc("POST /uploads", s.auth(state.RoleUploader, s.uploadFiles))
@@ -335,6 +355,11 @@ func (s *Server) current(r *http.Request) *session {
 		delete(s.sessions, c.Value)
 		s.mu.Unlock()
 		return nil
+	}
+	if se.sso {
+		se.seen = now
+		s.mu.Unlock()
+		return se
 	}
 	name := se.user.Name
 	s.mu.Unlock()
@@ -458,14 +483,18 @@ func (s *Server) render(w http.ResponseWriter, name string, p page) {
 }
 
 func (s *Server) signinPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, "signin.html", page{Title: "Sign in", Data: signinData{Next: safeNext(r.URL.Query().Get("next")), Demo: s.cfg.DemoAccounts}})
+	s.render(w, "signin.html", page{Title: "Sign in", Data: signinData{Next: safeNext(r.URL.Query().Get("next")), Demo: s.cfg.DemoAccounts, SSO: s.oidc != nil}})
 }
 
 type signinData struct {
 	Next string
 	Demo []DemoAccount
 	Name string
+	SSO  bool // offer signing in with a company account
 }
+
+// errorData, on the error page, names where to go back to instead of the upload page.
+type errorData struct{ Back, BackText string }
 
 // safeNext keeps a redirect after sign-in on this site.
 func safeNext(n string) string {
@@ -489,7 +518,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: fmt.Sprintf(
 			"Too many failed sign-ins for this name or from this address: try again in %d minutes.",
-			int(wait.Minutes())+1), Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
+			int(wait.Minutes())+1), Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name, SSO: s.oidc != nil}})
 		return
 	}
 	u, err := s.store.Authenticate(r.Context(), name, pw)
@@ -508,7 +537,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.event(r.Context(), who, "sign-in refused", "from "+s.clientAddr(r))
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, "signin.html", page{Title: "Sign in", Error: "The name or the password is wrong.",
-			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name}})
+			Data: signinData{Next: next, Demo: s.cfg.DemoAccounts, Name: name, SSO: s.oidc != nil}})
 		return
 	}
 	tok := newToken()

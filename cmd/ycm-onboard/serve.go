@@ -8,13 +8,16 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/metrics"
+	"github.com/ycm-onboard/ycm-onboard/state"
 	"github.com/ycm-onboard/ycm-onboard/web"
 )
 
@@ -35,6 +38,7 @@ func (a *app) serveCommand() *cobra.Command {
 		proxies           []string
 		keepUploads       int
 		metricsAddr       string
+		sso               ssoFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -44,7 +48,11 @@ func (a *app) serveCommand() *cobra.Command {
 same job as the command line's: same checks, plan, guards, run history, lock and report.
 
 With no portal configured it serves the built-in simulator's demo world, with a demo
-uploader and a demo approver named on its sign-in page.`,
+uploader and a demo approver named on its sign-in page.
+
+With --oidc-issuer, people may also sign in with their company account (OpenID
+Connect): --oidc-role and --oidc-domain give them a role at each sign-in. Register
+https://HOST/oidc/callback with the provider.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.applyConfig(cmd, &f); err != nil {
@@ -78,6 +86,10 @@ uploader and a demo approver named on its sign-in page.`,
 				f.portal.noDemo = "--state-dir keeps a real portal's run history and accounts, and the demo world's are never kept: " +
 					"drop --state-dir to try the demo, or set --partner-url and --ycm-url for the real portal"
 			}
+			oidcCfg, err := sso.config(a.getenv)
+			if err != nil {
+				return err
+			}
 			m := metrics.New(metrics.Options{Runtime: true, Modes: []job.Mode{job.Plan, job.Apply}})
 			f.portal.observe = m.Response
 			c, err := a.connect(f.portal)
@@ -101,6 +113,7 @@ uploader and a demo approver named on its sign-in page.`,
 			if c.embedded {
 				cfg.DemoAccounts = demoAccounts
 			}
+			cfg.OIDC = oidcCfg
 			s, err := web.New(cfg)
 			if err != nil {
 				return exitf(exitUsage, err.Error())
@@ -162,6 +175,7 @@ uploader and a demo approver named on its sign-in page.`,
 	fs.IntVar(&keepUploads, "keep-uploads", 7, "days to keep uploads and their reports")
 	fs.StringVar(&workDir, "work-dir", "", "where uploads and their reports are kept (default: uploads in the state directory)")
 	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, on a listener of their own without sign-in (e.g. 127.0.0.1:9464; default: none)")
+	sso.add(fs)
 	// The run flags a page has no use for: each upload picks its files and gets its report.
 	for _, name := range []string{"plan", "canary", "canary-max-fail", "yes", "json", "report", "report-dir",
 		"keep-reports", "strict", "3cx", "pbx", "headroom", "metrics-file"} {
@@ -204,4 +218,63 @@ func (a *app) serveMetrics(ctx context.Context, addr string, m *metrics.Metrics)
 		shutdown()
 		wg.Wait()
 	}, nil
+}
+
+// ssoFlags are serve's single sign-on flags (web.OIDC). The client id and secret are
+// read from environment variables the flags name, so the secret is in no command line,
+// shell history or process list, and it is never printed.
+type ssoFlags struct {
+	issuer, idEnv, secretEnv, redirect, groupsClaim string
+	scopes, roles, domains                          []string
+}
+
+func (f *ssoFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.issuer, "oidc-issuer", "", "offer \"Sign in with your company account\" through this OpenID Connect issuer (e.g. https://accounts.google.com)")
+	fs.StringVar(&f.idEnv, "oidc-client-id-env", "", "the environment variable holding the OpenID Connect client id")
+	fs.StringVar(&f.secretEnv, "oidc-client-secret-env", "", "the environment variable holding the OpenID Connect client secret")
+	fs.StringVar(&f.redirect, "oidc-redirect-url", "", "the redirect URL registered with the provider (default: the page's own https://HOST/oidc/callback)")
+	fs.StringVar(&f.groupsClaim, "oidc-groups-claim", "groups", "the ID token claim listing the person's groups")
+	fs.StringSliceVar(&f.scopes, "oidc-scope", nil, "scopes to ask for (default openid,email,profile; add groups where the provider puts groups behind a scope, as Okta can)")
+	fs.StringArrayVar(&f.roles, "oidc-role", nil, "GROUP=ROLE: members of GROUP get ROLE (uploader, approver or admin); repeatable")
+	fs.StringArrayVar(&f.domains, "oidc-domain", nil, "DOMAIN=ROLE: verified addresses @DOMAIN get ROLE; repeatable")
+}
+
+// config is the web.OIDC the flags ask for, nil without --oidc-issuer.
+func (f *ssoFlags) config(getenv func(string) string) (*web.OIDC, error) {
+	if f.issuer == "" {
+		if f.idEnv != "" || f.secretEnv != "" || len(f.roles) > 0 || len(f.domains) > 0 || f.redirect != "" {
+			return nil, exitf(exitUsage, "the --oidc-* flags need --oidc-issuer")
+		}
+		return nil, nil
+	}
+	if f.idEnv == "" || f.secretEnv == "" {
+		return nil, exitf(exitUsage, "--oidc-issuer needs --oidc-client-id-env and --oidc-client-secret-env (the names of the environment variables holding them)")
+	}
+	id, secret := getenv(f.idEnv), getenv(f.secretEnv)
+	if id == "" {
+		return nil, exitf(exitUsage, fmt.Sprintf("--oidc-client-id-env %s: the variable %s is empty or not set", f.idEnv, f.idEnv))
+	}
+	if secret == "" {
+		return nil, exitf(exitUsage, fmt.Sprintf("--oidc-client-secret-env %s: the variable %s is empty or not set", f.secretEnv, f.secretEnv))
+	}
+	o := &web.OIDC{Issuer: f.issuer, ClientID: id, ClientSecret: secret, RedirectURL: f.redirect,
+		GroupsClaim: f.groupsClaim, Scopes: f.scopes, Groups: map[string]state.Role{}, Domains: map[string]state.Role{}}
+	for _, rule := range []struct {
+		flag  string
+		given []string
+		into  map[string]state.Role
+	}{{"--oidc-role", f.roles, o.Groups}, {"--oidc-domain", f.domains, o.Domains}} {
+		for _, g := range rule.given {
+			k, v, ok := strings.Cut(g, "=")
+			role, err := state.ParseRole(v)
+			if !ok || strings.TrimSpace(k) == "" || err != nil {
+				return nil, exitf(exitUsage, fmt.Sprintf("%s %q: give NAME=ROLE, ROLE one of uploader, approver, admin", rule.flag, g))
+			}
+			rule.into[strings.TrimSpace(k)] = role
+		}
+	}
+	if len(o.Groups) == 0 && len(o.Domains) == 0 {
+		return nil, exitf(exitUsage, "--oidc-issuer needs at least one --oidc-role GROUP=ROLE or --oidc-domain DOMAIN=ROLE: with none, nobody could sign in with a company account")
+	}
+	return o, nil
 }

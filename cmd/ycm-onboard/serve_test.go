@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oauth2-proxy/mockoidc"
 )
 
 // TestServeTheDemo: with no portal configured, serve runs the demo world with its demo
@@ -121,5 +123,82 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeSingleSignOnFlags: the --oidc-* flags read the client id and secret from the
+// variables they name, refuse what cannot work with exit 2, and never print the
+// secret; with a real provider (mockoidc) the sign-in page offers the company account.
+func TestServeSingleSignOnFlags(t *testing.T) {
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown() })
+	const secret = "s3cret-never-shown"
+	env := map[string]string{envPartnerID: "", envPartnerSecret: "", envYCMID: "", envYCMSecret: "",
+		"SSO_ID": m.ClientID, "SSO_SECRET": secret}
+	flags := func(extra ...string) []string {
+		return append([]string{"serve", "--addr", "127.0.0.1:0", "--oidc-client-id-env", "SSO_ID", "--oidc-client-secret-env", "SSO_SECRET"}, extra...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no issuer", []string{"serve", "--oidc-domain", "example.com=uploader"}, "need --oidc-issuer"},
+		{"no rule", flags("--oidc-issuer", m.Issuer()), "at least one --oidc-role"},
+		{"bad rule", flags("--oidc-issuer", m.Issuer(), "--oidc-role", "leads=boss"), `--oidc-role "leads=boss"`},
+		{"unset secret", []string{"serve", "--oidc-issuer", m.Issuer(), "--oidc-client-id-env", "SSO_ID",
+			"--oidc-client-secret-env", "NOT_SET", "--oidc-domain", "example.com=uploader"}, "the variable NOT_SET is empty or not set"},
+		{"unreachable issuer", flags("--oidc-issuer", "http://127.0.0.1:1/oidc", "--oidc-domain", "example.com=uploader"), "discover the provider at http://127.0.0.1:1/oidc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, out, errb := testApp(t, env)
+			if code := runApp(t.Context(), a, tc.args...); code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb)
+			}
+			if !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, errb)
+			}
+			if strings.Contains(out.String()+errb.String(), secret) {
+				t.Errorf("the secret is printed:\n%s%s", out, errb)
+			}
+		})
+	}
+
+	a, out, errb := testApp(t, env)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- runApp(ctx, a, flags("--oidc-issuer", m.Issuer(), "--oidc-role", "leads=approver", "--oidc-domain", "example.com=uploader")...)
+	}()
+	addr := regexp.MustCompile(`serving the page at (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(errb.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("serve did not say where it serves:\n%s", errb)
+	}
+	resp, err := http.Get(base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Sign in with your company account") {
+		t.Errorf("the sign-in page does not offer the company account:\n%s", body)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("serve exited %d\n%s", code, errb)
+	}
+	if strings.Contains(string(body)+out.String()+errb.String(), secret) {
+		t.Errorf("the secret is printed or on the page")
 	}
 }
