@@ -250,7 +250,16 @@ func (h *history) Intents(ctx context.Context, idxs []int, acts []reconcile.Acti
 }
 
 func (h *history) Done(_ context.Context, id int64, _ int, a reconcile.Action, r reconcile.Result) {
-	h.out.Add(id, state.OutcomeOf(r, h.now()), state.InviteOf(a, r))
+	o, inv := state.OutcomeOf(r, h.now()), state.InviteOf(a, r)
+	if a.Kind == reconcile.Reinvite && a.Via == reconcile.YCMEmail {
+		// YCM's e-mail cannot be read back: its record is written before the next
+		// change, or a kill in between would have the next run send it again.
+		if err := h.out.AddNow(id, o, inv); err != nil {
+			h.log.Warn().Err(err).Msg("recording a re-sent activation e-mail")
+		}
+		return
+	}
+	h.out.Add(id, o, inv)
 }
 
 // finish records the run's end.

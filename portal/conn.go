@@ -230,6 +230,9 @@ type request struct {
 	// settle, for a write whose answer was lost, reads the portal to tell whether the
 	// write took effect; true ends the call as done.
 	settle func(ctx context.Context) (bool, error)
+	// sendOnce marks a write that cannot be read back and must not be repeated blindly
+	// (an e-mail): an attempt whose answer was lost ends the call with its error.
+	sendOnce bool
 }
 
 // outcome tells a write's caller whether an earlier attempt may have taken effect.
@@ -281,6 +284,9 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 		pe.Op = r.op
 		if r.write && (pe.Kind == KindNetwork || pe.Kind == KindServer) {
 			oc.ambiguous = true
+			if r.sendOnce {
+				return oc, err
+			}
 		}
 		if tokenRejected(pe) && !refreshed {
 			// The token expired under us: refresh once (shared with other workers), retry.

@@ -98,3 +98,28 @@ func TestLookupsShareListings(t *testing.T) {
 		t.Errorf("%d list requests for %d lookups, want at most 9 (three passes)", got, lookups+1)
 	}
 }
+
+// TestLostActivationAnswerIsNotRepeated: YCM's activation e-mail cannot be read back,
+// so a send whose answer is lost is not sent again within the call (each retry used to
+// send one more e-mail): one request, one e-mail, and the call fails.
+func TestLostActivationAnswerIsNotRepeated(t *testing.T) {
+	s, base := startSim(t, sim.Options{})
+	y := ycmClient(t, base, &sleeps{})
+	ctx := t.Context()
+	users, err := y.ReadUsers(ctx)
+	if err != nil || len(users) == 0 {
+		t.Fatalf("YCM users: %v, %v", users, err)
+	}
+	s.SetFaults(sim.Faults{DropAfterWriteRate: 1})
+	before, sentBefore := requests(s, "POST /dm/open_api/v1/users/"), len(s.Outbox())
+	err = y.SendActivation(ctx, users[0].ID)
+	if portal.KindOf(err) != portal.KindNetwork {
+		t.Fatalf("SendActivation = %v, want the lost answer's network error", err)
+	}
+	if n := requests(s, "POST /dm/open_api/v1/users/") - before; n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	if n := len(s.Outbox()) - sentBefore; n != 1 {
+		t.Errorf("%d e-mails, want 1", n)
+	}
+}

@@ -182,11 +182,13 @@ func (y *YCMClient) Users(ctx context.Context) iter.Seq2[YCMUser, error] {
 	}
 }
 
-// SendActivation sends a YCM user a new account activation e-mail. A lost answer is
-// retried: a second e-mail is better than none, and the newest link is the one that works.
+// SendActivation sends a YCM user a new account activation e-mail. Whether an e-mail
+// went out cannot be read back, so an attempt whose answer was lost (no answer, or a
+// server error) is not repeated: the call fails, and the next run sends it once more
+// if the link still looks expired. Retrying here sent up to one e-mail per attempt.
 func (y *YCMClient) SendActivation(ctx context.Context, userID int64) error {
 	_, err := y.c.do(ctx, request{op: fmt.Sprintf("send YCM user %d an activation e-mail", userID), method: http.MethodPost,
-		path: "/dm/open_api/v1/users/" + strconv.FormatInt(userID, 10) + "/activation_email", write: true}, nil)
+		path: "/dm/open_api/v1/users/" + strconv.FormatInt(userID, 10) + "/activation_email", write: true, sendOnce: true}, nil)
 	return err
 }
 

@@ -165,6 +165,24 @@ func (w *Outcomes) loop() {
 	}
 }
 
+// AddNow writes the outcome of intent id, and the invitation it sent, before it
+// returns, for a change the portal cannot be asked about afterwards (YCM's activation
+// e-mail): a kill after it cannot lose the record that the e-mail went out.
+func (w *Outcomes) AddNow(id int64, o Outcome, inv *Invite) error {
+	if o.Finished.IsZero() {
+		o.Finished = w.s.now()
+	}
+	err := w.commit([]outcomeRow{{id, o, inv}})
+	if err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+	return err
+}
+
 // write commits the queue as one group.
 func (w *Outcomes) write() {
 	w.mu.Lock()
@@ -174,6 +192,17 @@ func (w *Outcomes) write() {
 	if len(rows) == 0 {
 		return
 	}
+	if err := w.commit(rows); err != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+	}
+}
+
+// commit writes rows in one transaction.
+func (w *Outcomes) commit(rows []outcomeRow) error {
 	s := w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,12 +229,9 @@ func (w *Outcomes) write() {
 		return nil
 	})
 	if err != nil {
-		w.mu.Lock()
-		if w.err == nil {
-			w.err = fmt.Errorf("record the outcomes of %d changes: %w", len(rows), err)
-		}
-		w.mu.Unlock()
+		return fmt.Errorf("record the outcomes of %d changes: %w", len(rows), err)
 	}
+	return nil
 }
 
 // Close writes what is queued, stops the writer and returns the first write that

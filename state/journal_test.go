@@ -183,3 +183,29 @@ func TestKilledAtJournalPoints(t *testing.T) {
 		}
 	})
 }
+
+// TestAddNowIsWrittenAtOnce: an outcome added with AddNow, with its invitation, is in
+// the history when AddNow returns, before any group is written or the writer closed.
+func TestAddNowIsWrittenAtOnce(t *testing.T) {
+	s := openStore(t, t.TempDir(), newClock(t0))
+	ctx := t.Context()
+	run, _ := s.BeginRun(ctx, RunInfo{Mode: "apply", Started: t0})
+	ids, _ := s.RecordIntents(ctx, run, []int{0}, []Intent{{Object: "colleague", Key: "ann@example.com", Kind: "re-invite by YCM e-mail", PortalID: 7}})
+	out := s.Outcomes()
+	defer out.Close()
+	if err := out.AddNow(ids[0], Outcome{Outcome: "applied", Attempts: 1}, &Invite{Email: "ann@example.com", ColleagueID: 7, At: t0, Reinvite: true}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.Unsettled(ctx); len(p) != 0 {
+		t.Errorf("%d unsettled right after AddNow, want none", len(p))
+	}
+	if inv, ok, _ := s.Invitation(ctx, "ann@example.com"); !ok || inv.Reinvites != 1 {
+		t.Errorf("invitation %+v (found %v), want one re-invite recorded", inv, ok)
+	}
+	if err := out.AddNow(999, Outcome{Outcome: "applied"}, nil); err == nil {
+		t.Error("AddNow of an unknown action succeeded")
+	}
+	if err := out.Close(); err == nil {
+		t.Error("Close does not report the failed AddNow")
+	}
+}
