@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ycm-onboard/ycm-onboard/reconcile"
 )
 
 // Config is the configuration file's content. Keys are the command's flag names with
@@ -49,6 +51,10 @@ type Config struct {
 
 	// Notify lists who is told of a plan's or an apply's end, and when.
 	Notify []Notify `yaml:"notify"`
+
+	// RequireApproval says which plans an apply only proposes, for another approver
+	// to approve: never (nil or the zero value), always, or a list of triggers.
+	RequireApproval *reconcile.Approval `yaml:"require_approval"`
 }
 
 // Notify is one receiver of the notify list: a webhook or an e-mail, and when.
@@ -137,6 +143,14 @@ func Parse(b []byte) (Config, error) {
 			errs = append(errs, nerrs...)
 			continue
 		}
+		if p, ok := dst.(**reconcile.Approval); ok {
+			a, err := parseApproval(v)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			*p = &a
+			continue
+		}
 		if err := decode(v, dst); err != nil {
 			errs = append(errs, fmt.Errorf("line %d: %s: %w", v.Line, key, err))
 		}
@@ -161,7 +175,7 @@ func fieldsOf(c *Config) map[string]any {
 		"allow_shrink": &c.AllowShrink, "prune": &c.Prune, "no_reinvite": &c.NoReinvite, "max_reinvites": &c.MaxReinvites,
 		"report_dir": &c.ReportDir, "keep_reports": &c.KeepReports,
 		"state_dir": &c.StateDir, "lock_timeout": &c.LockTimeout, "metrics_file": &c.MetricsFile,
-		"notify": &c.Notify,
+		"notify": &c.Notify, "require_approval": &c.RequireApproval,
 	}
 }
 

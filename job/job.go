@@ -62,6 +62,15 @@ type Request struct {
 	// Protected are paths no output may replace, with what to call them: the inputs,
 	// the configuration file.
 	Protected []NamedPath
+
+	// Approval says which plans an apply only proposes (four eyes): it saves the plan
+	// as a proposal in the state directory and applies nothing.
+	Approval reconcile.Approval
+	// Author is who a proposal says proposed it; "" for StartedBy.
+	Author string
+	// Approve is the proposal this apply approves and applies exactly, as StartedBy;
+	// PlanFile must be its plan (state.ProposalPath). Its author may not approve it.
+	Approve int64
 }
 
 // NamedPath is a path and what a person calls it, e.g. "input file wave1.xlsx".
@@ -133,6 +142,11 @@ type Outcome struct {
 	// ApplyTook is how long the apply step took (every change sent and answered, or
 	// the run stopped); 0 when the run applied nothing (plan, refused, guarded, declined).
 	ApplyTook time.Duration
+	// Proposal is the proposal this apply saved for approval instead of applying; 0
+	// when it saved none.
+	Proposal int64
+	// Stale: the saved plan was refused because the portal changed since it was made.
+	Stale bool
 }
 
 // seeReport ends the messages that send people to the report.
@@ -153,6 +167,9 @@ type run struct {
 	actual     reconcile.Actual
 	plan       reconcile.Plan
 	applyTook  time.Duration
+	stale      bool
+	proposal   int64
+	approved   bool // the proposal this run approves is marked approved, not yet applied
 	out        Outcome
 }
 
@@ -181,6 +198,9 @@ func Run(ctx context.Context, req Request, d Deps) (Outcome, error) {
 	defer r.h.close()
 	r.rep = report.Run{Version: req.Version, Mode: string(req.Mode), Files: r.desired.Files, PartnerURL: d.PartnerURL,
 		YCMURL: d.YCMURL, Started: r.started, Concurrency: req.Concurrency, Guards: guardSettings(req.Diff)}
+	if err := r.approving(ctx); err != nil {
+		return r.finish(err)
+	}
 
 	if err := r.readPortal(ctx); err != nil {
 		return r.finish(r.stopped(err))
@@ -199,10 +219,15 @@ func Run(ctx context.Context, req Request, d Deps) (Outcome, error) {
 	if req.Mode == Plan {
 		return r.finish(r.partial())
 	}
+	if err := r.propose(ctx); err != nil {
+		return r.finish(err)
+	}
 	if !r.confirm() {
 		return r.finish(nil) // declined: nothing was changed
 	}
-	return r.finish(r.apply(ctx))
+	err := r.apply(ctx)
+	r.applied(ctx)
+	return r.finish(err)
 }
 
 // Input is what a run reads before it connects: the desired state and the rows'
@@ -371,6 +396,7 @@ func (r *run) makePlan() {
 				more = fmt.Sprintf(" (and %d more)", len(stale)-1)
 			}
 			r.plan.Tripped = append(r.plan.Tripped, fmt.Sprintf("the saved plan is stale: %s%s; run plan again", stale[0], more))
+			r.stale = true
 		}
 	} else {
 		r.problems = append(r.problems, importer.Check(r.desired, Catalog(r.actual))...)

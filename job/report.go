@@ -1,6 +1,7 @@
 package job
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,6 +81,7 @@ const maxNameBytes = 255
 // finish writes the report, records the run's end and says how it ended. A report that
 // cannot be written after changes were made keeps the run's outcome, said without it.
 func (r *run) finish(err error) (Outcome, error) {
+	r.unapproved(context.Background())
 	now := r.d.Now()
 	var f *Failure
 	if err != nil && !errors.As(err, &f) {
@@ -97,7 +99,8 @@ func (r *run) finish(err error) (Outcome, error) {
 		}
 		r.rep.ExitCode = ExitCode(f)
 	}
-	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id(), ApplyTook: r.applyTook}
+	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id(), ApplyTook: r.applyTook,
+		Proposal: r.proposal, Stale: r.stale}
 	recorded := path // the history is read from other directories (serve's Runs page)
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
 		recorded = abs

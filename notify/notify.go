@@ -40,6 +40,15 @@ type Summary struct {
 	Finished    time.Time `json:"finished"`
 	Fatal       string    `json:"fatal"`   // the first fatal error that stopped the run; "" if none
 	Message     string    `json:"message"` // what the command said on stderr as it exited; "" when it went well
+	// Proposal is the plan the run saved for another approver instead of applying it
+	// (four eyes); nil when it saved none. Every receiver hears of it, whatever its when.
+	Proposal *Proposal `json:"proposal,omitempty"`
+}
+
+// Proposal is a pending proposal and the command that approves it.
+type Proposal struct {
+	ID      int64  `json:"id"`
+	Command string `json:"command"` // e.g. "ycm-onboard approve 42"
 }
 
 // Planned counts the plan's actions by kind.
@@ -86,6 +95,9 @@ func NewSummary(r Run) Summary {
 		Mode: string(r.Mode), Ending: metrics.EndingName(r.Ending), ExitCode: r.ExitCode,
 		Report: r.Outcome.ReportPath, RunID: r.Outcome.RunID, Host: r.Host,
 		Started: r.Started, Finished: r.Finished, Fatal: rep.Fatal, Message: r.Message,
+	}
+	if id := r.Outcome.Proposal; id != 0 {
+		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id)}
 	}
 	if !rep.Started.IsZero() {
 		s.Started = rep.Started
@@ -160,6 +172,9 @@ func (s Summary) Text() string {
 	if s.Message != "" {
 		fmt.Fprintf(&b, "%s\n", s.Message)
 	}
+	if p := s.Proposal; p != nil {
+		fmt.Fprintf(&b, "Needs approval: proposal %d is pending; another approver runs `%s`\n", p.ID, p.Command)
+	}
 	if s.Fatal != "" && s.Fatal != s.Message {
 		fmt.Fprintf(&b, "Stopped by: %s\n", s.Fatal)
 	}
@@ -214,6 +229,9 @@ func ParseWhen(s string) (When, error) {
 
 // Wants reports whether a receiver with this rule is told of the run s.
 func (w When) Wants(s Summary) bool {
+	if s.Proposal != nil {
+		return true // someone must approve it: the run is not over until then
+	}
 	switch w {
 	case Always:
 		return true

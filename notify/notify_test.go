@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,16 @@ func TestWhen(t *testing.T) {
 	}
 	if _, err := ParseWhen("sometimes"); err == nil {
 		t.Error("when: sometimes was taken")
+	}
+	// A pending proposal waits for a person: every rule hears of it, whatever the exit.
+	proposed := Summary{ExitCode: 0, Proposal: &Proposal{ID: 7, Command: "ycm-onboard approve 7"}}
+	for _, w := range []When{OnFailure, OnChanges, Always} {
+		if !w.Wants(proposed) {
+			t.Errorf("when %s: a pending proposal is not told of", w)
+		}
+	}
+	if text := proposed.Text(); !strings.Contains(text, "proposal 7 is pending") || !strings.Contains(text, "ycm-onboard approve 7") {
+		t.Errorf("the text of a proposal's summary:\n%s", text)
 	}
 }
 

@@ -68,6 +68,17 @@ var migrations = []string{
 		kind   TEXT NOT NULL,
 		detail TEXT NOT NULL DEFAULT ''
 	);`,
+	// 7: four-eyes approval: plans an apply saved for another approver, by run id.
+	`CREATE TABLE proposals (
+		run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+		author      TEXT NOT NULL,
+		created     TEXT NOT NULL,
+		status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused', 'stale', 'applied')),
+		reason      TEXT NOT NULL DEFAULT '', -- why it needs approval; a refusal's reason
+		decided_by  TEXT NOT NULL DEFAULT '',
+		decided_at  TEXT,
+		applied_run INTEGER NOT NULL DEFAULT 0 -- the approving run
+	);`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

@@ -50,13 +50,16 @@ type Config struct {
 	StateDir           string // the run history, the lock and the accounts
 	WorkDir            string // uploads and reports, one directory per upload
 	Diff               reconcile.Options
-	Concurrency        int
-	LockTimeout        time.Duration
-	Secure             bool          // cookies only over HTTPS
-	IdleTimeout        time.Duration // a session unused this long ends; default 30m
-	MaxSessionAge      time.Duration // a session ends this long after sign-in, however busy; default 12h
-	DemoAccounts       []DemoAccount // shown on the sign-in page (the demo world only)
-	MaxUpload          int64         // bytes one upload may hold in all; default 20 MB
+	// Approval says which plans an approver only proposes, for another approver to
+	// approve on the Proposals page (four eyes).
+	Approval      reconcile.Approval
+	Concurrency   int
+	LockTimeout   time.Duration
+	Secure        bool          // cookies only over HTTPS
+	IdleTimeout   time.Duration // a session unused this long ends; default 30m
+	MaxSessionAge time.Duration // a session ends this long after sign-in, however busy; default 12h
+	DemoAccounts  []DemoAccount // shown on the sign-in page (the demo world only)
+	MaxUpload     int64         // bytes one upload may hold in all; default 20 MB
 	// TrustedProxies are the addresses of the reverse proxies in front of the page: from
 	// them, X-Forwarded-For names the client, X-Forwarded-Proto https makes cookies
 	// Secure, and X-Forwarded-Host is the page's host.
@@ -325,6 +328,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /invitations", s.auth(state.RoleUploader, s.invitations))
 	m.HandleFunc("POST /invitations/reinvite", s.auth(state.RoleApprover, s.reinvite))
 	m.HandleFunc("GET /runs", s.auth(state.RoleUploader, s.runs))
+	m.HandleFunc("GET /proposals", s.auth(state.RoleUploader, s.proposals))
+	m.HandleFunc("POST /proposals/{id}/approve", s.auth(state.RoleApprover, s.approveProposal))
+	m.HandleFunc("POST /proposals/{id}/refuse", s.auth(state.RoleApprover, s.refuseProposal))
 	m.HandleFunc("GET /runs/{id}/report", s.auth(state.RoleUploader, s.runReport))
 	s.mux = m
 }
@@ -635,6 +641,7 @@ type upload struct {
 	ApplyErr     string
 	ApplyCode    int
 	ApplyTripped []string // the guards that refused the apply (a stale plan among them)
+	Proposal     int64    // the proposal the apply saved for another approver; 0: none
 }
 
 // homeRow is an upload as the home page lists it, copied under its lock (an apply may
@@ -934,6 +941,7 @@ type view struct {
 	UnchangedCount int
 	Old            bool // the plan is too old to apply: plan again
 	CanApply       bool
+	NeedsApproval  string // why the plan is proposed, not applied; "": applied
 	Why            string // why there is no Apply button
 	Rows           []row
 	Errors         int
@@ -1031,6 +1039,7 @@ func (s *Server) view(u *upload, se *session) view {
 			int(s.cfg.Now().Sub(u.Planned).Minutes()))
 	default:
 		v.CanApply = true
+		v.NeedsApproval = strings.Join(s.cfg.Approval.Reasons(u.Plan), "; ")
 	}
 	return v
 }
@@ -1142,7 +1151,8 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	}
 	u.mu.Unlock()
 	req := job.Request{Mode: job.Apply, PlanFile: u.planFile, Diff: s.cfg.Diff, Concurrency: s.cfg.Concurrency,
-		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version, StartedBy: se.user.Name}
+		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version, StartedBy: se.user.Name,
+		Approval: s.cfg.Approval}
 	d := s.deps(se.user.Name)
 	d.Progress = func(p reconcile.Plan, _ zerolog.Logger) job.Progress { return &progress{u: u} }
 	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
@@ -1160,6 +1170,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 			u.Tally = reconcile.TallyResults(out.Report.Results)
 			u.ApplyTripped = out.Report.Tripped
 		}
+		u.Proposal = out.Proposal
 		if err != nil {
 			var f *job.Failure
 			errors.As(err, &f)
@@ -1283,7 +1294,7 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 	d.Plan = func(p reconcile.Plan, _ []importer.Problem) { plan = p }
 	out, err := job.Run(r.Context(), job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
 		Concurrency: 1, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version,
-		StartedBy: se.user.Name}, d)
+		StartedBy: se.user.Name, Approval: s.cfg.Approval}, d)
 	s.ran(job.Apply, out, err)
 	notice := ""
 	switch {

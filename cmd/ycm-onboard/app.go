@@ -40,6 +40,7 @@ type app struct {
 	profile        *os.File       // open while the profile runs
 	summaryDone    bool           // the --json summary is on stdout
 	notifyRoots    *x509.CertPool // the e-mail receivers' trusted authorities; nil: the system's (tests set theirs)
+	osUser         func() string  // the person at the terminal (tests set theirs); nil: os/user
 }
 
 // Main runs the command line and returns the exit code.
@@ -169,7 +170,7 @@ it without an account.`,
 		return exitf(exitUsage, err.Error()+" (see --help)")
 	})
 	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.simCommand(), a.statusCommand(), a.templateCommand(),
-		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand(), a.manCommand())
+		a.exportCommand(), a.doctorCommand(), a.serveCommand(), a.usersCommand(), a.versionCommand(), a.manCommand(), a.approveCommand())
 	return root
 }
 

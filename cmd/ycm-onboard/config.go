@@ -107,6 +107,9 @@ func (a *app) applyConfig(cmd *cobra.Command, f *runFlags) error {
 	str("state-dir", &f.hist.stateDir, c.StateDir)
 	str("metrics-file", &f.metricsFile, c.MetricsFile)
 	f.notify = c.Notify
+	if c.RequireApproval != nil {
+		f.approval = *c.RequireApproval
+	}
 	if c.Concurrency != nil {
 		set("concurrency", func() { f.concurrency = *c.Concurrency })
 	}

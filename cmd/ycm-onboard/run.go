@@ -74,12 +74,15 @@ type runFlags struct {
 	yes         bool
 	strict      bool
 	jsonOut     bool
-	out         string          // plan: save the plan here
-	planFile    string          // apply: apply this saved plan
-	canary      int             // apply: the first N changes alone
-	canaryFail  float64         // apply: stop after the canary if more than this percentage failed
-	metricsFile string          // the run's figures for node_exporter's textfile collector
-	notify      []config.Notify // the configuration file's receivers of the run's end
+	out         string             // plan: save the plan here
+	planFile    string             // apply: apply this saved plan
+	canary      int                // apply: the first N changes alone
+	canaryFail  float64            // apply: stop after the canary if more than this percentage failed
+	metricsFile string             // the run's figures for node_exporter's textfile collector
+	notify      []config.Notify    // the configuration file's receivers of the run's end
+	approval    reconcile.Approval // the configuration file's require_approval
+	approve     int64              // approve: the proposal to apply, as approver
+	approver    string
 }
 
 func (f *runFlags) add(fs *pflag.FlagSet, apply bool) {
@@ -250,9 +253,12 @@ func (a *app) run(ctx context.Context, mode job.Mode, files []string, f runFlags
 		Strict: f.strict, Concurrency: f.concurrency, Canary: f.canary, CanaryMaxFail: f.canaryFail / 100,
 		Report: f.report, ReportDir: f.reportDir, KeepReports: f.hist.keepReports, LockTimeout: f.hist.lockTimeout,
 		Version: version, Protected: []job.NamedPath{{What: "configuration file (--config)", Path: a.configPath}},
-		StartedBy: "schedule"}
+		StartedBy: "schedule", Author: "schedule", Approval: f.approval}
 	if a.stdinTTY {
-		req.StartedBy = "cli"
+		req.StartedBy, req.Author = "cli", a.osUserName()
+	}
+	if f.approve != 0 {
+		req.Approve, req.StartedBy = f.approve, f.approver
 	}
 	// The input is read, and outputs that would replace it refused, before the portal
 	// is connected: a bad file is said first.

@@ -106,7 +106,7 @@ https://HOST/oidc/callback with the provider.`,
 				workDir = filepath.Join(dir, "uploads")
 			}
 			cfg := web.Config{Partner: c.partner, YCM: c.ycm, PartnerURL: c.partnerURL, YCMURL: c.ycmURL,
-				StateDir: dir, WorkDir: workDir, Diff: f.diff, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
+				StateDir: dir, WorkDir: workDir, Diff: f.diff, Approval: f.approval, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
 				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, TrustedProxies: trusted,
 				KeepUploads: time.Duration(keepUploads) * 24 * time.Hour, Version: version, Log: a.log, Now: a.now,
 				Ran: func(mode job.Mode, out job.Outcome, err error) { m.Run(mode, endingOf(err), out, a.now()) }}

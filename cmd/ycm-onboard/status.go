@@ -5,11 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
@@ -66,7 +68,16 @@ func (a *app) statusCommand() *cobra.Command {
 				return exitf(exitUsage, err.Error())
 			}
 			switch format {
-			case "table", "json":
+			case "table":
+				if err := state.WriteStatus(a.stdout, format, inv, last, a.now()); err != nil {
+					return err
+				}
+				pending, err := store.Proposals(ctx, state.ProposalPending)
+				if err != nil {
+					return exitf(exitUsage, err.Error())
+				}
+				return writePendingProposals(a.stdout, pending)
+			case "json":
 				return state.WriteStatus(a.stdout, format, inv, last, a.now())
 			case "xlsx":
 				now := a.now()
@@ -135,4 +146,19 @@ func putRows(f *excelize.File, sheet string, rows [][]any) error {
 		}
 	}
 	return f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+}
+
+// writePendingProposals lists the proposals waiting for an approver, with the command
+// that approves each.
+func writePendingProposals(w io.Writer, ps []state.Proposal) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nPending proposals: %d\n", len(ps))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tAUTHOR\tPROPOSED\tWHY\tAPPROVE WITH")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Author, p.Created.Local().Format("2006-01-02 15:04"), p.Reason, job.ApproveCommand(p.ID))
+	}
+	return tw.Flush()
 }

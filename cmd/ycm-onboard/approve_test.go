@@ -1,0 +1,172 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+const bobPassword = "correct horse battery"
+
+// approvalApp is a person at a terminal, known to the system as osUser, sharing the
+// state directory stateHome.
+func approvalApp(t *testing.T, stateHome, osUser, stdin string) (*app, *lockedBuffer, *lockedBuffer) {
+	t.Helper()
+	a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome, "YCM_WEBHOOK_URL": os.Getenv("TEST_HOOK")})
+	a.stdinTTY = true
+	a.osUser = func() string { return osUser }
+	a.stdin = strings.NewReader(stdin)
+	return a, out, errb
+}
+
+func proposalOf(t *testing.T, dir string, id int64) state.Proposal {
+	t.Helper()
+	s, err := state.Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Proposal(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A plan that needs approval is proposed, not applied; its author cannot approve it;
+// another approver applies it exactly; a proposal the portal changed since is refused
+// as stale; the schedule's webhook hears of every proposal, even with when: failure.
+func TestApproveFourEyes(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	hook := newSummaries(t, http.StatusOK)
+	t.Setenv("TEST_HOOK", hook.URL+webhookSecret)
+	stateHome := filepath.Join(t.TempDir(), "state")
+	cfg := writeConfig(t, "require_approval: [deletes, more_than: 2]\n"+strings.Replace(hookConfig, "%s", "failure", 1))
+	before := len(s.Colleagues())
+	reports := t.TempDir()
+
+	// Ann's apply of 3 new colleagues changes more than 2: proposed, nothing written.
+	a, _, errb := approvalApp(t, stateHome, "ann", "")
+	code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--config", cfg, "--portal", ts.URL, "--yes", "--report-dir", reports)
+	if code != exitGuard || !strings.Contains(errb.String(), "needs approval") || !strings.Contains(errb.String(), "ycm-onboard approve ") {
+		t.Fatalf("apply: exit %d, stderr %s; want %d and the approve command", code, errb, exitGuard)
+	}
+	if n := len(s.Colleagues()); n != before {
+		t.Fatalf("%d colleagues after a proposal, want %d: nothing written", n, before)
+	}
+	got := hook.all()
+	if len(got) != 1 || got[0].Proposal == nil || got[0].Proposal.ID == 0 || !strings.HasPrefix(got[0].Proposal.Command, "ycm-onboard approve ") {
+		t.Fatalf("notifications %+v: want one, naming the proposal", got)
+	}
+	id := got[0].Proposal.ID
+	ids := strconv.FormatInt(id, 10)
+	dir := filepath.Join(stateHome, "ycm-onboard")
+	if _, err := os.Stat(state.ProposalPath(dir, id)); err != nil {
+		t.Fatalf("the proposal's plan: %v", err)
+	}
+	if p := proposalOf(t, dir, id); p.Status != state.ProposalPending || p.Author != "ann" {
+		t.Fatalf("proposal %+v, want pending by ann", p)
+	}
+
+	// status lists it.
+	a, out, _ := approvalApp(t, stateHome, "ann", "")
+	if code := runApp(t.Context(), a, "status"); code != exitOK || !strings.Contains(out.String(), "Pending proposals") || !strings.Contains(out.String(), "ycm-onboard approve "+ids) {
+		t.Errorf("status: exit %d\n%s\nwant the pending proposal", code, out)
+	}
+
+	// Ann cannot approve her own.
+	a, _, errb = approvalApp(t, stateHome, "ann", "")
+	if code := runApp(t.Context(), a, "approve", ids, "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitGuard || !strings.Contains(errb.String(), "another approver") {
+		t.Fatalf("approve by its author: exit %d, stderr %s; want %d", code, errb, exitGuard)
+	}
+	if n := len(s.Colleagues()); n != before {
+		t.Fatalf("%d colleagues after the author's approve, want %d", n, before)
+	}
+
+	// Bob, an approver, approves it: applied exactly.
+	st, err := state.Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddUser(t.Context(), "bob", state.RoleApprover, bobPassword); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	a, _, errb = approvalApp(t, stateHome, "ann", "wrong password here\n")
+	if code := runApp(t.Context(), a, "approve", ids, "--as", "bob", "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitUsage {
+		t.Fatalf("approve with a wrong password: exit %d, want %d\n%s", code, exitUsage, errb)
+	}
+	a, _, errb = approvalApp(t, stateHome, "ann", bobPassword+"\n")
+	if code := runApp(t.Context(), a, "approve", ids, "--as", "bob", "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitOK {
+		t.Fatalf("approve by bob: exit %d\n%s", code, errb)
+	}
+	emails := map[string]bool{}
+	for _, c := range s.Colleagues() {
+		emails[strings.ToLower(c.YeastarID)] = true
+	}
+	if len(emails) != before+3 || !emails["wave0000@demo.example"] || !emails["wave0002@demo.example"] {
+		t.Errorf("after the approval: %d colleagues, want %d with the wave", len(emails), before+3)
+	}
+	p := proposalOf(t, dir, id)
+	if p.Status != state.ProposalApplied || p.DecidedBy != "bob" || p.AppliedRun == 0 {
+		t.Errorf("proposal %+v, want applied by bob", p)
+	}
+	st, _ = state.Open(dir, time.Now)
+	runs, err := st.LastRuns(t.Context(), 1)
+	st.Close()
+	if err != nil || len(runs) != 1 || runs[0].StartedBy != "bob" || runs[0].ID != p.AppliedRun || runs[0].ExitCode != 0 {
+		t.Errorf("last run %+v, %v: want bob's apply", runs, err)
+	}
+	// Applied once: never again.
+	a, _, _ = approvalApp(t, stateHome, "carl", "")
+	if code := runApp(t.Context(), a, "approve", ids, "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitUsage {
+		t.Errorf("second approve: exit %d, want %d", code, exitUsage)
+	}
+
+	// A proposal the portal changed since is stale: refused, nothing written.
+	a, _, errb = approvalApp(t, stateHome, "ann", "")
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 6), "--config", cfg, "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitGuard {
+		t.Fatalf("second proposal: exit %d\n%s", code, errb)
+	}
+	stale := hook.all()[len(hook.all())-1].Proposal.ID
+	a, _, errb = approvalApp(t, stateHome, "ann", "") // without require_approval: applied at once
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 4), "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitOK {
+		t.Fatalf("changing the portal: exit %d\n%s", code, errb)
+	}
+	n := len(s.Colleagues())
+	a, _, errb = approvalApp(t, stateHome, "ann", bobPassword+"\n")
+	code = runApp(t.Context(), a, "approve", strconv.FormatInt(stale, 10), "--as", "bob", "--portal", ts.URL, "--yes", "--report-dir", reports)
+	if code != exitGuard || !strings.Contains(errb.String(), "stale") {
+		t.Fatalf("stale approve: exit %d, stderr %s; want %d, stale", code, errb, exitGuard)
+	}
+	if m := len(s.Colleagues()); m != n {
+		t.Errorf("%d colleagues after a stale approve, want %d", m, n)
+	}
+	if p := proposalOf(t, dir, stale); p.Status != state.ProposalStale {
+		t.Errorf("proposal %+v, want stale", p)
+	}
+
+	// Refused with a reason.
+	a, _, errb = approvalApp(t, stateHome, "ann", "")
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 9), "--config", cfg, "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitGuard {
+		t.Fatalf("third proposal: exit %d\n%s", code, errb)
+	}
+	third := hook.all()[len(hook.all())-1].Proposal.ID
+	a, out, errb = approvalApp(t, stateHome, "dan", "")
+	if code := runApp(t.Context(), a, "approve", "--refuse", strconv.FormatInt(third, 10), "--reason", "not this week"); code != exitOK {
+		t.Fatalf("refuse: exit %d\n%s", code, errb)
+	}
+	if p := proposalOf(t, dir, third); p.Status != state.ProposalRefused || p.DecidedBy != "dan" || p.Reason != "not this week" {
+		t.Errorf("proposal %+v, want refused by dan, with the reason", p)
+	}
+}
