@@ -60,3 +60,28 @@ func TestWriteNumbersAfterTheHighest(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestWriteUnderAWindowsLayout: reports and their numbered names land whole in a
+// directory named as on Windows (drive letter, spaces, accents, backslashes), which
+// Linux allows in names.
+func TestWriteUnderAWindowsLayout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), `C:\Users\Zoë Müller (Acme)\Documents`)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ycm-onboard-apply-20261130T221411Z.xlsx")
+	var got []string
+	for range 2 {
+		p, err := Write(path, Number, func(w io.Writer) error { _, err := io.WriteString(w, "report"); return err })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, filepath.Base(p))
+		if b, err := os.ReadFile(p); err != nil || string(b) != "report" {
+			t.Errorf("%s holds %q, %v", p, b, err)
+		}
+	}
+	if want := []string{"ycm-onboard-apply-20261130T221411Z.xlsx", "ycm-onboard-apply-20261130T221411Z-2.xlsx"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
