@@ -14,9 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/ycm-onboard/ycm-onboard/internal/promtest"
 	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/metrics"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
@@ -25,35 +24,13 @@ import (
 )
 
 // value is the sample of family name whose labels include want; ok false when absent.
-// A histogram's value is its sample count.
 func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	mf := fams[name]
-	if mf == nil {
-		return 0, false
+	var pairs []string
+	for k, v := range want {
+		pairs = append(pairs, k, v)
 	}
-next:
-	for _, m := range mf.GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for k, v := range want {
-			if got[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue(), true
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		case m.Untyped != nil:
-			return m.GetUntyped().GetValue(), true
-		}
-	}
-	return 0, false
+	v := promtest.Value(fams, name, pairs...)
+	return v, v >= 0
 }
 
 func gather(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
@@ -65,17 +42,6 @@ func gather(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
 	fams := map[string]*dto.MetricFamily{}
 	for _, mf := range mfs {
 		fams[mf.GetName()] = mf
-	}
-	return fams
-}
-
-// parse reads the text exposition format, as node_exporter's textfile collector does.
-func parse(t *testing.T, r io.Reader) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
-	if err != nil {
-		t.Fatalf("not the text exposition format: %v", err)
 	}
 	return fams
 }
@@ -216,8 +182,9 @@ func TestInvitationsAreReadAtEachGather(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	fams := parse(t, resp.Body)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fams := promtest.Parse(t, string(body))
 	check(t, fams, []sample{{"ycm_onboard_runs_total", map[string]string{"mode": "apply", "outcome": "done"}, 1}})
 	if _, ok := fams["ycm_onboard_invitations"]; ok {
 		t.Error("invitations served from an unreadable history")
@@ -253,12 +220,11 @@ func TestWriteFileIsWholeAndReadable(t *testing.T) {
 	if diff := cmp.Diff([]string{"ycm-onboard.prom"}, names); diff != "" {
 		t.Errorf("the directory holds (-want +got):\n%s", diff)
 	}
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	fams := parse(t, f)
+	fams := promtest.Parse(t, string(data))
 	check(t, fams, []sample{
 		{"ycm_onboard_runs_total", map[string]string{"mode": "apply", "outcome": "done"}, 1},
 		{"ycm_onboard_actions_total", map[string]string{"mode": "apply", "kind": "create", "outcome": "applied"}, 2},

@@ -9,10 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/ycm-onboard/ycm-onboard/internal/promtest"
 	"github.com/ycm-onboard/ycm-onboard/job"
 	"github.com/ycm-onboard/ycm-onboard/metrics"
 	"github.com/ycm-onboard/ycm-onboard/portal"
@@ -66,11 +63,7 @@ func TestRunsFromThePageAreCounted(t *testing.T) {
 	}
 	text, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(string(text)))
-	if err != nil {
-		t.Fatalf("the scrape is not the text format: %v", err)
-	}
+	fams := promtest.Parse(t, string(text))
 	for _, c := range []struct {
 		name   string
 		labels []string
@@ -87,12 +80,12 @@ func TestRunsFromThePageAreCounted(t *testing.T) {
 		{"ycm_onboard_invitations", []string{"status", "pending"}, 22},
 		{"ycm_onboard_invitations", []string{"status", "expired"}, 0},
 	} {
-		if got := valueOf(fams, c.name, c.labels...); got != c.want {
+		if got := promtest.Value(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 	for _, api := range []string{"partner", "ycm"} {
-		if got := valueOf(fams, "ycm_onboard_portal_requests_total", "api", api, "status", "200"); got < 1 {
+		if got := promtest.Value(fams, "ycm_onboard_portal_requests_total", "api", api, "status", "200"); got < 1 {
 			t.Errorf("%s requests answered 200: %v", api, got)
 		}
 	}
@@ -109,30 +102,4 @@ func TestRunsFromThePageAreCounted(t *testing.T) {
 			t.Errorf("the scrape holds %q", s)
 		}
 	}
-}
-
-// valueOf is the value of the sample of family name whose labels include want (a
-// histogram's sample count); -1 when there is none.
-func valueOf(fams map[string]*dto.MetricFamily, name string, want ...string) float64 {
-next:
-	for _, m := range fams[name].GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(want); i += 2 {
-			if got[want[i]] != want[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return -1
 }

@@ -8,9 +8,8 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/ycm-onboard/ycm-onboard/internal/promtest"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 )
 
@@ -31,38 +30,7 @@ func promFile(t *testing.T, path string) (map[string]*dto.MetricFamily, string) 
 			t.Errorf("%s left beside the metrics file", e.Name())
 		}
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(string(data)))
-	if err != nil {
-		t.Fatalf("the metrics file is not whole text exposition format: %v\n%s", err, data)
-	}
-	return fams, string(data)
-}
-
-// sampleOf is the value of the sample of family name whose labels include want (a
-// histogram's sample count); -1 when there is none.
-func sampleOf(fams map[string]*dto.MetricFamily, name string, want ...string) float64 {
-next:
-	for _, m := range fams[name].GetMetric() {
-		got := map[string]string{}
-		for _, l := range m.GetLabel() {
-			got[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(want); i += 2 {
-			if got[want[i]] != want[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.GetCounter().GetValue()
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue()
-		case m.Histogram != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return -1
+	return promtest.Parse(t, string(data)), string(data)
 }
 
 // noSecrets fails when the exposition holds a credential or an e-mail address.
@@ -106,7 +74,7 @@ func TestMetricsFileAfterPlanAndApply(t *testing.T) {
 		{"ycm_onboard_last_run_exit_code", []string{"mode", "plan"}, 0},
 		{"ycm_onboard_apply_duration_seconds", nil, 0},
 	} {
-		if got := sampleOf(fams, c.name, c.labels...); got != c.want {
+		if got := promtest.Value(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("plan: %s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
@@ -133,20 +101,20 @@ func TestMetricsFileAfterPlanAndApply(t *testing.T) {
 		{"ycm_onboard_invitations", []string{"status", "pending"}, 3},
 		{"ycm_onboard_invitations", []string{"status", "expired"}, 0},
 	} {
-		if got := sampleOf(fams, c.name, c.labels...); got != c.want {
+		if got := promtest.Value(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("apply: %s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
 	// The logins, the reads and the three creates: each API answered 200 at least once.
 	for _, api := range []string{"partner", "ycm"} {
-		if n := sampleOf(fams, "ycm_onboard_portal_requests_total", "api", api, "status", "200"); n < 1 {
+		if n := promtest.Value(fams, "ycm_onboard_portal_requests_total", "api", api, "status", "200"); n < 1 {
 			t.Errorf("%s requests with status 200: %v", api, n)
 		}
 	}
-	if n := sampleOf(fams, "ycm_onboard_portal_requests_total", "api", "partner", "status", "200"); n < 5 {
+	if n := promtest.Value(fams, "ycm_onboard_portal_requests_total", "api", "partner", "status", "200"); n < 5 {
 		t.Errorf("%v partner requests: a login, the reads and three creates make at least 5", n)
 	}
-	if ts := sampleOf(fams, "ycm_onboard_last_run_timestamp_seconds", "mode", "apply"); ts < float64(a.now().Unix()-600) {
+	if ts := promtest.Value(fams, "ycm_onboard_last_run_timestamp_seconds", "mode", "apply"); ts < float64(a.now().Unix()-600) {
 		t.Errorf("last run at %v", ts)
 	}
 	noSecrets(t, text)
@@ -167,10 +135,10 @@ func TestMetricsFileWhenTheRunFails(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFatal, errb)
 	}
 	fams, text := promFile(t, path)
-	if got := sampleOf(fams, "ycm_onboard_runs_total", "mode", "apply", "outcome", "portal_down"); got != 1 {
+	if got := promtest.Value(fams, "ycm_onboard_runs_total", "mode", "apply", "outcome", "portal_down"); got != 1 {
 		t.Errorf("runs_total{outcome=portal_down} = %v, want 1\n%s", got, text)
 	}
-	if got := sampleOf(fams, "ycm_onboard_last_run_exit_code", "mode", "apply"); got != exitFatal {
+	if got := promtest.Value(fams, "ycm_onboard_last_run_exit_code", "mode", "apply"); got != exitFatal {
 		t.Errorf("last_run_exit_code = %v, want %d", got, exitFatal)
 	}
 	var partner float64
@@ -197,10 +165,10 @@ func TestMetricsFileWhenTheRunFails(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, errb)
 	}
 	fams, _ = promFile(t, refused)
-	if got := sampleOf(fams, "ycm_onboard_runs_total", "mode", "apply", "outcome", "refused"); got != 1 {
+	if got := promtest.Value(fams, "ycm_onboard_runs_total", "mode", "apply", "outcome", "refused"); got != 1 {
 		t.Errorf("runs_total{outcome=refused} = %v, want 1", got)
 	}
-	if got := sampleOf(fams, "ycm_onboard_last_run_exit_code", "mode", "apply"); got != exitUsage {
+	if got := promtest.Value(fams, "ycm_onboard_last_run_exit_code", "mode", "apply"); got != exitUsage {
 		t.Errorf("last_run_exit_code = %v, want %d", got, exitUsage)
 	}
 }
