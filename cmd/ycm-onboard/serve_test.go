@@ -21,17 +21,7 @@ func TestServeTheDemo(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- runApp(ctx, a, "serve", "--addr", "127.0.0.1:0") }()
 
-	addr := regexp.MustCompile(`serving the page at (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(errb.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		cancel()
-		t.Fatalf("serve did not say where it serves:\n%s", errb)
-	}
+	base := servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
 	resp, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -75,21 +65,8 @@ func TestServeMetricsOnTheirOwnListener(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- runApp(ctx, a, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0") }()
 
-	pageRE := regexp.MustCompile(`serving the page at (http://127\.0\.0\.1:\d+)`)
-	metricsRE := regexp.MustCompile(`serving metrics at (http://127\.0\.0\.1:\d+)/metrics`)
-	var page, metricsURL string
-	for deadline := time.Now().Add(20 * time.Second); page == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := pageRE.FindStringSubmatch(errb.String()); m != nil {
-			page = m[1]
-		}
-	}
-	if m := metricsRE.FindStringSubmatch(errb.String()); m != nil {
-		metricsURL = m[1]
-	}
-	if page == "" || metricsURL == "" {
-		cancel()
-		t.Fatalf("serve did not say where it serves the page and the metrics:\n%s", errb)
-	}
+	page := servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
+	metricsURL := servedAt(t, errb, `serving metrics at (http://127\.0\.0\.1:\d+)/metrics`, cancel)
 	get := func(u string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(u)
@@ -174,17 +151,7 @@ func TestServeSingleSignOnFlags(t *testing.T) {
 	go func() {
 		done <- runApp(ctx, a, flags("--oidc-issuer", m.Issuer(), "--oidc-role", "leads=approver", "--oidc-domain", "example.com=uploader")...)
 	}()
-	addr := regexp.MustCompile(`serving the page at (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := addr.FindStringSubmatch(errb.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		cancel()
-		t.Fatalf("serve did not say where it serves:\n%s", errb)
-	}
+	base := servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
 	resp, err := http.Get(base + "/signin")
 	if err != nil {
 		t.Fatal(err)
@@ -201,4 +168,19 @@ func TestServeSingleSignOnFlags(t *testing.T) {
 	if strings.Contains(string(body)+out.String()+errb.String(), secret) {
 		t.Errorf("the secret is printed or on the page")
 	}
+}
+
+// servedAt waits up to 20 s for serve's log to say where it listens (the first group
+// of pattern), and stops serve (cancel) and the test when it does not.
+func servedAt(t *testing.T, log *lockedBuffer, pattern string, cancel func()) string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(log.String()); m != nil {
+			return m[1]
+		}
+	}
+	cancel()
+	t.Fatalf("serve did not say where it serves (%s):\n%s", pattern, log)
+	return ""
 }
