@@ -282,7 +282,8 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 			return oc, err
 		}
 		pe.Op = r.op
-		if r.write && (pe.Kind == KindNetwork || pe.Kind == KindServer) {
+		lost := r.write && (pe.Kind == KindNetwork || pe.Kind == KindServer)
+		if lost {
 			oc.ambiguous = true
 			if r.sendOnce {
 				return oc, err
@@ -325,7 +326,7 @@ func (c *conn) do(ctx context.Context, r request, out any) (outcome, error) {
 		if err := c.cfg.Sleep(ctx, wait); err != nil {
 			return oc, err
 		}
-		if oc.ambiguous && r.settle != nil {
+		if lost && r.settle != nil { // after an attempt whose answer was lost, not a throttled one
 			done, serr := r.settle(ctx)
 			if serr != nil {
 				c.cfg.Logger.Debug().Str("api", c.d.name()).Str("op", r.op).Str("error", serr.Error()).Msg("could not tell whether a lost write took effect")

@@ -196,7 +196,6 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 		next := j.record(batches[0])
 		for b, batch := range batches {
 			rec := <-next
-			next = nil
 			if rec.err != nil {
 				for _, i := range batch {
 					r := &results[i]
@@ -219,11 +218,6 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			}
 		}
 		wp.Wait()
-		if next != nil { // recorded ahead, never started
-			if rec := <-next; rec.err == nil {
-				j.notRun(rec.idxs, rec.ids, results)
-			}
-		}
 	}
 	runGroup := func(idxs []int) {
 		// A group never mixes shrinks and grows: split where the phase changes.
@@ -292,15 +286,14 @@ type journalAhead struct {
 }
 
 type recorded struct {
-	idxs []int
-	ids  []int64
-	err  error
+	ids []int64
+	err error
 }
 
 func (ja journalAhead) record(idxs []int) <-chan recorded {
 	out := make(chan recorded, 1)
 	if ja.j == nil {
-		out <- recorded{idxs: idxs, ids: make([]int64, len(idxs))}
+		out <- recorded{ids: make([]int64, len(idxs))}
 		return out
 	}
 	acts := make([]Action, len(idxs))
@@ -309,7 +302,7 @@ func (ja journalAhead) record(idxs []int) <-chan recorded {
 	}
 	go func() {
 		ids, err := ja.j.Intents(ja.ctx, idxs, acts)
-		out <- recorded{idxs, ids, err}
+		out <- recorded{ids, err}
 	}()
 	return out
 }

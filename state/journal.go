@@ -98,16 +98,18 @@ type Invite struct {
 
 // Outcomes writes an apply's outcomes in groups: Add queues one and returns, and one
 // writer commits what is queued every groupEvery, in one transaction. Close writes
-// the rest and stops the writer. Safe for concurrent use.
+// the rest and stops the writer; an Add after it writes at once. Safe for concurrent
+// use.
 type Outcomes struct {
-	s     *Store
-	mu    sync.Mutex
-	queue []outcomeRow
-	kick  chan struct{} // a group is waiting
-	stop  chan struct{}
-	done  chan struct{}
-	err   error // the first write that failed
-	once  sync.Once
+	s      *Store
+	mu     sync.Mutex
+	queue  []outcomeRow
+	kick   chan struct{} // a group is waiting
+	stop   chan struct{}
+	done   chan struct{}
+	err    error // the first write that failed
+	closed bool  // Close was called
+	once   sync.Once
 }
 
 type outcomeRow struct {
@@ -134,6 +136,11 @@ func (w *Outcomes) Add(id int64, o Outcome, inv *Invite) {
 		o.Finished = w.s.now()
 	}
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		_ = w.AddNow(id, o, inv) // its error is kept for Close
+		return
+	}
 	w.queue = append(w.queue, outcomeRow{id, o, inv})
 	w.mu.Unlock()
 	select {
@@ -202,8 +209,10 @@ func (w *Outcomes) write() {
 }
 
 // commit writes rows in one transaction.
-func (w *Outcomes) commit(rows []outcomeRow) error {
-	s := w.s
+func (w *Outcomes) commit(rows []outcomeRow) error { return w.s.writeOutcomes(rows) }
+
+// writeOutcomes writes outcomes, and the invitations they sent, in one transaction.
+func (s *Store) writeOutcomes(rows []outcomeRow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ctx := context.Background()
@@ -228,16 +237,21 @@ func (w *Outcomes) commit(rows []outcomeRow) error {
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && len(rows) > 1 {
 		return fmt.Errorf("record the outcomes of %d changes: %w", len(rows), err)
 	}
-	return nil
+	return err
 }
 
 // Close writes what is queued, stops the writer and returns the first write that
 // failed: those changes are left unsettled, for the next run to settle.
 func (w *Outcomes) Close() error {
-	w.once.Do(func() { close(w.stop) })
+	w.once.Do(func() {
+		w.mu.Lock()
+		w.closed = true // from here on Add writes at once: the writer's last group may be taken
+		w.mu.Unlock()
+		close(w.stop)
+	})
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()

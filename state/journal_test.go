@@ -209,3 +209,20 @@ func TestAddNowIsWrittenAtOnce(t *testing.T) {
 		t.Error("Close does not report the failed AddNow")
 	}
 }
+
+// TestAddAfterCloseIsWritten: an outcome added once the writer is closed is written
+// at once, not dropped.
+func TestAddAfterCloseIsWritten(t *testing.T) {
+	s := openStore(t, t.TempDir(), newClock(t0))
+	ctx := t.Context()
+	run, _ := s.BeginRun(ctx, RunInfo{Mode: "apply", Started: t0})
+	ids, _ := s.RecordIntents(ctx, run, []int{0}, []Intent{{Object: "colleague", Key: "late@example.com", Kind: "create"}})
+	out := s.Outcomes()
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out.Add(ids[0], Outcome{Outcome: "applied"}, nil)
+	if p, _ := s.Unsettled(ctx); len(p) != 0 {
+		t.Errorf("the outcome added after Close was dropped")
+	}
+}

@@ -172,18 +172,11 @@ func (s *Store) RecordIntent(ctx context.Context, runID int64, seq int, in Inten
 // them in groups: Outcomes). It is synced with the next intents: a power loss in
 // between leaves the action unsettled, and the next run reads the portal back for it.
 // It is written even when ctx is cancelled, since the call it records has been made.
-func (s *Store) RecordOutcome(ctx context.Context, actionID int64, o Outcome) error {
-	ctx = context.WithoutCancel(ctx)
+func (s *Store) RecordOutcome(_ context.Context, actionID int64, o Outcome) error {
 	if o.Finished.IsZero() {
 		o.Finished = s.now()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	res, err := s.outcome.ExecContext(ctx, o.Outcome, o.Class, o.Message, o.Attempts, formatTime(o.Finished), actionID)
-	if err != nil {
-		return fmt.Errorf("record outcome of action %d: %w", actionID, err)
-	}
-	return oneRow(res, "action", actionID)
+	return s.writeOutcomes([]outcomeRow{{actionID, o, nil}})
 }
 
 // Pending is an intent recorded by an earlier run that has no outcome: the run died
