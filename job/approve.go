@@ -50,7 +50,7 @@ func (r *run) propose(ctx context.Context) error {
 	}
 	if err != nil {
 		ending := Refused
-		if cannotWrite(err) {
+		if state.CannotWrite(err) {
 			ending = Local
 		}
 		return &Failure{Ending: ending, Message: "the plan needs approval but cannot be saved as a proposal: " + err.Error(), Err: err}

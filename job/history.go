@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -64,7 +63,7 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 			if errors.Is(err, state.ErrLocked) {
 				return nil, &Failure{Ending: Locked, Message: err.Error() + " (--lock-timeout)", Err: err}
 			}
-			if cannotWrite(err) {
+			if state.CannotWrite(err) {
 				return nil, &Failure{Ending: Local, Message: err.Error() + "; free space in the state directory or make it writable", Err: err}
 			}
 			return nil, &Failure{Ending: Refused, Message: err.Error(), Err: err}
@@ -75,7 +74,7 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	if err != nil {
 		h.close()
 		ending := Refused
-		if errors.Is(err, state.ErrDamaged) || cannotWrite(err) {
+		if errors.Is(err, state.ErrDamaged) || state.CannotWrite(err) {
 			ending = Local
 		}
 		return nil, &Failure{Ending: ending, Message: fmt.Sprintf("cannot open the run history in %s: %v", dir, err), Err: err}
@@ -88,29 +87,12 @@ func openHistory(ctx context.Context, req Request, d Deps, started time.Time, fi
 	if h.runID, err = store.BeginRun(ctx, state.RunInfo{Mode: string(req.Mode), Inputs: inputs, Started: started, StartedBy: req.StartedBy}); err != nil {
 		h.close()
 		ending := Refused
-		if cannotWrite(err) {
+		if state.CannotWrite(err) {
 			ending = Local
 		}
 		return nil, &Failure{Ending: ending, Message: fmt.Sprintf("cannot record the run in %s: %v; free space there or make it writable", dir, err), Err: err}
 	}
 	return h, nil
-}
-
-// cannotWrite reports whether err is this machine's disk refusing a write: full, over
-// a size limit, read-only, or not permitted.
-func cannotWrite(err error) bool {
-	for _, e := range []error{syscall.ENOSPC, syscall.EFBIG, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.EDQUOT} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	msg := err.Error()
-	for _, w := range []string{"database or disk is full", "disk I/O error", "readonly database", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY"} {
-		if strings.Contains(msg, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // journal is the history as apply's journal, none without a history; endJournal

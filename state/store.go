@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -130,6 +131,23 @@ var ErrDamaged = errors.New("the run history is damaged")
 func damaged(path, why string) error {
 	return fmt.Errorf("%w: %s: %s. Restore it from a backup; or, to start a new history (the record of invitations "+
 		"and re-invites starts again), move it aside: mv %s %s.damaged", ErrDamaged, path, why, path, path)
+}
+
+// CannotWrite reports whether err is this machine's disk refusing a write: full, over
+// a size limit, read-only, or not permitted.
+func CannotWrite(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EFBIG, syscall.EROFS, syscall.EACCES, syscall.EPERM, syscall.EDQUOT} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	msg := err.Error()
+	for _, w := range []string{"database or disk is full", "disk I/O error", "readonly database", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY"} {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isDamaged reports SQLite's words for a file that is not a whole database.
