@@ -54,15 +54,22 @@ func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 func (s *Store) Invited(ctx context.Context, email string, colleagueID int64, at time.Time, reinvite bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return invited(context.WithoutCancel(ctx), s.conn, email, colleagueID, at, reinvite)
+	return invited(context.WithoutCancel(ctx), s.invite, email, colleagueID, at, reinvite)
 }
 
-// execer is a connection or a transaction.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+// inviteSQL records an activation e-mail; the store prepares it once, as s.invite.
+const inviteSQL = `
+		INSERT INTO invitations (email, colleague_id, invited_at, expires_at, reinvites, last_status, last_seen)
+		VALUES (?1, ?2, ?3, ?4, ?5, 'Pending', ?3)
+		ON CONFLICT (email) DO UPDATE SET
+			reinvites = reinvites + CASE WHEN invited_at IS NULL OR ?3 > invited_at THEN ?5 ELSE 0 END,
+			colleague_id = ?2, invited_at = ?3, expires_at = ?4, activated_at = NULL,
+			last_status = 'Pending', last_seen = ?3
+		WHERE invited_at IS NULL OR ?3 >= invited_at`
 
-func invited(ctx context.Context, db execer, email string, colleagueID int64, at time.Time, reinvite bool) error {
+// invited runs the prepared inviteSQL st, on the store's connection or in a
+// transaction (tx.StmtContext).
+func invited(ctx context.Context, st *sql.Stmt, email string, colleagueID int64, at time.Time, reinvite bool) error {
 	if at.IsZero() {
 		return fmt.Errorf("record invitation of %s: no invitation time", email)
 	}
@@ -71,16 +78,7 @@ func invited(ctx context.Context, db execer, email string, colleagueID int64, at
 		inc = 1
 	}
 	ts, exp := formatTime(at), formatTime(at.Add(reconcile.InviteValidity))
-	_, err := db.ExecContext(ctx, `
-		INSERT INTO invitations (email, colleague_id, invited_at, expires_at, reinvites, last_status, last_seen)
-		VALUES (?1, ?2, ?3, ?4, ?5, 'Pending', ?3)
-		ON CONFLICT (email) DO UPDATE SET
-			reinvites = reinvites + CASE WHEN invited_at IS NULL OR ?3 > invited_at THEN ?5 ELSE 0 END,
-			colleague_id = ?2, invited_at = ?3, expires_at = ?4, activated_at = NULL,
-			last_status = 'Pending', last_seen = ?3
-		WHERE invited_at IS NULL OR ?3 >= invited_at`,
-		normEmail(email), colleagueID, ts, exp, inc)
-	if err != nil {
+	if _, err := st.ExecContext(ctx, normEmail(email), colleagueID, ts, exp, inc); err != nil {
 		return fmt.Errorf("record invitation of %s: %w", email, err)
 	}
 	return nil

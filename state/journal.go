@@ -217,10 +217,10 @@ func (s *Store) writeOutcomes(rows []outcomeRow) error {
 	defer s.mu.Unlock()
 	ctx := context.Background()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.outcome)
+		st, inv := tx.StmtContext(ctx, s.outcome), tx.StmtContext(ctx, s.invite)
 		for i, r := range rows {
 			if r.inv != nil {
-				if err := invited(ctx, tx, r.inv.Email, r.inv.ColleagueID, r.inv.At, r.inv.Reinvite); err != nil {
+				if err := invited(ctx, inv, r.inv.Email, r.inv.ColleagueID, r.inv.At, r.inv.Reinvite); err != nil {
 					return err
 				}
 			}
@@ -282,9 +282,10 @@ func (s *Store) SettleAll(ctx context.Context, settled []Settled) error {
 			return err
 		}
 		defer st.Close()
+		inv := tx.StmtContext(ctx, s.invite)
 		for _, x := range settled {
 			if x.Invited != nil {
-				if err := invited(ctx, tx, x.Invited.Email, x.Invited.ColleagueID, x.Invited.At, x.Invited.Reinvite); err != nil {
+				if err := invited(ctx, inv, x.Invited.Email, x.Invited.ColleagueID, x.Invited.At, x.Invited.Reinvite); err != nil {
 					return err
 				}
 			}

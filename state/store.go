@@ -44,6 +44,7 @@ type Store struct {
 	syncMode syncMode
 	intent   *sql.Stmt
 	outcome  *sql.Stmt
+	invite   *sql.Stmt // inviteSQL
 }
 
 // Open opens (creating dir with mode 0700 and the database if need be) the run history
@@ -190,6 +191,9 @@ func (s *Store) init(ctx context.Context) error {
 		WHERE id = ?`); err != nil {
 		return err
 	}
+	if s.invite, err = s.conn.PrepareContext(ctx, inviteSQL); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -203,7 +207,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	for _, st := range []*sql.Stmt{s.intent, s.outcome} {
+	for _, st := range []*sql.Stmt{s.intent, s.outcome, s.invite} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
