@@ -206,10 +206,9 @@ func Run(ctx context.Context, req Request, d Deps) (Outcome, error) {
 		return r.finish(r.stopped(err))
 	}
 	r.settleHistory(ctx)
-	if err := r.readYCMUsers(ctx); err != nil {
+	if err := r.makePlan(ctx); err != nil {
 		return r.finish(r.stopped(err))
 	}
-	r.makePlan()
 	if err := r.savePlan(); err != nil {
 		return r.finish(err)
 	}
@@ -365,13 +364,10 @@ func (r *run) settleHistory(ctx context.Context) {
 	r.h.invitations(ctx, &r.actual)
 }
 
-// readYCMUsers adds YCM's users when the plan may re-invite someone, so a colleague who
-// is a YCM user gets YCM's activation e-mail and keeps the account. If YCM will not list
-// them, re-invites fall back on deleting and creating again.
+// readYCMUsers adds YCM's users, read when the plan re-invites someone, so a
+// colleague who is a YCM user gets YCM's activation e-mail and keeps the account. If
+// YCM will not list them, re-invites fall back on deleting and creating again.
 func (r *run) readYCMUsers(ctx context.Context) *Failure {
-	if r.req.PlanFile != "" || !reconcile.NeedsYCMUsers(r.actual) {
-		return nil
-	}
 	users, err := r.d.YCM.ReadUsers(ctx)
 	switch {
 	case err == nil:
@@ -385,8 +381,9 @@ func (r *run) readYCMUsers(ctx context.Context) *Failure {
 }
 
 // makePlan checks the rows against the portal and diffs them, or takes the saved plan
-// and checks it is not stale.
-func (r *run) makePlan() {
+// and checks it is not stale. A plan that re-invites someone is made again with YCM's
+// users, read only then.
+func (r *run) makePlan(ctx context.Context) *Failure {
 	if r.req.PlanFile != "" {
 		r.plan = r.saved
 		r.plan.Tripped = reconcile.Guards(r.plan, len(r.actual.Colleagues), r.req.Diff)
@@ -402,6 +399,14 @@ func (r *run) makePlan() {
 		r.problems = append(r.problems, importer.Check(r.desired, Catalog(r.actual))...)
 		importer.SortProblems(r.problems)
 		r.plan = reconcile.Diff(r.desired, r.actual, r.req.Diff)
+		if reconcile.NeedsYCMUsers(r.plan) {
+			if f := r.readYCMUsers(ctx); f != nil {
+				return f
+			}
+			if r.actual.YCMUsers != nil {
+				r.plan = reconcile.Diff(r.desired, r.actual, r.req.Diff)
+			}
+		}
 	}
 	r.rep.Problems = r.problems
 	r.rep.Plan = r.plan
@@ -409,6 +414,7 @@ func (r *run) makePlan() {
 	if r.d.Plan != nil {
 		r.d.Plan(r.plan, r.problems)
 	}
+	return nil
 }
 
 // Catalog is what the importer checks rows against.

@@ -248,3 +248,45 @@ func TestRefusedFileIsUnreadableInput(t *testing.T) {
 		t.Errorf("problems shown: %+v, want the quote of row 2", shown)
 	}
 }
+
+// TestYCMUsersReadOnlyForReinvites: YCM's users are read only when the plan re-invites
+// someone; a run whose sheet leaves the expired colleague out spends no call on them.
+func TestYCMUsersReadOnlyForReinvites(t *testing.T) {
+	usersRead := func(s *sim.Server) int64 {
+		var n int64
+		for _, rc := range s.Stats().Routes {
+			if rc.Route == "GET /dm/open_api/v2/users" {
+				n += rc.Count
+			}
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name, row string
+		reads     int64
+		plan      string
+	}{
+		{"no re-invite", "new.person@demo.example,New,Person,Dashboard,no", 0, "Plan: 1 to create, 0 to update, 0 to delete, 0 to re-invite"},
+		{"the expired colleague", "stale.invite@demo.example,Sam,Stale,Dashboard; Customers,no", 1, "Plan: 0 to create, 0 to update, 0 to delete, 1 to re-invite"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var sv seen
+			d, s := deps(t, &sv, false)
+			in := filepath.Join(t.TempDir(), "in.csv")
+			if err := os.WriteFile(in, []byte("Email,First Name,Last Name,Permissions,YCM Manager\n"+tt.row+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			req := request(t, job.Plan)
+			req.Files = []string{in}
+			if _, err := job.Run(t.Context(), req, d); err != nil {
+				t.Fatal(err)
+			}
+			if len(sv.plans) != 1 || !strings.HasPrefix(sv.plans[0].Counts().Line(), tt.plan) {
+				t.Fatalf("plans %d: %v", len(sv.plans), sv.plans)
+			}
+			if n := usersRead(s); n != tt.reads {
+				t.Errorf("YCM's users read %d times, want %d", n, tt.reads)
+			}
+		})
+	}
+}

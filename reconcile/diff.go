@@ -26,16 +26,16 @@ type Actual struct {
 	Now         time.Time
 	Reinvited   map[string]int // re-invites so far by lower-case e-mail, from the run history
 	// YCMUsers are YCM's users: an expired colleague listed there as the partner's
-	// colleague is re-invited through YCM's activation e-mail. Read only when some
-	// invitation has expired (see NeedsYCMUsers).
+	// colleague is re-invited through YCM's activation e-mail. Read only when the
+	// plan re-invites someone (see NeedsYCMUsers).
 	YCMUsers []portal.YCMUser
 }
 
-// NeedsYCMUsers reports whether a colleague's invitation has expired, so the plan may
-// re-invite: only then are YCM's users worth reading.
-func NeedsYCMUsers(a Actual) bool {
-	for _, c := range a.Colleagues {
-		if activation(c, a.Now) == ActivationExpired {
+// NeedsYCMUsers reports whether the plan re-invites someone: only then are YCM's
+// users worth reading, and the plan made again with them (see Actual.YCMUsers).
+func NeedsYCMUsers(p Plan) bool {
+	for _, a := range p.Actions {
+		if a.Kind == Reinvite && a.Runs() {
 			return true
 		}
 	}

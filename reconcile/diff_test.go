@@ -481,13 +481,18 @@ func TestDiffReinviteVia(t *testing.T) {
 			}
 		})
 	}
-	a := demoActual()
-	if !NeedsYCMUsers(a) {
-		t.Error("NeedsYCMUsers is false with an expired invitation")
+	if !NeedsYCMUsers(Diff(d, demoActual(), DefaultOptions())) {
+		t.Error("NeedsYCMUsers is false for a plan that re-invites")
 	}
-	a.Colleagues = a.Colleagues[:3]
-	if NeedsYCMUsers(a) {
-		t.Error("NeedsYCMUsers is true with no expired invitation")
+	// The expired colleague is not in the sheet: no re-invite, and no need to read YCM.
+	other := &importer.Desired{Colleagues: []importer.Colleague{col(2, "someone.new@demo.example", "Sam", "New", "Dashboard")}}
+	if NeedsYCMUsers(Diff(other, demoActual(), DefaultOptions())) {
+		t.Error("NeedsYCMUsers is true for a plan that re-invites nobody")
+	}
+	opts := DefaultOptions()
+	opts.NoReinvite = true
+	if NeedsYCMUsers(Diff(d, demoActual(), opts)) {
+		t.Error("NeedsYCMUsers is true with re-invites turned off")
 	}
 }
 

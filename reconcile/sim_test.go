@@ -312,8 +312,8 @@ func TestReinviteThroughYCM(t *testing.T) {
 			w.sim.Advance(49 * time.Hour)
 
 			a := w.actual(t)
-			if !reconcile.NeedsYCMUsers(a) {
-				t.Fatal("two expired invitations, and YCM's users are not needed")
+			if !reconcile.NeedsYCMUsers(reconcile.Diff(d, a, reconcile.DefaultOptions())) {
+				t.Fatal("two expired invitations in the sheet, and YCM's users are not needed")
 			}
 			users, err := w.c.ycm.ReadUsers(t.Context())
 			if err != nil {
