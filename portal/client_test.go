@@ -503,3 +503,57 @@ func TestThrottledWithoutRetryAfterOutwaitsARefill(t *testing.T) {
 	}
 	t.Logf("%d waits, %s in all", len(sl.all()), total)
 }
+
+// TestOwnColleaguesListedWithThePartners: the partner's own colleagues are asked for
+// while the partner list is, not after it; the result is the one Colleagues gives.
+func TestOwnColleaguesListedWithThePartners(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownAsked := make(chan struct{})
+	var once sync.Once
+	var waited atomic.Bool // the partner list's answer waited for the own listing
+	var refuse atomic.Bool // the partner list is refused
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case refuse.Load() && r.URL.Path == "/user/openapi/user/v1/client/partner_list":
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		case r.URL.Path == "/user/openapi/user/v1/colleagues" && r.URL.Query().Get("ownerId") == "":
+			once.Do(func() { close(ownAsked) })
+		case r.URL.Path == "/user/openapi/user/v1/client/partner_list":
+			select {
+			case <-ownAsked:
+				waited.Store(true)
+			case <-time.After(5 * time.Second):
+			}
+		}
+		s.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	p := partnerClient(t, ts.URL, nil)
+	partners, got, err := p.PartnersAndColleagues(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !waited.Load() {
+		t.Error("the partner's own colleagues were not asked for before the partner list was answered")
+	}
+	want, err := p.Colleagues(t.Context(), partners)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(partners) != 2 || len(got) != len(want) {
+		t.Fatalf("%d partners, %d colleagues; Colleagues gives %d", len(partners), len(got), len(want))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("colleagues (-Colleagues +PartnersAndColleagues):\n%s", diff)
+	}
+
+	// A partner list that fails ends the read with its error, the own listing too.
+	refuse.Store(true)
+	if _, _, err := p.PartnersAndColleagues(t.Context()); err == nil {
+		t.Error("a refused partner list read as success")
+	}
+}

@@ -220,6 +220,51 @@ func (p *PartnerClient) ColleaguesOf(ctx context.Context, owner int64) iter.Seq2
 // says; one in the partner's own list belongs to a subordinate only when its ownerId
 // names one (a portal that lists everyone at once), else to the partner.
 func (p *PartnerClient) Colleagues(ctx context.Context, partners []Partner) ([]Colleague, error) {
+	return p.colleagues(ctx, partners, func() ([]Colleague, error) { return p.ownColleagues(ctx) })
+}
+
+// PartnersAndColleagues lists the subordinate partners and then every colleague, as
+// Colleagues does; the partner's own colleagues are listed while the partners are, so
+// a partner without subordinates waits for one round of calls, not two.
+func (p *PartnerClient) PartnersAndColleagues(ctx context.Context) ([]Partner, []Colleague, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type listed struct {
+		cs  []Colleague
+		err error
+	}
+	own := make(chan listed, 1)
+	go func() {
+		cs, err := p.ownColleagues(ctx)
+		own <- listed{cs, err}
+	}()
+	partners, err := p.Partners(ctx)
+	if err != nil {
+		cancel()
+		<-own
+		return nil, nil, err
+	}
+	cs, err := p.colleagues(ctx, partners, func() ([]Colleague, error) { l := <-own; return l.cs, l.err })
+	if err != nil {
+		return nil, nil, err
+	}
+	return partners, cs, nil
+}
+
+// ownColleagues lists the partner's own colleagues, as the portal gives them.
+func (p *PartnerClient) ownColleagues(ctx context.Context) ([]Colleague, error) {
+	var out []Colleague
+	for c, err := range p.ColleaguesOf(ctx, 0) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// colleagues is Colleagues with the partner's own list from own.
+func (p *PartnerClient) colleagues(ctx context.Context, partners []Partner, own func() ([]Colleague, error)) ([]Colleague, error) {
 	known := make(map[int64]bool, len(partners))
 	owners := []int64{0}
 	for _, pt := range partners {
@@ -230,17 +275,21 @@ func (p *PartnerClient) Colleagues(ctx context.Context, partners []Partner) ([]C
 	}
 	m := conciter.Mapper[int64, []Colleague]{MaxGoroutines: 4}
 	lists, err := m.MapErr(owners, func(owner *int64) ([]Colleague, error) {
+		if *owner == 0 {
+			cs, err := own()
+			for i, c := range cs {
+				if !known[c.OwnerID] {
+					cs[i].OwnerID = 0
+				}
+			}
+			return cs, err
+		}
 		var out []Colleague
 		for c, err := range p.ColleaguesOf(ctx, *owner) {
 			if err != nil {
 				return nil, err
 			}
-			switch {
-			case *owner != 0:
-				c.OwnerID = *owner
-			case !known[c.OwnerID]:
-				c.OwnerID = 0
-			}
+			c.OwnerID = *owner
 			out = append(out, c)
 		}
 		return out, nil

@@ -16,16 +16,13 @@ type Snapshot struct {
 	Now         time.Time // the portal's clock
 }
 
-// Read reads both APIs' lists at once. The colleagues are listed for the partner and
-// for each subordinate partner, so they wait for the partner list.
+// Read reads both APIs' lists at once. The colleagues of each subordinate partner wait
+// for the partner list; the partner's own do not.
 func Read(ctx context.Context, p *PartnerClient, y *YCMClient) (Snapshot, error) {
 	var s Snapshot
 	wp := pool.New().WithErrors().WithContext(ctx).WithCancelOnError().WithFirstError()
 	wp.Go(func(ctx context.Context) (err error) {
-		if s.Partners, err = p.Partners(ctx); err != nil {
-			return err
-		}
-		s.Colleagues, err = p.Colleagues(ctx, s.Partners)
+		s.Partners, s.Colleagues, err = p.PartnersAndColleagues(ctx)
 		return err
 	})
 	wp.Go(func(ctx context.Context) error {
