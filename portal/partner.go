@@ -220,7 +220,7 @@ func (p *PartnerClient) ColleaguesOf(ctx context.Context, owner int64) iter.Seq2
 // says; one in the partner's own list belongs to a subordinate only when its ownerId
 // names one (a portal that lists everyone at once), else to the partner.
 func (p *PartnerClient) Colleagues(ctx context.Context, partners []Partner) ([]Colleague, error) {
-	return p.colleagues(ctx, partners, func() ([]Colleague, error) { return p.ownColleagues(ctx) })
+	return p.colleagues(ctx, partners, func() ([]Colleague, error) { return p.ColleaguesOwnedBy(ctx, 0) })
 }
 
 // PartnersAndColleagues lists the subordinate partners and then every colleague, as
@@ -235,7 +235,7 @@ func (p *PartnerClient) PartnersAndColleagues(ctx context.Context) ([]Partner, [
 	}
 	own := make(chan listed, 1)
 	go func() {
-		cs, err := p.ownColleagues(ctx)
+		cs, err := p.ColleaguesOwnedBy(ctx, 0)
 		own <- listed{cs, err}
 	}()
 	partners, err := p.Partners(ctx)
@@ -251,10 +251,11 @@ func (p *PartnerClient) PartnersAndColleagues(ctx context.Context) ([]Partner, [
 	return partners, cs, nil
 }
 
-// ownColleagues lists the partner's own colleagues, as the portal gives them.
-func (p *PartnerClient) ownColleagues(ctx context.Context) ([]Colleague, error) {
+// ColleaguesOwnedBy lists the colleagues of one owner (0: the partner's own), as the
+// portal gives them.
+func (p *PartnerClient) ColleaguesOwnedBy(ctx context.Context, owner int64) ([]Colleague, error) {
 	var out []Colleague
-	for c, err := range p.ColleaguesOf(ctx, 0) {
+	for c, err := range p.ColleaguesOf(ctx, owner) {
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +364,8 @@ func rm(b bool) int {
 // An attempt whose answer was lost is sent again as it is: the e-mail is the
 // colleague's unique login, so if the lost attempt took effect the portal refuses the
 // second one as existing, and no second e-mail goes out. That refusal counts as done
-// (recovered is true, the id 0: the next read of the portal lists it). After
+// (recovered is true, the id 0), for the caller to check against the list once for
+// many (reconcile does at the end of an apply). After
 // lookUpAfter lost answers in a row, or a refusal in other words, the colleague is
 // looked up in the list, one listing shared by the lookups waiting at the time.
 func (p *PartnerClient) CreateColleague(ctx context.Context, n NewColleague) (id int64, recovered bool, err error) {

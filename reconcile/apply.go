@@ -18,12 +18,18 @@ import (
 
 // Portal is what Apply needs from the portal clients.
 type Portal interface {
+	// CreateColleague returns recovered when an answer was lost on the way; with id 0
+	// the portal refused the create sent again as existing, which the end of Apply
+	// checks against the list (see confirm.go).
 	CreateColleague(ctx context.Context, n portal.NewColleague) (id int64, recovered bool, err error)
 	EditColleague(ctx context.Context, id int64, e portal.ColleagueEdit) error
 	DeleteColleagues(ctx context.Context, ids ...int64) error
 	Resize(ctx context.Context, id int64, c portal.Capacity) error
 	// SendActivation asks YCM to e-mail a YCM user a new activation link.
 	SendActivation(ctx context.Context, ycmUserID int64) error
+	// ColleaguesOwnedBy lists the colleagues of owner (0: the partner's own), to
+	// confirm creates the portal refused as existing after a lost answer.
+	ColleaguesOwnedBy(ctx context.Context, owner int64) ([]portal.Colleague, error)
 }
 
 // ApplyOptions steer Apply.
@@ -165,7 +171,17 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			}
 		}
 	}
-	// work runs one action whose intent is id, and records what became of it.
+	done := func(i int, id int64, r Result) {
+		if opts.Journal != nil {
+			opts.Journal.Done(callCtx, id, i, p.Actions[i], r)
+		}
+		if opts.OnResult != nil {
+			opts.OnResult(i, p.Actions[i], r)
+		}
+	}
+	var unsure unconfirmed
+	// work runs one action whose intent is id, and records what became of it. A create
+	// the portal refused as existing after a lost answer waits for the check at the end.
 	work := func(i int, id int64) {
 		if stopped() {
 			if opts.Journal != nil {
@@ -174,10 +190,12 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			return // stays "not run"
 		}
 		r := run(callCtx, pt, p.Actions[i], opts.Now)
-		if opts.Journal != nil {
+		results[i] = r
+		if r.inferred {
+			unsure.add(i, id)
+		} else if opts.Journal != nil {
 			opts.Journal.Done(callCtx, id, i, p.Actions[i], r)
 		}
-		results[i] = r
 		if r.Class == ClassFatal && ctx.Err() == nil {
 			err := r.Err
 			fatal.CompareAndSwap(nil, &err)
@@ -185,10 +203,20 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 		if down := gone.record(r); down != nil && ctx.Err() == nil {
 			fatal.CompareAndSwap(nil, &down)
 		}
-		if opts.OnResult != nil {
+		if opts.OnResult != nil && !r.inferred {
 			opts.OnResult(i, p.Actions[i], r)
 		}
 	}
+	// Whatever ends the apply, the creates waiting for their check are checked (or,
+	// when the run was stopped, recorded as inferred) before it returns.
+	defer func() {
+		if !stopped() {
+			unsure.confirm(callCtx, pt, p, results)
+		}
+		for _, u := range unsure.held {
+			done(u.i, u.id, results[u.i])
+		}
+	}()
 	j := journalAhead{j: opts.Journal, ctx: callCtx, plan: p}
 	runPhase := func(idxs []int) {
 		batches := journalBatches(idxs, opts.Concurrency)
@@ -356,6 +384,7 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 		id, r.Recovered, err = pt.CreateColleague(ctx, a.Want)
 		if err == nil {
 			r.ColleagueID, r.Activation, r.InvitedAt = id, ActivationPending, start
+			r.inferred = r.Recovered && id == 0
 		}
 	case Update:
 		err = pt.EditColleague(ctx, a.ColleagueID, edit(a.Want))
@@ -397,6 +426,7 @@ func run(ctx context.Context, pt Portal, a Action, now func() time.Time) Result 
 			break
 		}
 		r.ColleagueID, r.Activation, r.InvitedAt = id, ActivationReinvited, start
+		r.inferred = r.Recovered && id == 0
 	case Resize:
 		err = pt.Resize(ctx, a.PBXID, a.After)
 	}

@@ -53,6 +53,13 @@ func (f *fakePortal) CreateColleague(ctx context.Context, n portal.NewColleague)
 	return 1000 + f.nextID.Add(1), false, nil
 }
 
+func (f *fakePortal) ColleaguesOwnedBy(ctx context.Context, owner int64) ([]portal.Colleague, error) {
+	if err := f.enter(fmt.Sprintf("list %d", owner)); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
 func (f *fakePortal) EditColleague(ctx context.Context, id int64, e portal.ColleagueEdit) error {
 	return f.enter(fmt.Sprintf("edit %d", id))
 }

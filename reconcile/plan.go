@@ -255,6 +255,7 @@ type Result struct {
 	ColleagueID int64
 	Activation  Activation // after the run
 	InvitedAt   time.Time
+	inferred    bool // created, as the portal's "exists" refusal after a lost answer says: checked at the end
 }
 
 // ExpiresAt is when the colleague's activation link stops working (zero if unknown).

@@ -1,0 +1,134 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ycm-onboard/ycm-onboard/portal"
+)
+
+// refusedPortal answers every create as a retry refused as existing after a lost
+// answer (recovered, id 0), and lists what listed holds per owner.
+type refusedPortal struct {
+	fakePortal
+	mu      sync.Mutex
+	listed  map[int64][]portal.Colleague
+	lists   map[int64]int // listings per owner
+	listErr error
+}
+
+func (f *refusedPortal) CreateColleague(ctx context.Context, n portal.NewColleague) (int64, bool, error) {
+	if err := f.enter("create " + n.Email); err != nil {
+		return 0, false, err
+	}
+	return 0, true, nil
+}
+
+func (f *refusedPortal) ColleaguesOwnedBy(ctx context.Context, owner int64) ([]portal.Colleague, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists[owner]++
+	return f.listed[owner], f.listErr
+}
+
+// TestRefusedCreatesAreCheckedAtTheEnd: creates counted done on an "exists" refusal
+// after a lost answer are checked against one listing per owner at the end of the
+// apply. The one listed as sent is confirmed with its id; one listed with other
+// settings (someone else added it) and one not listed fail with a message that says
+// so; each result is recorded and reported once, after the check.
+func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
+	want := func(email string, owner int64) portal.NewColleague {
+		return portal.NewColleague{Email: email, FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, OwnerID: owner}
+	}
+	var p Plan
+	for _, w := range []portal.NewColleague{
+		want("c000@demo.example", 0),    // listed as sent
+		want("c001@demo.example", 0),    // listed under another name
+		want("c002@demo.example", 0),    // not listed
+		want("c003@demo.example", 2001), // a subordinate's, listed as sent (permissions in another order)
+	} {
+		p.Actions = append(p.Actions, Action{Kind: Create, Key: w.Email, Label: w.Email, Want: w})
+	}
+	f := &refusedPortal{lists: map[int64]int{}, listed: map[int64][]portal.Colleague{
+		0: {
+			{ID: 7000, Email: "C000@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}},
+			{ID: 7001, Email: "c001@demo.example", FirstName: "Bruno", LastName: "Lima", PermissionIDs: []int64{101, 102}},
+		},
+		2001: {{ID: 7003, Email: "c003@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{102, 101}, OwnerID: 2001}},
+	}}
+	j := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}}
+	var mu sync.Mutex
+	reported := map[int]Outcome{}
+	rs, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 4, Journal: j, OnResult: func(i int, _ Action, r Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, twice := reported[i]; twice {
+			t.Errorf("action %d reported twice", i)
+		}
+		reported[i] = r.Outcome
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.lists[0] != 1 || f.lists[2001] != 1 || len(f.lists) != 2 {
+		t.Errorf("listings per owner: %v, want one each for 0 and 2001", f.lists)
+	}
+	check := func(i int, outcome Outcome, id int64, msg string) {
+		t.Helper()
+		r := rs[i]
+		if r.Outcome != outcome || r.ColleagueID != id || !strings.Contains(r.Message, msg) {
+			t.Errorf("action %d: %s, id %d, %q; want %s, id %d, a message with %q", i, r.Outcome, r.ColleagueID, r.Message, outcome, id, msg)
+		}
+		if got := j.done[j.intents[i]]; got != outcome {
+			t.Errorf("action %d recorded as %s, want %s", i, got, outcome)
+		}
+		if reported[i] != outcome {
+			t.Errorf("action %d reported as %s, want %s", i, reported[i], outcome)
+		}
+	}
+	check(0, Applied, 7000, "listed as sent")
+	check(1, Failed, 7001, `someone else may have added this colleague`)
+	check(2, Failed, 0, "is not listed among the colleagues of the partner itself")
+	check(3, Applied, 7003, "listed as sent")
+	if rs[1].Activation != ActivationNone || !rs[1].InvitedAt.IsZero() || !strings.Contains(rs[1].Message, `name "Bruno Lima"`) {
+		t.Errorf("someone else's colleague: activation %s, invited %v, %q", rs[1].Activation, rs[1].InvitedAt, rs[1].Message)
+	}
+	if rs[0].Activation != ActivationPending || rs[0].InvitedAt.IsZero() {
+		t.Errorf("confirmed create: activation %s, invited %v", rs[0].Activation, rs[0].InvitedAt)
+	}
+
+	// A listing that fails leaves the creates counted done, as the refusal said.
+	f2 := &refusedPortal{lists: map[int64]int{}, listErr: &portal.Error{Kind: portal.KindServer, Message: "503"}}
+	rs, err = Apply(t.Context(), creates(3), f2, ApplyOptions{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if r.Outcome != Applied || !strings.Contains(r.Message, "checking it against the list failed") {
+			t.Errorf("action %d with the listing failing: %s %q", i, r.Outcome, r.Message)
+		}
+	}
+	if f2.lists[0] != 1 {
+		t.Errorf("%d listings, want 1", f2.lists[0])
+	}
+
+	// A run stopped before the end records them as the refusal said, without listing.
+	f3 := &refusedPortal{lists: map[int64]int{}}
+	f3.fail = func(key string) error {
+		if key == "create c001@demo.example" {
+			return &portal.Error{Kind: portal.KindAuth, Message: "credentials refused"}
+		}
+		return nil
+	}
+	j3 := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}}
+	rs, err = Apply(t.Context(), creates(2), f3, ApplyOptions{Concurrency: 1, Journal: j3})
+	if !errors.As(err, new(*portal.Error)) {
+		t.Fatalf("err %v, want the fatal error", err)
+	}
+	if f3.lists[0] != 0 || rs[0].Outcome != Applied || j3.done[j3.intents[0]] != Applied {
+		t.Errorf("stopped run: %d listings, first create %s (recorded %s)", f3.lists[0], rs[0].Outcome, j3.done[j3.intents[0]])
+	}
+}
