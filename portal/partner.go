@@ -339,14 +339,7 @@ func (p *PartnerClient) Colleague(ctx context.Context, id int64) (Colleague, err
 // case-insensitively. Lookups made at the same time share one listing.
 func (p *PartnerClient) FindColleague(ctx context.Context, email string, owner int64) (Colleague, error) {
 	return p.find.find(ctx, email, owner, func(ctx context.Context) ([]Colleague, error) {
-		var all []Colleague
-		for c, err := range p.ColleaguesOf(ctx, owner) {
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, c)
-		}
-		return all, nil
+		return p.ColleaguesOwnedBy(ctx, owner)
 	})
 }
 
