@@ -4,7 +4,7 @@ PKGS     := ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build cross test check fmt vet tidy-check bench bench-sim chaos samples demo clean
+.PHONY: all build cross image-check test check fmt vet tidy-check bench bench-sim chaos samples demo clean
 
 all: check build
 
@@ -13,6 +13,10 @@ build:
 
 # The platforms a release is built for: every one must build.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+# The release image, built as GoReleaser would and run offline (needs podman or docker).
+image-check:
+	scripts/image-check.sh
 
 cross:
 	@for p in $(PLATFORMS); do \

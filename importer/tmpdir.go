@@ -25,28 +25,44 @@ func TempDir() (string, error) {
 	if uid := os.Getuid(); uid >= 0 { // -1 on Windows, whose temporary folder is per user
 		name += "-" + strconv.Itoa(uid)
 	}
-	dir := filepath.Join(os.TempDir(), name)
+	parent := os.TempDir()
+	dir := filepath.Join(parent, name)
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("make the temporary folder: %w", err)
+		if _, perr := os.Stat(parent); errors.Is(perr, fs.ErrNotExist) {
+			// A container image built from scratch has no /tmp.
+			return "", &TempDirError{Msg: fmt.Sprintf("the temporary folder %s does not exist", parent), Fix: writableTMPDIR}
+		}
+		return "", &TempDirError{Msg: fmt.Sprintf("cannot make the temporary folder: %v", err), Fix: writableTMPDIR}
 	}
 	fi, err := os.Lstat(dir)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("check the temporary folder: %w", err)
+		return "", &TempDirError{Msg: fmt.Sprintf("cannot check the temporary folder: %v", err), Fix: setTMPDIR}
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return "", fmt.Errorf("the temporary folder %s is a link, which is not followed", dir)
+		return "", &TempDirError{Msg: fmt.Sprintf("the temporary folder %s is a link, which is not followed", dir), Fix: removeIt}
 	case !fi.IsDir():
-		return "", fmt.Errorf("the temporary folder %s is not a folder", dir)
+		return "", &TempDirError{Msg: fmt.Sprintf("the temporary folder %s is not a folder", dir), Fix: removeIt}
 	case !ownedByMe(fi):
-		return "", fmt.Errorf("the temporary folder %s belongs to another user", dir)
+		return "", &TempDirError{Msg: fmt.Sprintf("the temporary folder %s belongs to another user", dir), Fix: removeIt}
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {
-			return "", fmt.Errorf("make the temporary folder private: %w", err)
+			return "", &TempDirError{Msg: fmt.Sprintf("cannot make the temporary folder private: %v", err), Fix: setTMPDIR}
 		}
 	}
 	return dir, nil
 }
+
+// TempDirError says why TempDir refused, and what to do.
+type TempDirError struct{ Msg, Fix string }
+
+func (e *TempDirError) Error() string { return e.Msg }
+
+const (
+	writableTMPDIR = "set TMPDIR to a folder this user can write (in a container, mount one at /tmp)"
+	setTMPDIR      = "set TMPDIR to a folder of your own"
+	removeIt       = "remove that link or file (or have its owner remove it), or set TMPDIR to a folder of your own"
+)
 
 // removeStale removes the temporary files excelize left in dir that were last
 // written more than staleAfter ago. A file another run is using stays: it is fresh,

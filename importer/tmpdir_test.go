@@ -127,3 +127,24 @@ type watchCtx struct {
 }
 
 func (w *watchCtx) Err() error { w.look(); return w.Context.Err() }
+
+// TestNoTemporaryFolder: a container built from scratch has no /tmp. Reading a
+// workbook there says so and how to fix it, not "remove that link".
+func TestNoTemporaryFolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("TMPDIR is Unix's")
+	}
+	path := bigXLSX(t, 3) // written before TMPDIR goes missing
+	missing := filepath.Join(t.TempDir(), "no-such-tmp")
+	t.Setenv("TMPDIR", missing)
+	if _, err := TempDir(); err == nil || !strings.Contains(err.Error(), missing+" does not exist") {
+		t.Errorf("TempDir() with TMPDIR missing: %v", err)
+	}
+	_, ps := Read([]string{path}, Options{})
+	if _, ok := findProblem(ps, missing+" does not exist", "set TMPDIR to a folder this user can write", "mount one at /tmp"); !ok || !HasErrors(ps) {
+		t.Errorf("reading with TMPDIR missing:\n%s", problemsText(ps))
+	}
+	if _, ok := findProblem(ps, "remove that link"); ok {
+		t.Errorf("the fix speaks of a link:\n%s", problemsText(ps))
+	}
+}

@@ -243,8 +243,11 @@ func readXLSX(path string, opts *Options, d *Desired, want tableKind, cx *threeC
 	}
 	tmp, err := TempDir()
 	if err != nil {
-		return []Problem{fileProblem(path, fmt.Sprintf("%s cannot be read: %v", base, err),
-			"remove that link or file (or have its owner remove it), or set TMPDIR to a folder of your own")}
+		fix := setTMPDIR
+		if te := (*TempDirError)(nil); errors.As(err, &te) {
+			fix = te.Fix
+		}
+		return []Problem{fileProblem(path, fmt.Sprintf("%s cannot be read: %v", base, err), fix)}
 	}
 	removeStale(tmp, time.Now())
 	f, err := excelize.OpenFile(path, excelize.Options{
