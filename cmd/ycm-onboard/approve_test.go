@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/report"
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
@@ -168,5 +171,112 @@ func TestApproveFourEyes(t *testing.T) {
 	}
 	if p := proposalOf(t, dir, third); p.Status != state.ProposalRefused || p.DecidedBy != "dan" || p.Reason != "not this week" {
 		t.Errorf("proposal %+v, want refused by dan, with the reason", p)
+	}
+}
+
+// A nightly apply of the same sheet saves one proposal while it waits, says so and
+// tells nobody again; a changed sheet supersedes it; a plan needing no approval
+// supersedes the pending one; an approve of a superseded proposal is refused.
+func TestScheduleKeepsOneProposal(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	hook := newSummaries(t, http.StatusOK)
+	stateHome := filepath.Join(t.TempDir(), "state")
+	dir := filepath.Join(stateHome, "ycm-onboard")
+	cfg := writeConfig(t, "require_approval: [more_than: 2]\n"+strings.Replace(hookConfig, "%s", "always", 1))
+	sheet := filepath.Join(t.TempDir(), "onboarding.csv")
+	reports := t.TempDir()
+	before := len(s.Colleagues())
+	// nightly is the scheduled apply: off a terminal, its --json line on stdout.
+	nightly := func(want int) (report.Summary, string) {
+		t.Helper()
+		a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome, "YCM_WEBHOOK_URL": hook.URL + webhookSecret})
+		if code := runApp(t.Context(), a, "apply", sheet, "--config", cfg, "--portal", ts.URL, "--report-dir", reports, "--json"); code != want {
+			t.Fatalf("nightly apply: exit %d, want %d\n%s", code, want, errb)
+		}
+		var sum report.Summary
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			t.Fatalf("--json: %v\n%s", err, out)
+		}
+		return sum, errb.String()
+	}
+	pending := func() []state.Proposal {
+		t.Helper()
+		st, err := state.Open(dir, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		ps, err := st.Proposals(t.Context(), state.ProposalPending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+
+	writeWave(t, sheet, 3)
+	nightly(exitGuard)
+	if got := hook.all(); len(got) != 1 || got[0].Proposal == nil {
+		t.Fatalf("notifications %+v: want one, of the proposal", got)
+	}
+	first := hook.all()[0].Proposal.ID
+	ids := strconv.FormatInt(first, 10)
+
+	// Two more nights, the same sheet: no new proposal, the run says the plan still
+	// waits, in the report too, and exits 3; the webhook hears nothing more.
+	for range 2 {
+		sum, stderr := nightly(exitGuard)
+		if !strings.Contains(stderr, "still waits for approval as proposal "+ids) || !strings.Contains(stderr, "ycm-onboard approve "+ids) {
+			t.Errorf("stderr does not say the plan still waits as proposal %d:\n%s", first, stderr)
+		}
+		if len(sum.Tripped) != 1 || !strings.Contains(sum.Tripped[0], "still waits for approval as proposal "+ids) {
+			t.Errorf("report: tripped %q, want the proposal still waiting", sum.Tripped)
+		}
+	}
+	if got := hook.all(); len(got) != 1 {
+		t.Errorf("%d notifications, want the first only: the same proposal is told of once", len(got))
+	}
+	if ps := pending(); len(ps) != 1 || ps[0].ID != first {
+		t.Fatalf("pending proposals %+v, want %d alone", ps, first)
+	}
+	entries, err := os.ReadDir(state.ProposalDir(dir))
+	if err != nil || len(entries) != 1 {
+		t.Errorf("proposals directory: %d files, %v; want one plan", len(entries), err)
+	}
+
+	// The sheet changed: a new proposal, told of; the first is superseded.
+	writeWave(t, sheet, 4)
+	_, stderr := nightly(exitGuard)
+	got := hook.all()
+	if len(got) != 2 || got[1].Proposal == nil || got[1].Proposal.ID == first {
+		t.Fatalf("notifications %+v: want a second, of a new proposal", got)
+	}
+	second := got[1].Proposal.ID
+	if !strings.Contains(stderr, "proposal "+ids+" by schedule can no longer be approved") {
+		t.Errorf("stderr does not say proposal %d was superseded:\n%s", first, stderr)
+	}
+	if p := proposalOf(t, dir, first); p.Status != state.ProposalStale || !strings.Contains(p.Reason, fmt.Sprintf("superseded by proposal %d", second)) {
+		t.Errorf("first proposal %+v, want stale, superseded by %d", p, second)
+	}
+	// So it cannot be approved, and the approver is told why.
+	a, _, errb := approvalApp(t, stateHome, "bob", "")
+	if code := runApp(t.Context(), a, "approve", ids, "--portal", ts.URL, "--yes", "--report-dir", reports); code != exitUsage ||
+		!strings.Contains(errb.String(), fmt.Sprintf("superseded by proposal %d", second)) {
+		t.Errorf("approve of the superseded proposal: exit %d, want %d, saying why\n%s", code, exitUsage, errb)
+	}
+
+	// The sheet shrank to a plan needing no approval: applied, and the waiting
+	// proposal made from the same sheet can no longer be approved.
+	writeWave(t, sheet, 1)
+	nightly(exitOK)
+	if n := len(s.Colleagues()); n != before+1 {
+		t.Errorf("%d colleagues, want %d", n, before+1)
+	}
+	if ps := pending(); len(ps) != 0 {
+		t.Errorf("pending proposals %+v, want none", ps)
+	}
+	if p := proposalOf(t, dir, second); p.Status != state.ProposalStale || !strings.Contains(p.Reason, "needed no approval") {
+		t.Errorf("second proposal %+v, want stale, superseded by a plan needing no approval", p)
 	}
 }
