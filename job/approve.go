@@ -13,7 +13,7 @@ import (
 )
 
 // ApproveCommand is what another approver runs to apply proposal id.
-func ApproveCommand(id int64) string { return fmt.Sprintf("ycm-onboard approve %d", id) }
+func ApproveCommand(id int64) string { return state.ApproveCommand(id) }
 
 // SameUser reports whether two names are the same person's (names are compared in
 // any case, as accounts are).

@@ -42,6 +42,9 @@ type Proposal struct {
 	Digest, PlanLine string
 }
 
+// ApproveCommand is what another approver runs to apply proposal id.
+func ApproveCommand(id int64) string { return fmt.Sprintf("ycm-onboard approve %d", id) }
+
 // ErrNoProposal: no proposal has that id.
 var ErrNoProposal = errors.New("no such proposal")
 

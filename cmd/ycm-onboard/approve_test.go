@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 	"github.com/ycm-onboard/ycm-onboard/report"
 	"github.com/ycm-onboard/ycm-onboard/state"
@@ -278,5 +281,68 @@ func TestScheduleKeepsOneProposal(t *testing.T) {
 	}
 	if p := proposalOf(t, dir, second); p.Status != state.ProposalStale || !strings.Contains(p.Reason, "needed no approval") {
 		t.Errorf("second proposal %+v, want stale, superseded by a plan needing no approval", p)
+	}
+}
+
+// status --format json and xlsx list the pending proposals, as the table does.
+func TestStatusListsProposals(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	env := map[string]string{"XDG_STATE_HOME": filepath.Join(t.TempDir(), "state")}
+	cfg := writeConfig(t, "require_approval: always\n")
+	a, out, errb := testApp(t, env)
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 3), "--config", cfg, "--portal", ts.URL, "--report-dir", t.TempDir(), "--json"); code != exitGuard {
+		t.Fatalf("apply: exit %d, want %d\n%s", code, exitGuard, errb)
+	}
+	var sum runSummary
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil || sum.Run == 0 {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	id := sum.Run
+	const planLine = "Plan: 3 to create, 0 to update, 0 to delete, 0 to re-invite, 0 to resize, 0 unchanged."
+	const why = "every plan with changes needs approval (require_approval: always)"
+
+	a, out, errb = testApp(t, env)
+	if code := runApp(t.Context(), a, "status", "--format", "json"); code != exitOK {
+		t.Fatalf("status --format json: exit %d\n%s", code, errb)
+	}
+	var got struct {
+		Proposals []map[string]any `json:"proposals"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got.Proposals) != 1 {
+		t.Fatalf("status JSON: %v, want one proposal:\n%s", err, out)
+	}
+	command := fmt.Sprintf("ycm-onboard approve %d", id)
+	p := got.Proposals[0]
+	if created, _ := p["created"].(string); created == "" {
+		t.Errorf("status JSON proposal without its time: %v", p)
+	}
+	delete(p, "created")
+	want := map[string]any{"id": float64(id), "author": "schedule", "status": "pending", "reason": why, "plan_line": planLine, "command": command}
+	if d := cmp.Diff(want, p); d != "" {
+		t.Errorf("status JSON proposal (-want +got):\n%s", d)
+	}
+
+	book := filepath.Join(t.TempDir(), "status.xlsx")
+	a, _, errb = testApp(t, env)
+	if code := runApp(t.Context(), a, "status", "--format", "xlsx", "--out", book); code != exitOK {
+		t.Fatalf("status --format xlsx: exit %d\n%s", code, errb)
+	}
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Proposals")
+	if err != nil {
+		t.Fatalf("the workbook has no Proposals sheet: %v", err)
+	}
+	if len(rows) != 2 || len(rows[1]) != 7 {
+		t.Fatalf("Proposals sheet %q, want a header and one proposal", rows)
+	}
+	r := rows[1]
+	if r[0] != strconv.FormatInt(id, 10) || r[1] != "schedule" || r[2] == "" || r[3] != "pending" || r[4] != why || r[5] != planLine || r[6] != command {
+		t.Errorf("Proposals row %q", r)
 	}
 }
