@@ -13,7 +13,7 @@ import (
 )
 
 // ApproveCommand is what another approver runs to apply proposal id.
-func ApproveCommand(id int64) string { return fmt.Sprintf("ycm-onboard approve %d", id) }
+func ApproveCommand(id int64) string { return state.ApproveCommand(id) }
 
 // SameUser reports whether two names are the same person's (names are compared in
 // any case, as accounts are).
@@ -22,7 +22,9 @@ func SameUser(a, b string) bool {
 }
 
 // propose saves a plan that needs approval as a proposal, under the run's id, and
-// refuses the apply: nothing is written until another approver approves it.
+// refuses the apply: nothing is written until another approver approves it. A plan
+// already pending as a proposal is not saved again: the run says it still waits.
+// Either way the older pending proposals made from the same input are superseded.
 func (r *run) propose(ctx context.Context) error {
 	if r.req.Approve != 0 {
 		return nil // approved: applied as it is
@@ -39,11 +41,9 @@ func (r *run) propose(ctx context.Context) error {
 	if author == "" {
 		author = r.req.StartedBy
 	}
-	inputs := make([]string, len(r.desired.Files))
-	for i, fl := range r.desired.Files {
-		inputs[i] = fl.Path
-	}
+	inputs := r.inputs()
 	path := state.ProposalPath(r.req.StateDir, id)
+	// The plan file is written first: a recorded proposal always has its plan.
 	err := os.MkdirAll(filepath.Dir(path), 0o700)
 	if err == nil {
 		err = reconcile.WritePlanFile(path, r.plan, inputs)
@@ -56,15 +56,70 @@ func (r *run) propose(ctx context.Context) error {
 		return &Failure{Ending: ending, Message: "the plan needs approval but cannot be saved as a proposal: " + err.Error(), Err: err}
 	}
 	why := strings.Join(reasons, "; ")
-	if err := r.h.store.AddProposal(ctx, id, author, why); err != nil {
+	got, err := r.h.store.Propose(ctx, state.Proposing{Run: id, By: r.req.StartedBy, Inputs: inputs, Save: true,
+		Author: author, Reason: why, Digest: r.plan.Digest(), PlanLine: r.plan.Counts().Line()})
+	if err != nil {
+		_ = os.Remove(path)
 		return &Failure{Ending: Local, Message: "the plan needs approval but the proposal cannot be recorded: " + err.Error(), Err: err}
 	}
-	r.proposal = id
-	msg := fmt.Sprintf("needs approval (%s): proposal %d saved; another approver runs `%s`", why, id, ApproveCommand(id))
+	r.superseded(got.Superseded)
+	var msg string
+	if w := got.Waiting; !got.Saved {
+		_ = os.Remove(path) // the waiting proposal has its own
+		r.proposal, r.waiting = w.ID, true
+		msg = fmt.Sprintf("needs approval (%s): the same plan still waits for approval as proposal %d, proposed by %s on %s; another approver runs `%s`",
+			why, w.ID, w.Author, w.Created.UTC().Format("2006-01-02 15:04 MST"), ApproveCommand(w.ID))
+		r.log.Warn().Int64("proposal", w.ID).Str("why", why).Msg("needs approval: the same plan still waits as a proposal, none saved; nothing was changed")
+	} else {
+		r.proposal = id
+		msg = fmt.Sprintf("needs approval (%s): proposal %d saved; another approver runs `%s`", why, id, ApproveCommand(id))
+		r.log.Warn().Int64("proposal", id).Str("author", author).Str("why", why).Msg("needs approval: nothing was changed")
+	}
 	r.rep.Tripped = []string{msg}
 	r.note(msg)
-	r.log.Warn().Int64("proposal", id).Str("author", author).Str("why", why).Msg("needs approval: nothing was changed")
 	return &Failure{Ending: Guarded, Message: msg + "; nothing was changed"}
+}
+
+// supersede makes the pending proposals made from the same input stale once an apply
+// that needs no approval goes ahead: its plan is the latest, and approving an older
+// one would undo it. A failure is a warning: the approve of such a proposal is still
+// refused if the portal changed since.
+func (r *run) supersede(ctx context.Context) {
+	if r.req.Approve != 0 || r.h == nil {
+		return
+	}
+	got, err := r.h.store.Propose(ctx, state.Proposing{Run: r.h.runID, By: r.req.StartedBy, Inputs: r.inputs()})
+	if err != nil {
+		r.log.Warn().Err(err).Msg("the older proposals made from the same input could not be superseded")
+		return
+	}
+	r.superseded(got.Superseded)
+}
+
+// superseded tells of the proposals a later plan superseded.
+func (r *run) superseded(ps []state.Proposal) {
+	for _, p := range ps {
+		r.note(fmt.Sprintf("proposal %d by %s can no longer be approved: %s", p.ID, p.Author, p.Reason))
+		r.log.Info().Int64("proposal", p.ID).Str("reason", p.Reason).Msg("proposal superseded")
+	}
+}
+
+// inputs are the paths of the input files the plan was made from.
+func (r *run) inputs() []string {
+	out := make([]string, len(r.desired.Files))
+	for i, fl := range r.desired.Files {
+		out[i] = fl.Path
+	}
+	return out
+}
+
+// NotPending says why proposal p cannot be approved or refused any more.
+func NotPending(p state.Proposal) string {
+	msg := fmt.Sprintf("proposal %d is %s, not pending", p.ID, p.Status)
+	if (p.Status == state.ProposalStale || p.Status == state.ProposalRefused) && p.Reason != "" {
+		msg += " (" + p.Reason + ")"
+	}
+	return msg
 }
 
 // approving checks, with the lock held, that the proposal this run approves is
@@ -85,7 +140,7 @@ func (r *run) approving(ctx context.Context) error {
 		return &Failure{Ending: Local, Message: err.Error(), Err: err}
 	}
 	if p.Status != state.ProposalPending {
-		return fail(Refused, fmt.Sprintf("proposal %d is %s, not pending: nothing was changed", id, p.Status))
+		return fail(Refused, NotPending(p)+": nothing was changed")
 	}
 	if SameUser(p.Author, r.req.StartedBy) {
 		return fail(Guarded, fmt.Sprintf("proposal %d was proposed by %s: another approver must approve it (four eyes); nothing was changed", id, p.Author))
@@ -106,11 +161,11 @@ func (r *run) unapproved(ctx context.Context) {
 		return
 	}
 	r.approved = false
-	to := state.ProposalPending
+	to, why := state.ProposalPending, ""
 	if r.stale {
-		to = state.ProposalStale
+		to, why = state.ProposalStale, "the portal changed since it was proposed"
 	}
-	if derr := r.h.store.DecideProposal(ctx, r.req.Approve, []state.ProposalStatus{state.ProposalApproved}, to, r.req.StartedBy, "", 0); derr != nil {
+	if derr := r.h.store.DecideProposal(ctx, r.req.Approve, []state.ProposalStatus{state.ProposalApproved}, to, r.req.StartedBy, why, 0); derr != nil {
 		r.log.Warn().Err(derr).Msg("recording the proposal's state")
 	}
 }

@@ -142,9 +142,11 @@ type Outcome struct {
 	// ApplyTook is how long the apply step took (every change sent and answered, or
 	// the run stopped); 0 when the run applied nothing (plan, refused, guarded, declined).
 	ApplyTook time.Duration
-	// Proposal is the proposal this apply saved for approval instead of applying; 0
-	// when it saved none.
+	// Proposal is the proposal this apply saved for approval instead of applying, or
+	// the pending one of the same plan (Waiting); 0 when there is none.
 	Proposal int64
+	// Waiting: the plan was already pending as proposal Proposal, so none was saved.
+	Waiting bool
 	// Stale: the saved plan was refused because the portal changed since it was made.
 	Stale bool
 }
@@ -169,6 +171,7 @@ type run struct {
 	applyTook  time.Duration
 	stale      bool
 	proposal   int64
+	waiting    bool
 	approved   bool // the proposal this run approves is marked approved, not yet applied
 	out        Outcome
 }
@@ -224,6 +227,7 @@ func Run(ctx context.Context, req Request, d Deps) (Outcome, error) {
 	if !r.confirm() {
 		return r.finish(nil) // declined: nothing was changed
 	}
+	r.supersede(ctx)
 	err := r.apply(ctx)
 	r.applied(ctx)
 	return r.finish(err)
@@ -436,11 +440,7 @@ func (r *run) savePlan() error {
 	if r.req.SavePlan == "" {
 		return nil
 	}
-	inputs := make([]string, len(r.desired.Files))
-	for i, fl := range r.desired.Files {
-		inputs[i] = fl.Path
-	}
-	if err := reconcile.WritePlanFile(r.req.SavePlan, r.plan, inputs); err != nil {
+	if err := reconcile.WritePlanFile(r.req.SavePlan, r.plan, r.inputs()); err != nil {
 		return &Failure{Ending: Refused, Message: "cannot save the plan: " + err.Error(), Err: err}
 	}
 	r.note("plan saved to " + r.req.SavePlan)

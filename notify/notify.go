@@ -49,6 +49,9 @@ type Summary struct {
 type Proposal struct {
 	ID      int64  `json:"id"`
 	Command string `json:"command"` // e.g. "ycm-onboard approve 42"
+	// Waiting: an earlier run proposed the same plan, and its receivers heard of it
+	// then; nobody is told again.
+	Waiting bool `json:"-"`
 }
 
 // Planned counts the plan's actions by kind.
@@ -97,7 +100,7 @@ func NewSummary(r Run) Summary {
 		Started: r.Started, Finished: r.Finished, Fatal: rep.Fatal, Message: r.Message,
 	}
 	if id := r.Outcome.Proposal; id != 0 {
-		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id)}
+		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id), Waiting: r.Outcome.Waiting}
 	}
 	if !rep.Started.IsZero() {
 		s.Started = rep.Started
@@ -230,7 +233,9 @@ func ParseWhen(s string) (When, error) {
 // Wants reports whether a receiver with this rule is told of the run s.
 func (w When) Wants(s Summary) bool {
 	if s.Proposal != nil {
-		return true // someone must approve it: the run is not over until then
+		// Someone must approve it: the run is not over until then. Told once: a
+		// schedule finding it still pending every night does not repeat it.
+		return !s.Proposal.Waiting
 	}
 	switch w {
 	case Always:

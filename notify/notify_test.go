@@ -116,6 +116,13 @@ func TestWhen(t *testing.T) {
 	if text := proposed.Text(); !strings.Contains(text, "proposal 7 is pending") || !strings.Contains(text, "ycm-onboard approve 7") {
 		t.Errorf("the text of a proposal's summary:\n%s", text)
 	}
+	// A run finding the same plan pending tells nobody again, whatever the exit.
+	waiting := Summary{ExitCode: 3, Proposal: &Proposal{ID: 7, Command: "ycm-onboard approve 7", Waiting: true}}
+	for _, w := range []When{OnFailure, OnChanges, Always} {
+		if w.Wants(waiting) {
+			t.Errorf("when %s: a proposal still waiting is told of again", w)
+		}
+	}
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

@@ -1,6 +1,14 @@
 package reconcile
 
-import "fmt"
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
 
 // Approval says which plans a second person must approve before they are applied
 // (four eyes). The zero value asks for none.
@@ -57,4 +65,38 @@ func (a Approval) Reasons(p Plan) []string {
 		out = append(out, fmt.Sprintf("it changes %d objects, more than %d", changes, *a.MoreThan))
 	}
 	return out
+}
+
+// Digest identifies what applying the plan writes, so that an apply finding a pending
+// proposal of the same plan does not save another: two plans have the same digest when
+// the actions that run are the same writes (kind, object, portal id, changes, desired
+// state, how a re-invite is sent, the PBX's new capacity) to objects in the same state
+// on the portal (Action.Was, the state approve checks for staleness), in any order.
+//
+// It leaves out what does not change what approving writes: the Fingerprint, which
+// changes with any colleague of the portal (one activating, say); actions that do not
+// run; reasons, times and activation, which age by the hour; source rows and labels,
+// which move when rows are inserted above them.
+func (p Plan) Digest() string {
+	var sums [][sha256.Size]byte
+	for _, a := range p.Actions {
+		if !a.Runs() {
+			continue
+		}
+		a.Label, a.Name, a.Source, a.Reason = "", "", nil, ""
+		a.Activation, a.InvitedAt = ActivationNone, time.Time{}
+		if a.Sizing != nil {
+			s := *a.Sizing
+			s.ExtensionsUsed, s.Derivation = 0, ""
+			a.Sizing = &s
+		}
+		b, _ := json.Marshal(a) // plain values and text marshalers: it cannot fail
+		sums = append(sums, sha256.Sum256(b))
+	}
+	slices.SortFunc(sums, func(x, y [sha256.Size]byte) int { return bytes.Compare(x[:], y[:]) })
+	h := sha256.New()
+	for _, s := range sums {
+		h.Write(s[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -79,6 +79,10 @@ var migrations = []string{
 		decided_at  TEXT,
 		applied_run INTEGER NOT NULL DEFAULT 0 -- the approving run
 	);`,
+	// 8: what a proposal's plan writes (reconcile.Plan.Digest), so an apply finding the
+	// same plan pending saves no other, and its counts line; empty for older proposals.
+	`ALTER TABLE proposals ADD COLUMN plan_digest TEXT NOT NULL DEFAULT '';
+	ALTER TABLE proposals ADD COLUMN plan_line TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +35,15 @@ type Proposal struct {
 	DecidedBy  string
 	DecidedAt  time.Time
 	AppliedRun int64 // the run that applied it
+	// Inputs are the input files the proposing run read.
+	Inputs []string
+	// Digest is reconcile.Plan.Digest of its plan, PlanLine its counts line; both ""
+	// for a proposal saved before they were recorded.
+	Digest, PlanLine string
 }
+
+// ApproveCommand is what another approver runs to apply proposal id.
+func ApproveCommand(id int64) string { return fmt.Sprintf("ycm-onboard approve %d", id) }
 
 // ErrNoProposal: no proposal has that id.
 var ErrNoProposal = errors.New("no such proposal")
@@ -50,23 +60,126 @@ func ProposalPath(dir string, id int64) string {
 func (s *Store) AddProposal(ctx context.Context, id int64, author, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := s.conn.ExecContext(ctx, `INSERT INTO proposals (run_id, author, created, status, reason) VALUES (?, ?, ?, 'pending', ?)`,
-		id, author, formatTime(s.now()), reason)
+	return addProposal(ctx, s.conn, id, author, reason, "", "", s.now())
+}
+
+func addProposal(ctx context.Context, db execer, id int64, author, reason, digest, line string, now time.Time) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO proposals (run_id, author, created, status, reason, plan_digest, plan_line)
+		VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, author, formatTime(now), reason, digest, line)
 	if err != nil {
 		return fmt.Errorf("record proposal %d: %w", id, err)
 	}
 	return nil
 }
 
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Proposing is an apply's plan, as the pending proposals see it.
+type Proposing struct {
+	Run    int64    // the apply's run id; the new proposal's id
+	By     string   // who started it: the superseded proposals say so
+	Inputs []string // the input files it read
+	// Save: the plan needs approval. It is saved as proposal Run by Author, with
+	// Reason, Digest (reconcile.Plan.Digest) and PlanLine, unless a pending proposal
+	// has the same digest.
+	Save                             bool
+	Author, Reason, Digest, PlanLine string
+}
+
+// Proposed is what Propose did.
+type Proposed struct {
+	Saved      bool       // saved as proposal Run
+	Waiting    Proposal   // not saved: this pending proposal has the same plan
+	Superseded []Proposal // pending proposals of the same input files, now stale
+}
+
+// Propose keeps only the latest plan made from the same input files approvable: the
+// pending proposals made from them become stale, superseded, unless the plan is
+// saved and one of them has the same plan. A plan to save that is pending already,
+// from any input, is not saved again: Proposed.Waiting is that proposal.
+//
+// One transaction reads and writes, so a refusal from a process that does not hold
+// the run lock (approve --refuse, the page) comes wholly before or after it. Approving
+// and proposing both hold the run lock.
+func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
+	ctx = context.WithoutCancel(ctx) // what the run did to the proposals is recorded even when it is interrupted
+	var out Proposed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.conn.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock now
+	if err != nil {
+		return out, fmt.Errorf("record proposals: %w", err)
+	}
+	defer tx.Rollback()
+	pending, err := queryProposals(ctx, tx, proposalSelect+` WHERE p.status = 'pending' ORDER BY p.run_id DESC`)
+	if err != nil {
+		return out, err
+	}
+	if p.Save && p.Digest != "" {
+		for _, q := range pending {
+			if q.Digest == p.Digest {
+				out.Waiting = q
+				break
+			}
+		}
+	}
+	now := s.now()
+	var why string
+	switch {
+	case out.Waiting.ID != 0:
+		why = fmt.Sprintf("superseded by proposal %d, the plan a later run (%d) made from the same input", out.Waiting.ID, p.Run)
+	case p.Save:
+		if err := addProposal(ctx, tx, p.Run, p.Author, p.Reason, p.Digest, p.PlanLine, now); err != nil {
+			return out, err
+		}
+		out.Saved = true
+		why = fmt.Sprintf("superseded by proposal %d, a later plan made from the same input", p.Run)
+	default:
+		why = fmt.Sprintf("superseded by run %d, a later plan made from the same input that needed no approval", p.Run)
+	}
+	key := inputsKey(p.Inputs)
+	for _, q := range pending {
+		if q.ID == out.Waiting.ID || key == "" || inputsKey(q.Inputs) != key {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'stale', decided_by = ?, decided_at = ?, reason = ?
+			WHERE run_id = ? AND status = 'pending'`, p.By, formatTime(now), why, q.ID); err != nil {
+			return out, fmt.Errorf("record proposal %d stale: %w", q.ID, err)
+		}
+		q.Status, q.DecidedBy, q.DecidedAt, q.Reason = ProposalStale, p.By, now, why
+		out.Superseded = append(out.Superseded, q)
+	}
+	if err := tx.Commit(); err != nil {
+		return Proposed{}, fmt.Errorf("record proposals: %w", err)
+	}
+	return out, nil
+}
+
+// inputsKey names a set of input files, in any order; "" for none (a plan made
+// from no file, as the page's re-invite makes, supersedes nothing).
+func inputsKey(paths []string) string {
+	clean := make([]string, len(paths))
+	for i, p := range paths {
+		clean[i] = filepath.Clean(p)
+	}
+	slices.Sort(clean)
+	return strings.Join(slices.Compact(clean), "\x00")
+}
+
 // Proposal reads one proposal.
 func (s *Store) Proposal(ctx context.Context, id int64) (Proposal, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := scanProposal(s.conn.QueryRowContext(ctx, proposalSelect+` WHERE run_id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, fmt.Errorf("proposal %d: %w", id, ErrNoProposal)
+	ps, err := queryProposals(ctx, s.conn, proposalSelect+` WHERE p.run_id = ?`, id)
+	if err != nil {
+		return Proposal{}, err
 	}
-	return p, err
+	if len(ps) == 0 {
+		return Proposal{}, fmt.Errorf("proposal %d: %w", id, ErrNoProposal)
+	}
+	return ps[0], nil
 }
 
 // Proposals lists the proposals with one of the statuses (all when none is given),
@@ -75,14 +188,22 @@ func (s *Store) Proposals(ctx context.Context, statuses ...ProposalStatus) ([]Pr
 	q := proposalSelect
 	args := make([]any, len(statuses))
 	if len(statuses) > 0 {
-		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
+		q += ` WHERE p.status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
 		for i, st := range statuses {
 			args[i] = string(st)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rows, err := s.conn.QueryContext(ctx, q+` ORDER BY run_id DESC`, args...)
+	return queryProposals(ctx, s.conn, q+` ORDER BY p.run_id DESC`, args...)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryProposals(ctx context.Context, db querier, q string, args ...any) ([]Proposal, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read proposals: %w", err)
 	}
@@ -91,7 +212,7 @@ func (s *Store) Proposals(ctx context.Context, statuses ...ProposalStatus) ([]Pr
 	for rows.Next() {
 		p, err := scanProposal(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read proposals: %w", err)
 		}
 		out = append(out, p)
 	}
@@ -123,16 +244,26 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, from []ProposalSta
 	return nil
 }
 
-const proposalSelect = `SELECT run_id, author, created, status, reason, decided_by, decided_at, applied_run FROM proposals`
+// proposalSelect reads proposals with their runs' inputs.
+const proposalSelect = `SELECT p.run_id, p.author, p.created, p.status, p.reason, p.decided_by, p.decided_at, p.applied_run,
+	p.plan_digest, p.plan_line, COALESCE(r.inputs, '[]') FROM proposals p LEFT JOIN runs r ON r.id = p.run_id`
 
 func scanProposal(row interface{ Scan(...any) error }) (Proposal, error) {
 	var p Proposal
 	var created, decided sql.NullString
-	var status string
-	if err := row.Scan(&p.ID, &p.Author, &created, &status, &p.Reason, &p.DecidedBy, &decided, &p.AppliedRun); err != nil {
+	var status, inputs string
+	if err := row.Scan(&p.ID, &p.Author, &created, &status, &p.Reason, &p.DecidedBy, &decided, &p.AppliedRun,
+		&p.Digest, &p.PlanLine, &inputs); err != nil {
 		return p, err
 	}
 	p.Status = ProposalStatus(status)
+	var ins []Input
+	if err := json.Unmarshal([]byte(inputs), &ins); err != nil {
+		return p, fmt.Errorf("proposal %d: inputs: %w", p.ID, err)
+	}
+	for _, in := range ins {
+		p.Inputs = append(p.Inputs, in.Path)
+	}
 	var err error
 	if p.Created, err = parseTime(created); err != nil {
 		return p, err

@@ -2,6 +2,9 @@ package state
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,5 +44,124 @@ func TestProposalLifecycle(t *testing.T) {
 	}
 	if _, err := s.Proposal(ctx, 999); !errors.Is(err, ErrNoProposal) {
 		t.Errorf("missing proposal: %v", err)
+	}
+}
+
+// Propose keeps one pending proposal per plan, and only the latest plan made from the
+// same input files approvable.
+func TestProposeSupersedes(t *testing.T) {
+	c := newClock(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	s := openStore(t, t.TempDir(), c)
+	ctx := t.Context()
+	run := func(inputs ...string) int64 {
+		t.Helper()
+		ins := make([]Input, len(inputs))
+		for i, p := range inputs {
+			ins[i] = Input{Path: p}
+		}
+		id, err := s.BeginRun(ctx, RunInfo{Mode: "apply", Inputs: ins, Started: c.Now(), StartedBy: "schedule"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	propose := func(id int64, save bool, digest string, inputs ...string) Proposed {
+		t.Helper()
+		got, err := s.Propose(ctx, Proposing{Run: id, By: "schedule", Inputs: inputs, Save: save, Author: "schedule",
+			Reason: "it deletes 1 colleague(s)", Digest: digest, PlanLine: "Plan: " + digest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	ids := func(ps []Proposal) []int64 {
+		var out []int64
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	pending := func() []int64 {
+		t.Helper()
+		ps, err := s.Proposals(ctx, ProposalPending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(ps)
+	}
+	const sheet, other = "/srv/onboarding.xlsx", "/srv/wave2.xlsx"
+
+	// A legacy proposal (no digest) of the sheet, then the first proposal of the sheet:
+	// the legacy one is superseded, being of the same input.
+	legacy := run(sheet)
+	if err := s.AddProposal(ctx, legacy, "ann", "it deletes 1 colleague(s)"); err != nil {
+		t.Fatal(err)
+	}
+	first := run(sheet)
+	got := propose(first, true, "A", sheet)
+	if !got.Saved || got.Waiting.ID != 0 || !slices.Equal(ids(got.Superseded), []int64{legacy}) {
+		t.Fatalf("first proposal: %+v", got)
+	}
+	// The next night, the same plan: nothing saved, the first waits.
+	c.Advance(24 * time.Hour)
+	again := run(sheet)
+	got = propose(again, true, "A", sheet)
+	if got.Saved || got.Waiting.ID != first || got.Waiting.PlanLine != "Plan: A" || len(got.Superseded) != 0 {
+		t.Fatalf("same plan again: %+v, want proposal %d waiting", got, first)
+	}
+	if _, err := s.Proposal(ctx, again); !errors.Is(err, ErrNoProposal) {
+		t.Errorf("the same plan was saved again as proposal %d: %v", again, err)
+	}
+	// Another sheet's proposal lives beside it; a plan made from no file (the page's
+	// re-invite) supersedes nothing.
+	wave := run(other)
+	if got := propose(wave, true, "W", other); !got.Saved || len(got.Superseded) != 0 {
+		t.Fatalf("another sheet's proposal: %+v", got)
+	}
+	reinvite := run()
+	if got := propose(reinvite, true, "R"); !got.Saved || len(got.Superseded) != 0 {
+		t.Fatalf("a re-invite's proposal: %+v", got)
+	}
+	if want := []int64{reinvite, wave, first}; !slices.Equal(pending(), want) {
+		t.Fatalf("pending %v, want %v", pending(), want)
+	}
+	// The sheet changed: its newer plan supersedes the first, with a reason.
+	c.Advance(24 * time.Hour)
+	changed := run(sheet)
+	got = propose(changed, true, "B", sheet)
+	if !got.Saved || !slices.Equal(ids(got.Superseded), []int64{first}) {
+		t.Fatalf("a changed plan: %+v, want proposal %d superseded", got, first)
+	}
+	p, err := s.Proposal(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != ProposalStale || p.DecidedBy != "schedule" || !p.DecidedAt.Equal(c.Now()) ||
+		!strings.Contains(p.Reason, fmt.Sprintf("superseded by proposal %d", changed)) {
+		t.Errorf("superseded proposal %+v", p)
+	}
+	// A plan of the sheet that another sheet's proposal already holds waits as that
+	// one, and the sheet's own older plan is superseded by it.
+	same := run(sheet)
+	got = propose(same, true, "W", sheet)
+	if got.Saved || got.Waiting.ID != wave || !slices.Equal(ids(got.Superseded), []int64{changed}) {
+		t.Fatalf("a plan pending from another sheet: %+v, want %d waiting, %d superseded", got, wave, changed)
+	}
+	// A refused proposal is not waiting: the same plan is proposed anew.
+	if err := s.DecideProposal(ctx, wave, []ProposalStatus{ProposalPending}, ProposalRefused, "bob", "no", 0); err != nil {
+		t.Fatal(err)
+	}
+	anew := run(other)
+	if got := propose(anew, true, "W", other); !got.Saved || got.Waiting.ID != 0 {
+		t.Fatalf("the plan of a refused proposal: %+v, want saved", got)
+	}
+	// An apply of the other sheet whose plan needs no approval supersedes its pending
+	// proposal: only its latest plan may be approved.
+	direct := run(other)
+	if got := propose(direct, false, "", other); got.Saved || !slices.Equal(ids(got.Superseded), []int64{anew}) {
+		t.Fatalf("an apply needing no approval: %+v, want %d superseded", got, anew)
+	}
+	if want := []int64{reinvite}; !slices.Equal(pending(), want) {
+		t.Errorf("pending %v, want %v", pending(), want)
 	}
 }

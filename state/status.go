@@ -21,11 +21,18 @@ var statusOrder = map[reconcile.Activation]int{
 	reconcile.ActivationActive:  2,
 }
 
-// WriteStatus writes the invitations (pending, then expired, then active) and the
-// given runs as of now, in format "table" or "json". Times are shown in now's
-// location.
-func WriteStatus(w io.Writer, format string, inv []Invitation, runs []Run, now time.Time) error {
-	inv = slices.Clone(inv)
+// Status is what `ycm-onboard status` shows.
+type Status struct {
+	Invitations []Invitation
+	Runs        []Run      // the last runs, newest first
+	Proposals   []Proposal // the pending proposals, newest first
+	Now         time.Time  // times are shown in its location
+}
+
+// WriteStatus writes the invitations (pending, then expired, then active), the runs
+// and the pending proposals, in format "table" or "json".
+func WriteStatus(w io.Writer, format string, st Status) error {
+	inv, runs, now := slices.Clone(st.Invitations), st.Runs, st.Now
 	slices.SortStableFunc(inv, func(a, b Invitation) int {
 		sa, sb := a.Status(now), b.Status(now)
 		oa, ok := statusOrder[sa]
@@ -40,17 +47,17 @@ func WriteStatus(w io.Writer, format string, inv []Invitation, runs []Run, now t
 	})
 	switch format {
 	case "table", "":
-		return writeTable(w, inv, runs, now)
+		return writeTable(w, inv, runs, st.Proposals, now)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(statusJSON(inv, runs, now))
+		return enc.Encode(statusJSON(inv, runs, st.Proposals, now))
 	default:
 		return fmt.Errorf("status format %q: use table or json", format)
 	}
 }
 
-func writeTable(w io.Writer, inv []Invitation, runs []Run, now time.Time) error {
+func writeTable(w io.Writer, inv []Invitation, runs []Run, ps []Proposal, now time.Time) error {
 	loc := now.Location()
 	at := func(t time.Time) string {
 		if t.IsZero() {
@@ -89,6 +96,16 @@ func writeTable(w io.Writer, inv []Invitation, runs []Run, now time.Time) error 
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Mode, at(r.Started), fin, exit,
 			countsLine(r.Counts), cmp.Or(r.ReportPath, "-"))
 	}
+	if err := tw.Flush(); err != nil || len(ps) == 0 {
+		return err
+	}
+	// The proposals have a table of their own: their columns are not the runs'.
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nPending proposals: %d\n", len(ps))
+	fmt.Fprintln(tw, "RUN\tAUTHOR\tPROPOSED\tWHY\tAPPROVE WITH")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Author, at(p.Created), p.Reason, ApproveCommand(p.ID))
+	}
 	return tw.Flush()
 }
 
@@ -110,6 +127,17 @@ type jsonStatus struct {
 	Now         time.Time        `json:"now"`
 	Invitations []jsonInvitation `json:"invitations"`
 	Runs        []jsonRun        `json:"runs"`
+	Proposals   []jsonProposal   `json:"proposals"` // pending ones
+}
+
+type jsonProposal struct {
+	ID       int64     `json:"id"`
+	Author   string    `json:"author"`
+	Created  time.Time `json:"created"`
+	Status   string    `json:"status"`
+	Reason   string    `json:"reason"`              // why it needs approval
+	PlanLine string    `json:"plan_line,omitempty"` // absent for a proposal saved before it was recorded
+	Command  string    `json:"command"`             // what approves it
 }
 
 type jsonInvitation struct {
@@ -145,8 +173,12 @@ func optTime(t time.Time) *time.Time {
 	return &u
 }
 
-func statusJSON(inv []Invitation, runs []Run, now time.Time) jsonStatus {
-	out := jsonStatus{Now: now.UTC(), Invitations: []jsonInvitation{}, Runs: []jsonRun{}}
+func statusJSON(inv []Invitation, runs []Run, ps []Proposal, now time.Time) jsonStatus {
+	out := jsonStatus{Now: now.UTC(), Invitations: []jsonInvitation{}, Runs: []jsonRun{}, Proposals: []jsonProposal{}}
+	for _, p := range ps {
+		out.Proposals = append(out.Proposals, jsonProposal{ID: p.ID, Author: p.Author, Created: p.Created.UTC(),
+			Status: string(p.Status), Reason: p.Reason, PlanLine: p.PlanLine, Command: ApproveCommand(p.ID)})
+	}
 	for _, i := range inv {
 		st := i.Status(now)
 		ji := jsonInvitation{Email: i.Email, ColleagueID: i.ColleagueID, Status: strings.ToLower(cmp.Or(string(st), "unknown")),

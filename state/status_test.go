@@ -10,7 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func statusFixture() ([]Invitation, []Run, time.Time) {
+// statusFixture has a pending proposal of run 2's, and an older one saved before its
+// plan line was recorded.
+func statusFixture() Status {
 	now := t0.Add(50 * time.Hour)
 	inv := []Invitation{
 		{Email: "active@example.com", ColleagueID: 3, InvitedAt: t0, ExpiresAt: t0.Add(48 * time.Hour),
@@ -24,13 +26,18 @@ func statusFixture() ([]Invitation, []Run, time.Time) {
 		{ID: 1, Mode: "apply", Inputs: []Input{{"wave1.xlsx", "ab12"}}, Started: t0, Finished: t0.Add(3 * time.Minute),
 			Counts: map[string]int{"create": 4, "failed": 1, "update": 0}, ExitCode: 1, ReportPath: "reports/ycm-onboard-apply-20260302T090000Z.xlsx"},
 	}
-	return inv, runs, now
+	ps := []Proposal{
+		{ID: 2, Author: "schedule", Created: now.Add(-50 * time.Minute), Status: ProposalPending, Reason: "it deletes 1 colleague(s)",
+			PlanLine: "Plan: 0 to create, 0 to update, 1 to delete, 0 to re-invite, 0 to resize, 9 unchanged."},
+		{ID: 1, Author: "ann", Created: t0.Add(time.Minute), Status: ProposalPending, Reason: "it changes 4 objects, more than 2"},
+	}
+	return Status{Invitations: inv, Runs: runs, Proposals: ps, Now: now}
 }
 
 func TestWriteStatusTable(t *testing.T) {
-	inv, runs, now := statusFixture()
+	st := statusFixture()
 	var b bytes.Buffer
-	if err := WriteStatus(&b, "table", inv, runs, now); err != nil {
+	if err := WriteStatus(&b, "table", st); err != nil {
 		t.Fatal(err)
 	}
 	want := `Invitations: 2 pending, 1 expired, 1 active (times UTC)
@@ -44,6 +51,11 @@ Last runs: 2
 RUN  MODE   STARTED           FINISHED          EXIT  COUNTS              REPORT
 2    apply  2026-03-04 10:00  did not finish    -     -                   -
 1    apply  2026-03-02 09:00  2026-03-02 09:03  1     create 4, failed 1  reports/ycm-onboard-apply-20260302T090000Z.xlsx
+
+Pending proposals: 2
+RUN  AUTHOR    PROPOSED          WHY                                APPROVE WITH
+2    schedule  2026-03-04 10:10  it deletes 1 colleague(s)          ycm-onboard approve 2
+1    ann       2026-03-02 09:01  it changes 4 objects, more than 2  ycm-onboard approve 1
 `
 	if d := cmp.Diff(want, b.String()); d != "" {
 		t.Errorf("table (-want +got):\n%s", d)
@@ -52,18 +64,18 @@ RUN  MODE   STARTED           FINISHED          EXIT  COUNTS              REPORT
 	// Times follow now's location.
 	b.Reset()
 	loc := time.FixedZone("CET", 3600)
-	if err := WriteStatus(&b, "table", inv[:1], nil, now.In(loc)); err != nil {
+	if err := WriteStatus(&b, "table", Status{Invitations: st.Invitations[:1], Now: st.Now.In(loc)}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "2026-03-02 12:00") || !strings.Contains(b.String(), "(times CET)") {
-		t.Errorf("table in CET:\n%s", b.String())
+	if !strings.Contains(b.String(), "2026-03-02 12:00") || !strings.Contains(b.String(), "(times CET)") || strings.Contains(b.String(), "proposals") {
+		t.Errorf("table in CET, without proposals:\n%s", b.String())
 	}
 }
 
 func TestWriteStatusJSON(t *testing.T) {
-	inv, runs, now := statusFixture()
+	st := statusFixture()
 	var b bytes.Buffer
-	if err := WriteStatus(&b, "json", inv, runs, now); err != nil {
+	if err := WriteStatus(&b, "json", st); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
@@ -90,22 +102,30 @@ func TestWriteStatusJSON(t *testing.T) {
 				"counts":      map[string]any{"create": 4.0, "failed": 1.0, "update": 0.0},
 				"report_path": "reports/ycm-onboard-apply-20260302T090000Z.xlsx"},
 		},
+		"proposals": []any{
+			map[string]any{"id": 2.0, "author": "schedule", "created": "2026-03-04T10:10:00Z", "status": "pending",
+				"reason":    "it deletes 1 colleague(s)",
+				"plan_line": "Plan: 0 to create, 0 to update, 1 to delete, 0 to re-invite, 0 to resize, 9 unchanged.",
+				"command":   "ycm-onboard approve 2"},
+			map[string]any{"id": 1.0, "author": "ann", "created": "2026-03-02T09:01:00Z", "status": "pending",
+				"reason": "it changes 4 objects, more than 2", "command": "ycm-onboard approve 1"},
+		},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("json (-want +got):\n%s", d)
 	}
 
 	b.Reset()
-	if err := WriteStatus(&b, "json", nil, nil, now); err != nil {
+	if err := WriteStatus(&b, "json", Status{Now: st.Now}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), `"invitations": []`) || !strings.Contains(b.String(), `"runs": []`) {
+	if !strings.Contains(b.String(), `"invitations": []`) || !strings.Contains(b.String(), `"runs": []`) || !strings.Contains(b.String(), `"proposals": []`) {
 		t.Errorf("empty status should have empty lists, not null:\n%s", b.String())
 	}
 }
 
 func TestWriteStatusUnknownFormat(t *testing.T) {
-	err := WriteStatus(&bytes.Buffer{}, "xml", nil, nil, t0)
+	err := WriteStatus(&bytes.Buffer{}, "xml", Status{Now: t0})
 	if err == nil || !strings.Contains(err.Error(), "table or json") {
 		t.Errorf("format xml: %v", err)
 	}

@@ -114,7 +114,7 @@ func (a *app) checkApprover(ctx context.Context, dir string, id int64, as string
 		return "", exitf(exitLocal, err.Error())
 	}
 	if p.Status != state.ProposalPending {
-		return "", exitf(exitUsage, fmt.Sprintf("proposal %d is %s, not pending: nothing was changed", id, p.Status))
+		return "", exitf(exitUsage, job.NotPending(p)+": nothing was changed")
 	}
 	if job.SameUser(p.Author, name) {
 		return "", exitf(exitGuard, fmt.Sprintf("proposal %d was proposed by %s: another approver must approve or refuse it (four eyes); nothing was changed", id, p.Author))

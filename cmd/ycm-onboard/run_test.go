@@ -71,16 +71,22 @@ func runApp(ctx context.Context, a *app, args ...string) int { return a.main(ctx
 // waveCSV writes n new colleagues.
 func waveCSV(t *testing.T, n int) string {
 	t.Helper()
+	p := filepath.Join(t.TempDir(), "wave.csv")
+	writeWave(t, p, n)
+	return p
+}
+
+// writeWave writes n new colleagues to path, as a sheet edited between runs.
+func writeWave(t *testing.T, path string, n int) {
+	t.Helper()
 	var b strings.Builder
 	b.WriteString("Email,First Name,Last Name,Permissions\n")
 	for i := range n {
 		fmt.Fprintf(&b, "wave%04d@demo.example,Wave,%d,Dashboard;Customers\n", i, i)
 	}
-	p := filepath.Join(t.TempDir(), "wave.csv")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 // onCreates serves the simulator and closes reached once n creates have been answered.

@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
@@ -67,21 +65,16 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return exitf(exitUsage, err.Error())
 			}
+			pending, err := store.Proposals(ctx, state.ProposalPending)
+			if err != nil {
+				return exitf(exitUsage, err.Error())
+			}
+			st := state.Status{Invitations: inv, Runs: last, Proposals: pending, Now: a.now()}
 			switch format {
-			case "table":
-				if err := state.WriteStatus(a.stdout, format, inv, last, a.now()); err != nil {
-					return err
-				}
-				pending, err := store.Proposals(ctx, state.ProposalPending)
-				if err != nil {
-					return exitf(exitUsage, err.Error())
-				}
-				return writePendingProposals(a.stdout, pending)
-			case "json":
-				return state.WriteStatus(a.stdout, format, inv, last, a.now())
+			case "table", "json":
+				return state.WriteStatus(a.stdout, format, st)
 			case "xlsx":
-				now := a.now()
-				_, err := a.writeWorkbook(out, force, false, func(w io.Writer) error { return writeStatusXLSX(w, inv, last, now) })
+				_, err := a.writeWorkbook(out, force, false, func(w io.Writer) error { return writeStatusXLSX(w, st) })
 				return err
 			}
 			return exitf(exitUsage, fmt.Sprintf("--format %q: use table, json or xlsx", format))
@@ -95,12 +88,13 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
-func writeStatusXLSX(w io.Writer, inv []state.Invitation, runs []state.Run, now time.Time) error {
+func writeStatusXLSX(w io.Writer, st state.Status) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	now := st.Now
 	_ = f.SetSheetName("Sheet1", "Invitations")
 	rows := [][]any{{"Email", "Status", "Invited", "Expires", "Hours Left", "Re-invites", "Activated"}}
-	for _, i := range inv {
+	for _, i := range st.Invitations {
 		rows = append(rows, []any{i.Email, string(i.Status(now)), excelTime(i.InvitedAt), excelTime(i.ExpiresAt),
 			i.HoursLeft(now), i.Reinvites, excelTime(i.ActivatedAt)})
 	}
@@ -111,10 +105,20 @@ func writeStatusXLSX(w io.Writer, inv []state.Invitation, runs []state.Run, now 
 		return err
 	}
 	rows = [][]any{{"Run", "Mode", "Started", "Finished", "Exit Code", "Report"}}
-	for _, r := range runs {
+	for _, r := range st.Runs {
 		rows = append(rows, []any{r.ID, r.Mode, excelTime(r.Started), excelTime(r.Finished), r.ExitCode, r.ReportPath})
 	}
 	if err := putRows(f, "Runs", rows); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet("Proposals"); err != nil {
+		return err
+	}
+	rows = [][]any{{"Run", "Author", "Proposed", "Status", "Why", "Plan", "Approve With"}}
+	for _, p := range st.Proposals {
+		rows = append(rows, []any{p.ID, p.Author, excelTime(p.Created), string(p.Status), p.Reason, p.PlanLine, job.ApproveCommand(p.ID)})
+	}
+	if err := putRows(f, "Proposals", rows); err != nil {
 		return err
 	}
 	_, err := f.WriteTo(w)
@@ -146,19 +150,4 @@ func putRows(f *excelize.File, sheet string, rows [][]any) error {
 		}
 	}
 	return f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-}
-
-// writePendingProposals lists the proposals waiting for an approver, with the command
-// that approves each.
-func writePendingProposals(w io.Writer, ps []state.Proposal) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	fmt.Fprintf(w, "\nPending proposals: %d\n", len(ps))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tAUTHOR\tPROPOSED\tWHY\tAPPROVE WITH")
-	for _, p := range ps {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Author, p.Created.Local().Format("2006-01-02 15:04"), p.Reason, job.ApproveCommand(p.ID))
-	}
-	return tw.Flush()
 }
