@@ -43,7 +43,33 @@ type Summary struct {
 	// Proposal is the plan the run saved for another approver instead of applying it
 	// (four eyes); nil when it saved none. Every receiver hears of it, whatever its when.
 	Proposal *Proposal `json:"proposal,omitempty"`
+	// StartedBy is who started the run, as the run history names them (a page
+	// account); "" when the summary does not say.
+	StartedBy string `json:"started_by,omitempty"`
+	From      string `json:"from,omitempty"` // "page": started on serve's page; "": the command line
+	// Decision is an approver's decision on a proposal: the approval this apply
+	// carries out, or a refusal (mode "refuse", no run). A refusal is told to every
+	// receiver, as the proposal was.
+	Decision *Decision `json:"decision,omitempty"`
 }
+
+// FromPage is Summary.From for what was started on serve's page.
+const FromPage = "page"
+
+// Decision is an approver's decision on a proposal.
+type Decision struct {
+	Proposal int64  `json:"proposal"`
+	Status   string `json:"status"` // approved or refused
+	Author   string `json:"author"` // who proposed it
+	By       string `json:"by"`     // who decided
+	Reason   string `json:"reason,omitempty"`
+}
+
+// The statuses of a Decision.
+const (
+	Approved = "approved"
+	Refused  = "refused"
+)
 
 // Proposal is a pending proposal and the command that approves it.
 type Proposal struct {
@@ -89,6 +115,8 @@ type Run struct {
 	// Started and Finished are used when the run ended before its report (which
 	// holds its own times).
 	Started, Finished time.Time
+	StartedBy, From   string    // as in Summary
+	Decision          *Decision // the approval this apply carries out; nil for none
 }
 
 // NewSummary sums a run up.
@@ -98,6 +126,7 @@ func NewSummary(r Run) Summary {
 		Mode: string(r.Mode), Ending: metrics.EndingName(r.Ending), ExitCode: r.ExitCode,
 		Report: r.Outcome.ReportPath, RunID: r.Outcome.RunID, Host: r.Host,
 		Started: r.Started, Finished: r.Finished, Fatal: rep.Fatal, Message: r.Message,
+		StartedBy: r.StartedBy, From: r.From, Decision: r.Decision,
 	}
 	if id := r.Outcome.Proposal; id != 0 {
 		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id), Waiting: r.Outcome.Waiting}
@@ -128,9 +157,21 @@ func NewSummary(r Run) Summary {
 	return s
 }
 
+// NewRefusal sums up the refusal d of a proposal, decided at on host: no run,
+// nothing changed.
+func NewRefusal(d Decision, from, host string, at time.Time) Summary {
+	d.Status = Refused
+	return Summary{Mode: "refuse", Ending: metrics.EndingName(job.Done), Host: host, Started: at, Finished: at,
+		StartedBy: d.By, From: from, Decision: &d}
+}
+
 // Title is the summary in a line, an e-mail's subject:
-// "ycm-onboard apply: 3 created, 1 failed (exit 1)".
+// "ycm-onboard apply: 3 created, 1 failed (exit 1)", with "by NAME" after the mode
+// when the summary names who started the run.
 func (s Summary) Title() string {
+	if d := s.Decision; d != nil && d.Status == Refused {
+		return fmt.Sprintf("ycm-onboard: proposal %d refused by %s", d.Proposal, d.By)
+	}
 	var parts []string
 	add := func(n int, what string) {
 		if n > 0 {
@@ -165,18 +206,51 @@ func (s Summary) Title() string {
 	case what == "":
 		what = "no changes"
 	}
-	return fmt.Sprintf("ycm-onboard %s: %s (exit %d)", s.Mode, what, s.ExitCode)
+	mode := s.Mode
+	if s.StartedBy != "" {
+		mode += " by " + s.StartedBy
+	}
+	return fmt.Sprintf("ycm-onboard %s: %s (exit %d)", mode, what, s.ExitCode)
+}
+
+// startedBy is who started the run and where, as a sentence; "" when unknown.
+func (s Summary) startedBy() string {
+	switch {
+	case s.StartedBy == "":
+		return ""
+	case s.From == FromPage:
+		return fmt.Sprintf("Started by %s on the page.\n", s.StartedBy)
+	}
+	return fmt.Sprintf("Started by %s.\n", s.StartedBy)
 }
 
 // Text is the summary as plain text lines, an e-mail's body.
 func (s Summary) Text() string {
 	var b strings.Builder
+	if d := s.Decision; d != nil && d.Status == Refused {
+		where := ""
+		if s.From == FromPage {
+			where = " on the page"
+		}
+		fmt.Fprintf(&b, "ycm-onboard on %s: proposal %d, proposed by %s, was refused by %s%s.\n", s.Host, d.Proposal, d.Author, d.By, where)
+		fmt.Fprintf(&b, "Reason: %s\nNothing was changed: run apply again for a new proposal.\n\n", d.Reason)
+		fmt.Fprintf(&b, "Refused: %s\n", s.Finished.UTC().Format(time.RFC3339))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "ycm-onboard %s on %s ended %s (exit %d).\n", s.Mode, s.Host, strings.ReplaceAll(s.Ending, "_", " "), s.ExitCode)
+	b.WriteString(s.startedBy())
+	if d := s.Decision; d != nil {
+		fmt.Fprintf(&b, "It applies proposal %d, proposed by %s and approved by %s.\n", d.Proposal, d.Author, d.By)
+	}
 	if s.Message != "" {
 		fmt.Fprintf(&b, "%s\n", s.Message)
 	}
 	if p := s.Proposal; p != nil {
-		fmt.Fprintf(&b, "Needs approval: proposal %d is pending; another approver runs `%s`\n", p.ID, p.Command)
+		how := fmt.Sprintf("runs `%s`", p.Command)
+		if s.From == FromPage {
+			how = "approves it on the page's Proposals page, or " + how
+		}
+		fmt.Fprintf(&b, "Needs approval: proposal %d is pending; another approver %s\n", p.ID, how)
 	}
 	if s.Fatal != "" && s.Fatal != s.Message {
 		fmt.Fprintf(&b, "Stopped by: %s\n", s.Fatal)
@@ -237,6 +311,9 @@ func (w When) Wants(s Summary) bool {
 		// schedule finding it still pending every night does not repeat it.
 		return !s.Proposal.Waiting
 	}
+	if d := s.Decision; d != nil && d.Status == Refused {
+		return true // the end of a proposal every receiver heard of; silence would read as applied
+	}
 	switch w {
 	case Always:
 		return true
@@ -246,6 +323,10 @@ func (w When) Wants(s Summary) bool {
 		return s.ExitCode != 0
 	}
 }
+
+// Budget bounds all the notifications of one run together: a receiver that hangs
+// must not keep a cron job from ending, nor serve from stopping.
+const Budget = 2 * time.Minute
 
 // Sender delivers a summary to one receiver.
 type Sender interface {

@@ -131,3 +131,52 @@ func writeFile(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// A run from the page names who started it; a refusal, which is no run, is told to
+// every receiver, as the proposal it ends was.
+func TestSummaryFromThePage(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC)
+	s := applied()
+	s.StartedBy, s.From = "ada", FromPage
+	s.Decision = &Decision{Proposal: 7, Status: Approved, Author: "abe", By: "ada"}
+	if got, want := s.Title(), "ycm-onboard apply by ada: 3 created, 1 failed (exit 1)"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	for _, line := range []string{"Started by ada on the page.\n", "It applies proposal 7, proposed by abe and approved by ada.\n"} {
+		if !strings.Contains(s.Text(), line) {
+			t.Errorf("text lacks %q:\n%s", line, s.Text())
+		}
+	}
+	ok := s
+	ok.ExitCode, ok.Changes = 0, false
+	if OnFailure.Wants(ok) || OnChanges.Wants(ok) {
+		t.Error("an approval that went well and changed nothing is told to failure and changes receivers: it follows the apply's rules")
+	}
+
+	proposed := Summary{Mode: "apply", Ending: "guarded", ExitCode: 3, StartedBy: "abe", From: FromPage,
+		Proposal: &Proposal{ID: 8, Command: "ycm-onboard approve 8"}}
+	if text := proposed.Text(); !strings.Contains(text, "another approver approves it on the page's Proposals page, or runs `ycm-onboard approve 8`") {
+		t.Errorf("a proposal from the page does not name the Proposals page:\n%s", text)
+	}
+
+	r := NewRefusal(Decision{Proposal: 8, Author: "abe", By: "ada", Reason: "not before Monday"}, FromPage, "web1", t0)
+	want := Summary{Mode: "refuse", Ending: "done", Host: "web1", Started: t0, Finished: t0, StartedBy: "ada", From: FromPage,
+		Decision: &Decision{Proposal: 8, Status: Refused, Author: "abe", By: "ada", Reason: "not before Monday"}}
+	if d := cmp.Diff(want, r); d != "" {
+		t.Errorf("refusal (-want +got):\n%s", d)
+	}
+	if got, want := r.Title(), "ycm-onboard: proposal 8 refused by ada"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	for _, line := range []string{"ycm-onboard on web1: proposal 8, proposed by abe, was refused by ada on the page.\n",
+		"Reason: not before Monday\n", "Nothing was changed"} {
+		if !strings.Contains(r.Text(), line) {
+			t.Errorf("refusal text lacks %q:\n%s", line, r.Text())
+		}
+	}
+	for _, w := range []When{OnFailure, OnChanges, Always} {
+		if !w.Wants(r) {
+			t.Errorf("when %s: a refusal is not told of", w)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
@@ -56,38 +57,39 @@ func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request, se *sessi
 
 // pendingProposal is the proposal the request names, if an approver other than its
 // author may decide it; else it answers the request itself and returns false.
-func (s *Server) pendingProposal(w http.ResponseWriter, r *http.Request, se *session) (int64, bool) {
+func (s *Server) pendingProposal(w http.ResponseWriter, r *http.Request, se *session) (state.Proposal, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		http.NotFound(w, r)
-		return 0, false
+		return state.Proposal{}, false
 	}
 	p, err := s.store.Proposal(r.Context(), id)
 	switch {
 	case errors.Is(err, state.ErrNoProposal):
 		http.NotFound(w, r)
-		return 0, false
+		return p, false
 	case err != nil:
 		s.proposalsPage(w, r, se, http.StatusInternalServerError, "", "The run history could not be read: "+err.Error())
-		return 0, false
+		return p, false
 	case p.Status != state.ProposalPending:
 		s.proposalsPage(w, r, se, http.StatusConflict, "", fmt.Sprintf("Proposal %d is %s already: nothing was changed.", id, p.Status))
-		return 0, false
+		return p, false
 	case job.SameUser(p.Author, se.user.Name):
 		s.cfg.Log.Warn().Str("user", se.user.Name).Int64("proposal", id).Msg("the author of a proposal tried to decide it")
 		s.proposalsPage(w, r, se, http.StatusForbidden, "", fmt.Sprintf("You proposed %d: another approver must approve or refuse it.", id))
-		return 0, false
+		return p, false
 	}
-	return id, true
+	return p, true
 }
 
 // approveProposal applies a proposal exactly, as the approver: a stale one is refused.
 // It runs while the request waits: the page shows how it ended.
 func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request, se *session) {
-	id, ok := s.pendingProposal(w, r, se)
+	p, ok := s.pendingProposal(w, r, se)
 	if !ok {
 		return
 	}
+	id := p.ID
 	dir := filepath.Join(s.cfg.WorkDir, fmt.Sprintf("proposal-%d-%s", id, newToken()[:12]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		s.proposalsPage(w, r, se, http.StatusInternalServerError, "", "Nothing was changed: "+err.Error())
@@ -97,8 +99,10 @@ func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request, se *ses
 		Concurrency: s.cfg.Concurrency, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout,
 		Version: s.cfg.Version, StartedBy: se.user.Name}
 	s.event(r.Context(), se.user.Name, "approve", strconv.FormatInt(id, 10))
+	started := s.cfg.Now()
 	out, err := job.Run(s.ctx, req, s.deps(se.user.Name))
 	s.ran(job.Apply, out, err)
+	s.notifyRun(se.user.Name, started, out, err, &notify.Decision{Proposal: id, Status: notify.Approved, Author: p.Author, By: se.user.Name})
 	if err != nil {
 		msg := fmt.Sprintf("Proposal %d was not applied: %s", id, strings.TrimSuffix(err.Error(), "."))
 		if out.Stale {
@@ -120,10 +124,11 @@ func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request, se *ses
 }
 
 func (s *Server) refuseProposal(w http.ResponseWriter, r *http.Request, se *session) {
-	id, ok := s.pendingProposal(w, r, se)
+	p, ok := s.pendingProposal(w, r, se)
 	if !ok {
 		return
 	}
+	id := p.ID
 	reason := strings.TrimSpace(r.FormValue("reason"))
 	if reason == "" {
 		s.proposalsPage(w, r, se, http.StatusBadRequest, "", "Say why you refuse it: the author reads the reason.")
@@ -134,6 +139,7 @@ func (s *Server) refuseProposal(w http.ResponseWriter, r *http.Request, se *sess
 		return
 	}
 	s.event(r.Context(), se.user.Name, "refuse", fmt.Sprintf("%d: %s", id, reason))
+	s.send(notify.NewRefusal(notify.Decision{Proposal: id, Author: p.Author, By: se.user.Name, Reason: reason}, notify.FromPage, s.cfg.Host, s.cfg.Now()))
 	s.proposalsPage(w, r, se, http.StatusOK, fmt.Sprintf("Proposal %d refused.", id), "")
 }
 

@@ -13,12 +13,16 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
-// newApprovalSite is a page where every plan needs approval, with a second approver.
-func newApprovalSite(t *testing.T) *site {
+// newApprovalSite is a page where every plan needs approval, with a second approver,
+// then changed by configure.
+func newApprovalSite(t *testing.T, configure ...func(*Config)) *site {
 	t.Helper()
 	return newSiteWith(t, func(c *Config) {
 		c.Approval = reconcile.Approval{Always: true}
 		c.DemoAccounts = append(append([]DemoAccount(nil), testAccounts...), DemoAccount{Name: "ada", Password: "approver-password-2", Role: "approver"})
+		for _, f := range configure {
+			f(c)
+		}
 	})
 }
 

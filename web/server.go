@@ -34,6 +34,7 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/internal/words"
 	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/portal"
 	"github.com/ycm-onboard/ycm-onboard/reconcile"
 	"github.com/ycm-onboard/ycm-onboard/state"
@@ -75,6 +76,14 @@ type Config struct {
 	// OIDC, when set, adds signing in with a company account beside the local accounts.
 	// New asks its issuer for the provider's endpoints and keys.
 	OIDC *OIDC
+	// Notify are told how the page's applies (proposals and re-invites among them)
+	// ended, and of the approvals and refusals of proposals, by their when rules, as
+	// the command line's runs are; a plan is not told of. Each is sent in the
+	// background once the run has ended, all of one run within NotifyTimeout (default
+	// notify.Budget); a failed send is logged with the receiver's kind and host only.
+	Notify        []notify.Receiver
+	NotifyTimeout time.Duration
+	Host          string // this machine, as the notifications name it
 }
 
 // DemoAccount is an account the demo creates and names on its sign-in page.
@@ -110,9 +119,10 @@ type Server struct {
 	tmpl  *template.Template
 	mux   *http.ServeMux
 
-	ctx    context.Context // ends the applies when the server stops
-	cancel context.CancelFunc
-	wg     conc.WaitGroup
+	ctx     context.Context // ends the applies when the server stops
+	cancel  context.CancelFunc
+	wg      conc.WaitGroup
+	closing bool // Close has begun: notifications are sent by their caller, not added to wg (under mu)
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -153,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.KeepUploads <= 0 {
 		cfg.KeepUploads = 7 * 24 * time.Hour
+	}
+	if cfg.NotifyTimeout <= 0 {
+		cfg.NotifyTimeout = notify.Budget
 	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upload directory: %w", err)
@@ -246,9 +259,13 @@ func (s *Server) secure(r *http.Request) bool {
 	return s.cfg.Secure || r.TLS != nil || (s.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
-// Close stops the applies in flight (each finishes its calls and writes its report)
-// and closes the accounts.
+// Close stops the applies in flight (each finishes its calls and writes its report),
+// waits for the notifications being sent (NotifyTimeout at most) and closes the
+// accounts.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	return s.store.Close()
@@ -1158,11 +1175,11 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
 	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Msg("apply started")
 	s.event(r.Context(), se.user.Name, "apply", strings.Join(u.Files, ", "))
+	by, started := se.user.Name, u.ApplyStarted
 	s.wg.Go(func() {
 		out, err := job.Run(s.ctx, req, d)
 		s.ran(job.Apply, out, err)
 		u.mu.Lock()
-		defer u.mu.Unlock()
 		u.Applying, u.Applied = false, true
 		u.reports["apply"] = out.ReportPath
 		if out.Reported {
@@ -1176,6 +1193,8 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 			errors.As(err, &f)
 			u.ApplyErr, u.ApplyCode = err.Error(), job.ExitCode(f)
 		}
+		u.mu.Unlock()
+		s.notifyRun(by, started, out, err, nil)
 	})
 	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
 }
@@ -1292,10 +1311,12 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 	var plan reconcile.Plan
 	d := s.deps(se.user.Name)
 	d.Plan = func(p reconcile.Plan, _ []importer.Problem) { plan = p }
+	started := s.cfg.Now()
 	out, err := job.Run(r.Context(), job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
 		Concurrency: 1, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version,
 		StartedBy: se.user.Name, Approval: s.cfg.Approval}, d)
 	s.ran(job.Apply, out, err)
+	s.notifyRun(se.user.Name, started, out, err, nil)
 	notice := ""
 	switch {
 	case err != nil:

@@ -13,10 +13,6 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/notify"
 )
 
-// notifyBudget bounds all of a run's notifications together: a receiver that hangs
-// must not keep a cron job from ending.
-const notifyBudget = 2 * time.Minute
-
 // receivers builds the configuration file's notify list, reading the secrets from the
 // environment. A variable that is not set refuses the run before anything is read:
 // a run nobody would hear of is not started.
@@ -92,7 +88,7 @@ func (a *app) notify(ctx context.Context, rs []notify.Receiver, mode job.Mode, o
 	}
 	r.Host, _ = os.Hostname()
 	// An interrupted run is told of too: the signal cancelled ctx, not the notice.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyBudget)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notify.Budget)
 	defer cancel()
 	for _, serr := range notify.Send(ctx, rs, notify.NewSummary(r)) {
 		ev := a.log.Warn().Err(serr)

@@ -2,39 +2,47 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ycm-onboard/ycm-onboard/internal/smtptest"
 	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
 // webhookSecret is the secret part of the test webhook's URL: it must never show.
 const webhookSecret = "/services/T0/B0/s3cr3tHookT0ken"
 
-// summaries is a json-format webhook receiver on 127.0.0.1 answering status.
+// summaries is a json-format webhook receiver on 127.0.0.1 answering status. The
+// first summaries it takes also go to arrived, for a test to wait on.
 type summaries struct {
 	*httptest.Server
-	mu  sync.Mutex
-	got []notify.Summary
+	mu      sync.Mutex
+	got     []notify.Summary
+	arrived chan notify.Summary
 }
 
 func newSummaries(t *testing.T, status int) *summaries {
 	t.Helper()
-	s := &summaries{}
+	s := &summaries{arrived: make(chan notify.Summary, 16)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sum notify.Summary
 		b, _ := io.ReadAll(r.Body)
@@ -45,6 +53,10 @@ func newSummaries(t *testing.T, status int) *summaries {
 		s.mu.Lock()
 		s.got = append(s.got, sum)
 		s.mu.Unlock()
+		select {
+		case s.arrived <- sum:
+		default:
+		}
 		w.WriteHeader(status)
 	}))
 	t.Cleanup(s.Close)
@@ -261,5 +273,101 @@ func TestNotifyEmailRefusedKeepsExitCode(t *testing.T) {
 	}
 	if n := len(hook.all()); n != 1 {
 		t.Errorf("webhook told %d times, want 1", n)
+	}
+}
+
+// serveUntil runs serve with args until the test ends, and returns where the page is
+// served.
+func serveUntil(t *testing.T, a *app, errb *lockedBuffer, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- runApp(ctx, a, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
+}
+
+// TestServeNotifiesPageRuns: serve reads the configuration file's notify list, and a
+// run started on the page (a re-invite) is told to the webhook, naming who signed in.
+func TestServeNotifiesPageRuns(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	hook := newSummaries(t, http.StatusOK)
+	dir := t.TempDir()
+	store, err := state.Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddUser(t.Context(), "bea", state.RoleApprover, "bea-approver-password"); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	a, out, errb := testApp(t, map[string]string{"YCM_WEBHOOK_URL": hook.URL + webhookSecret})
+	cfg := writeConfig(t, strings.Replace(hookConfig, "%s", "always", 1))
+	base := serveUntil(t, a, errb, "--config", cfg, "--portal", ts.URL, "--state-dir", dir)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	home := post("/signin", url.Values{"name": {"bea"}, "password": {"bea-approver-password"}})
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(home)
+	if m == nil {
+		t.Fatalf("not signed in:\n%s", home)
+	}
+	if body := post("/invitations/reinvite", url.Values{"csrf": {m[1]}, "email": {"stale.invite@demo.example"}}); !strings.Contains(body, "was re-invited") {
+		t.Fatalf("re-invite:\n%s", body)
+	}
+	select {
+	case sum := <-hook.arrived:
+		if sum.Mode != "apply" || sum.ExitCode != 0 || sum.StartedBy != "bea" || sum.From != "page" || sum.Applied.Reinvited != 1 {
+			t.Errorf("summary %+v: want bea's re-invite from the page", sum)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the webhook heard nothing of the page's re-invite\n%s", errb)
+	}
+	if strings.Contains(out.String()+errb.String(), "s3cr3tHookT0ken") {
+		t.Errorf("the webhook's secret shows:\n%s%s", out, errb)
+	}
+}
+
+// TestServeRefusesAMissingVariable: a receiver whose variable is not set refuses to
+// serve (exit 2, naming it), as it refuses plan and apply.
+func TestServeRefusesAMissingVariable(t *testing.T) {
+	a, _, errb := testApp(t, nil)
+	cfg := writeConfig(t, strings.Replace(hookConfig, "%s", "failure", 1))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- runApp(ctx, a, "serve", "--addr", "127.0.0.1:0", "--config", cfg, "--portal", "http://127.0.0.1:1", "--state-dir", t.TempDir())
+	}()
+	select {
+	case code := <-done:
+		if code != exitUsage {
+			t.Errorf("exit %d, want %d\n%s", code, exitUsage, errb)
+		}
+	case <-time.After(20 * time.Second):
+		cancel()
+		<-done
+		t.Fatalf("serve did not refuse to start:\n%s", errb)
+	}
+	if !strings.Contains(errb.String(), "set YCM_WEBHOOK_URL, which holds the webhook's URL (configuration line 2)") || strings.Contains(errb.String(), "serving the page") {
+		t.Errorf("stderr %q: want the variable named, and no page served", errb)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,6 +47,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Serve the account managers' page on --addr. People sign in with the accounts of
 "ycm-onboard users"; uploaders upload and plan, approvers also apply. Every run is the
 same job as the command line's: same checks, plan, guards, run history, lock and report.
+The receivers under notify: in --config hear of the page's applies, proposals,
+approvals and refusals, naming who signed in.
 
 With no portal configured it serves the built-in simulator's demo world, with a demo
 uploader and a demo approver named on its sign-in page.
@@ -59,6 +62,11 @@ https://HOST/oidc/callback with the provider.`,
 				return err
 			}
 			if err := f.check(cmd.Flags(), true); err != nil {
+				return err
+			}
+			// As for plan and apply: a receiver whose secret is not set refuses to serve.
+			rs, err := a.receivers(f.notify, a.notifyRoots)
+			if err != nil {
 				return err
 			}
 			if maxUpload < 1 {
@@ -109,7 +117,9 @@ https://HOST/oidc/callback with the provider.`,
 				StateDir: dir, WorkDir: workDir, Diff: f.diff, Approval: f.approval, Concurrency: f.concurrency, LockTimeout: f.hist.lockTimeout,
 				Secure: certFile != "", IdleTimeout: idle, MaxUpload: maxUpload << 20, TrustedProxies: trusted,
 				KeepUploads: time.Duration(keepUploads) * 24 * time.Hour, Version: version, Log: a.log, Now: a.now,
-				Ran: func(mode job.Mode, out job.Outcome, err error) { m.Run(mode, endingOf(err), out, a.now()) }}
+				Ran:    func(mode job.Mode, out job.Outcome, err error) { m.Run(mode, endingOf(err), out, a.now()) },
+				Notify: rs}
+			cfg.Host, _ = os.Hostname()
 			if c.embedded {
 				cfg.DemoAccounts = demoAccounts
 			}
