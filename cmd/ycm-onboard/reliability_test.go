@@ -5,14 +5,24 @@ package main
 // holds afterwards, not only what the job says.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,4 +219,167 @@ func lineWith(text, sub string) string {
 		}
 	}
 	return ""
+}
+
+// tokenTap sits in front of the simulator and keeps, per API, the grant of every
+// token issued, the tokens themselves, when the API was first asked for anything and
+// when it was last called.
+type tokenTap struct {
+	mu     sync.Mutex
+	apis   map[string]*apiTap
+	issued []string // every token handed out
+}
+
+type apiTap struct {
+	grants      []string // of the tokens issued, in order
+	first, last time.Time
+}
+
+// apiOf names the API a path belongs to (portal/sim/routes.go).
+func apiOf(path string) string {
+	if strings.HasPrefix(path, "/dm/") {
+		return "YCM"
+	}
+	return "Partner Portal"
+}
+
+// opaque matches the simulator's tokens (newOpaque: 16 random bytes in hex).
+var opaque = regexp.MustCompile(`[0-9a-f]{32}`)
+
+func (tp *tokenTap) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		tp.mu.Lock()
+		if tp.apis == nil {
+			tp.apis = map[string]*apiTap{}
+		}
+		at := tp.apis[apiOf(r.URL.Path)]
+		if at == nil {
+			at = &apiTap{first: now}
+			tp.apis[apiOf(r.URL.Path)] = at
+		}
+		tp.mu.Unlock()
+		if !strings.HasSuffix(r.URL.Path, "/oauth/token") {
+			next.ServeHTTP(w, r)
+			tp.mu.Lock()
+			at.last = now
+			tp.mu.Unlock()
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		if rec.Code == http.StatusOK {
+			tp.mu.Lock()
+			at.grants = append(at.grants, form.Get("grant_type"))
+			tp.issued = append(tp.issued, opaque.FindAllString(rec.Body.String(), -1)...)
+			tp.mu.Unlock()
+		}
+	})
+}
+
+// TestTokensExpireDuringARun is chaos case 4 made small: access tokens live one second
+// and the apply lasts four or more. The client renews a token a tenth of its lifetime
+// before it expires (portal/token.go), once for all workers, with the refresh token:
+// one login per API, no call refused for an expired token, no row failed, no one
+// e-mailed twice, and no token or secret in what the run writes: stdout, stderr (the
+// log, at debug level), the report, the run history's files.
+func TestTokensExpireDuringARun(t *testing.T) {
+	const (
+		n           = 400
+		ttl         = time.Second
+		concurrency = 4
+	)
+	s, _ := sim.New(sim.Options{TokenTTL: ttl, Faults: sim.Faults{Latency: 40 * time.Millisecond}})
+	var tap tokenTap
+	ts := httptest.NewServer(tap.wrap(s))
+	defer ts.Close()
+	stateDir := filepath.Join(t.TempDir(), "state")
+	rep := filepath.Join(t.TempDir(), "tokens.xlsx")
+	a, out, errb := testApp(t, nil)
+	code := runApp(t.Context(), a, "apply", waveCSV(t, n), "--portal", ts.URL, "--concurrency", strconv.Itoa(concurrency),
+		"--state-dir", stateDir, "--report", rep, "--json", "--log-level", "debug")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	sum := summaryOf(t, out.Bytes())
+	if c := sum.Actions.Create; c.Applied != n || sum.Outcomes.Failed != 0 || sum.Outcomes.NotRun != 0 {
+		t.Errorf("creates %+v, outcomes %+v; want %d applied", c, sum.Outcomes, n)
+	}
+	onceEach(t, s, n)
+
+	refused := map[string]int{} // API calls refused for their token, by API
+	for _, rc := range s.Stats().Routes {
+		if rc.Status == http.StatusUnauthorized && !strings.HasSuffix(rc.Route, "/oauth/token") {
+			_, path, _ := strings.Cut(rc.Route, " ")
+			refused[apiOf(path)] += int(rc.Count)
+		}
+	}
+	tap.mu.Lock()
+	defer tap.mu.Unlock()
+	for name, at := range tap.apis {
+		span, k := max(at.last.Sub(at.first), 0), len(at.grants)
+		t.Logf("%s: %d tokens over %s of calls %v; %d calls refused", name, k, span.Round(10*time.Millisecond), at.grants, refused[name])
+		if k == 0 || at.grants[0] == "refresh_token" || slices.Contains(at.grants[1:], at.grants[0]) {
+			t.Errorf("%s: grants %v, want one login, then refreshes only", name, at.grants)
+		}
+		// Each token is renewed no sooner than 0.9 of its lifetime after the one before,
+		// unless a call was refused with it.
+		if most := int(span/(ttl*9/10)) + 1 + refused[name]; k > most {
+			t.Errorf("%s: %d tokens over %s, want at most %d: renewed early or once per worker", name, k, span, most)
+		}
+		// Renewed 100 ms before expiry, a token is not refused for the 40 ms latency; a
+		// worker stalled past the margin on a loaded machine may be, once per worker.
+		// Renewed only once refused, about one call per worker per token is (16 here).
+		if refused[name] > concurrency {
+			t.Errorf("%s: %d calls refused for their token, want none: the token was not renewed before it expired", name, refused[name])
+		}
+	}
+	if pp := tap.apis["Partner Portal"]; pp == nil || pp.last.Sub(pp.first) < 3*ttl || len(pp.grants) < 4 {
+		t.Fatalf("the Partner Portal was not called over three token lifetimes: no renewal was tested")
+	}
+
+	secrets := append([]string{sim.DemoPartnerSecret, sim.DemoYCMSecret}, tap.issued...)
+	written := map[string]string{"stdout": out.String(), "stderr": errb.String(), "report": cellsOf(t, rep)}
+	_ = filepath.WalkDir(stateDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			written["history file "+d.Name()] = string(b)
+		}
+		return nil
+	})
+	for where, text := range written {
+		for _, sec := range secrets {
+			if strings.Contains(text, sec) {
+				t.Errorf("a token or secret (%d characters) is in the %s", len(sec), where)
+				break
+			}
+		}
+	}
+}
+
+// cellsOf is every cell of every sheet of a workbook, one line per row.
+func cellsOf(t *testing.T, path string) string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, "\t") + "\n")
+		}
+	}
+	return b.String()
 }
