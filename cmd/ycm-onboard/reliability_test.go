@@ -383,3 +383,114 @@ func cellsOf(t *testing.T, path string) string {
 	}
 	return b.String()
 }
+
+// seedWave gives the simulator the wave's first m colleagues, active, as an earlier
+// run would have left them: the first is created through the API (so that it has the
+// shape a create gives), the others are copies of it.
+func seedWave(t *testing.T, s *sim.Server, url string, m int) {
+	t.Helper()
+	a, out, errb := testApp(t, nil)
+	if code := runApp(t.Context(), a, "apply", waveCSV(t, 1), "--portal", url, "--state-dir", filepath.Join(t.TempDir(), "seed"),
+		"--report", filepath.Join(t.TempDir(), "seed.xlsx")); code != exitOK {
+		t.Fatalf("seed: exit %d\n%s%s", code, out, errb)
+	}
+	st := s.State()
+	i := slices.IndexFunc(st.Colleagues, func(c sim.Colleague) bool { return c.YeastarID == "wave0000@demo.example" })
+	if i < 0 {
+		t.Fatal("seed: the first colleague was not created")
+	}
+	first := st.Colleagues[i]
+	first.UserStatus, first.ActivatedAt = sim.StatusActive, first.InvitedAt.Add(time.Hour)
+	st.Colleagues = slices.Delete(st.Colleagues, i, i+1)
+	for k := range m {
+		c := first
+		c.ColleaguesID = st.NextColleagueID + int64(k)
+		c.YeastarID, c.LastName = fmt.Sprintf("wave%04d@demo.example", k), strconv.Itoa(k)
+		c.ResourceIDs = slices.Clone(first.ResourceIDs)
+		st.Colleagues = append(st.Colleagues, c)
+	}
+	st.NextColleagueID += int64(m)
+	st.Outbox = nil
+	if err := s.LoadState(st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReportDirectoryFull is chaos case 9 made small, without root: the job may not
+// write a file past 400 KB (POSIX sh's ulimit -f counts 512-byte blocks), which its run
+// history stays within (its WAL peaked at 175 KB for 10 creates written one by one on a
+// loaded machine) and its report (about 540 KB, for 8,000 unchanged colleagues and 10
+// new ones) does not: the report's write fails partway with EFBIG, as a full disk fails
+// it with ENOSPC. The README's exit codes: the changes are made and recorded, the run
+// says the report could not be written and exits 1; no piece of a report is left; the
+// next run has nothing to do.
+func TestReportDirectoryFull(t *testing.T) {
+	const m, n = 8000, 10
+	bin := jobBinary(t)
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	seedWave(t, s, ts.URL, m)
+	wave := waveCSV(t, m+n)
+	stateHome := filepath.Join(t.TempDir(), "state")
+	reports := filepath.Join(t.TempDir(), "reports")
+	if err := os.Mkdir(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", `ulimit -f 800 && exec "$0" "$@"`, bin, "apply", wave, "--portal", ts.URL,
+		"--concurrency", "2", "--report", filepath.Join(reports, "report.xlsx"), "--json")
+	cmd.Env = jobEnv(stateHome)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var ee *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &ee) || ee.ExitCode() != exitPartial {
+		t.Fatalf("exit: %v, want %d (the report could not be written)\n%s", err, exitPartial, stderr.String())
+	}
+	line := lineWith(stderr.String(), "the report could not be written: ")
+	if line == "" || !strings.Contains(line, "file too large") {
+		t.Errorf("stderr does not say the report could not be written, and why:\n%s", stderr.String())
+	}
+	sum := summaryOf(t, stdout.Bytes())
+	if c := sum.Actions.Create; sum.Report != "" || sum.ExitCode != exitPartial || c.Applied != n || c.Total != n || sum.Actions.Noop.Total != m {
+		t.Errorf("summary: report %q, exit_code %d, creates %+v, unchanged %d", sum.Report, sum.ExitCode, c, sum.Actions.Noop.Total)
+	}
+	assertEmptyDir(t, reports) // neither a report nor a piece of one
+	if sent := len(s.Outbox()); sent != n {
+		t.Errorf("%d e-mails, want %d", sent, n)
+	}
+	stateDir := filepath.Join(stateHome, "ycm-onboard")
+	historyHolds(t, stateDir, n)
+	st, err := state.Open(stateDir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.LastRuns(t.Context(), 1)
+	st.Close()
+	if err != nil || len(runs) != 1 || runs[0].ExitCode != exitPartial || runs[0].ReportPath != "" {
+		t.Errorf("the history's last run: %+v (%v), want exit code %d and no report", runs, err, exitPartial)
+	}
+
+	// Without the limit, the next run has nothing to do and writes its report.
+	a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome})
+	rerun := filepath.Join(reports, "rerun.xlsx")
+	if code := runApp(t.Context(), a, "apply", wave, "--portal", ts.URL, "--report", rerun); code != exitOK {
+		t.Fatalf("re-run: exit %d\n%s%s", code, out, errb)
+	}
+	if want := fmt.Sprintf("Plan: 0 to create, 0 to update, 0 to delete, 0 to re-invite, 0 to resize, %d unchanged.", m+n); !strings.Contains(out.String()+errb.String(), want) {
+		t.Errorf("the re-run's plan is not %q:\n%s", want, lineWith(out.String()+errb.String(), "Plan: "))
+	}
+	if line := lineWith(errb.String(), "left unrecorded"); line != "" {
+		t.Errorf("the first run left changes unrecorded:\n%s", line)
+	}
+	if sent := len(s.Outbox()); sent != n {
+		t.Errorf("%d e-mails after the re-run, want %d", sent, n)
+	}
+	f, err := excelize.OpenFile(rerun)
+	if err != nil {
+		t.Fatalf("the re-run's report: %v", err)
+	}
+	f.Close()
+	if fi, err := os.Stat(rerun); err == nil {
+		t.Logf("the re-run's report is %d KB", fi.Size()>>10)
+	}
+}
