@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ycm-onboard/ycm-onboard/job"
+	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
@@ -63,7 +64,13 @@ knows you by. --refuse refuses the proposal instead, with --reason.`,
 				return err
 			}
 			if refuse {
-				return a.refuseProposal(cmd.Context(), dir, id, name, reason)
+				// Every receiver heard of the proposal: each hears of its refusal. A
+				// receiver whose secret is missing refuses the refusal, as it does a run.
+				rs, err := a.receivers(f.notify, a.notifyRoots)
+				if err != nil {
+					return err
+				}
+				return a.refuseProposal(cmd.Context(), dir, id, name, reason, rs)
 			}
 			f.planFile, f.approve, f.approver = state.ProposalPath(dir, id), id, name
 			return a.batch(cmd, job.Apply, nil, &f)
@@ -148,17 +155,27 @@ func (a *app) authenticate(ctx context.Context, store *state.Store, as string) (
 	return u.Name, nil
 }
 
-// refuseProposal records that name refused proposal id, and why.
-func (a *app) refuseProposal(ctx context.Context, dir string, id int64, name, reason string) error {
+// refuseProposal records that name refused proposal id, and why, and tells rs.
+func (a *app) refuseProposal(ctx context.Context, dir string, id int64, name, reason string, rs []notify.Receiver) error {
 	store, err := state.Open(dir, a.now)
 	if err != nil {
 		return exitf(exitUsage, err.Error())
 	}
 	defer store.Close()
-	if err := store.DecideProposal(ctx, id, []state.ProposalStatus{state.ProposalPending}, state.ProposalRefused, name, strings.TrimSpace(reason), 0); err != nil {
+	reason = strings.TrimSpace(reason)
+	if err := store.DecideProposal(ctx, id, []state.ProposalStatus{state.ProposalPending}, state.ProposalRefused, name, reason, 0); err != nil {
 		return exitf(exitUsage, fmt.Sprintf("proposal %d is no longer pending: nothing was changed", id))
 	}
 	a.log.Info().Int64("proposal", id).Str("by", name).Str("reason", reason).Msg("proposal refused")
 	fmt.Fprintf(a.stdout, "Proposal %d refused by %s.\n", id, name)
+	if len(rs) > 0 {
+		p, err := store.Proposal(ctx, id)
+		if err != nil {
+			a.log.Warn().Err(err).Msg("the refusal was recorded but not told: the proposal could not be read back")
+			return nil
+		}
+		host, _ := os.Hostname()
+		a.send(ctx, rs, notify.NewRefusal(notify.Decision{Proposal: id, Author: p.Author, By: name, Reason: reason}, "", host, a.now()))
+	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
 	"github.com/ycm-onboard/ycm-onboard/report"
 	"github.com/ycm-onboard/ycm-onboard/state"
@@ -169,11 +170,17 @@ func TestApproveFourEyes(t *testing.T) {
 	}
 	third := hook.all()[len(hook.all())-1].Proposal.ID
 	a, out, errb = approvalApp(t, stateHome, "dan", "")
-	if code := runApp(t.Context(), a, "approve", "--refuse", strconv.FormatInt(third, 10), "--reason", "not this week"); code != exitOK {
+	heard := len(hook.all())
+	if code := runApp(t.Context(), a, "approve", "--refuse", strconv.FormatInt(third, 10), "--reason", "not this week", "--config", cfg); code != exitOK {
 		t.Fatalf("refuse: exit %d\n%s", code, errb)
 	}
 	if p := proposalOf(t, dir, third); p.Status != state.ProposalRefused || p.DecidedBy != "dan" || p.Reason != "not this week" {
 		t.Errorf("proposal %+v, want refused by dan, with the reason", p)
+	}
+	// The webhook heard of the proposal, so it hears of its refusal, when: failure or not.
+	if got := hook.all()[heard:]; len(got) != 1 || got[0].Decision == nil || got[0].Decision.Proposal != third ||
+		got[0].Decision.Status != notify.Refused || got[0].Decision.By != "dan" || got[0].Decision.Reason != "not this week" {
+		t.Errorf("notifications after the refusal: %+v, want one telling of it", got)
 	}
 }
 

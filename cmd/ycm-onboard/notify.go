@@ -87,10 +87,16 @@ func (a *app) notify(ctx context.Context, rs []notify.Receiver, mode job.Mode, o
 		r.ExitCode, r.Message = exitCode(err)
 	}
 	r.Host, _ = os.Hostname()
+	a.send(ctx, rs, notify.NewSummary(r))
+}
+
+// send tells the receivers, within notify.Budget; a receiver that fails is logged and
+// noted on stderr, and changes no exit code.
+func (a *app) send(ctx context.Context, rs []notify.Receiver, sum notify.Summary) {
 	// An interrupted run is told of too: the signal cancelled ctx, not the notice.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notify.Budget)
 	defer cancel()
-	for _, serr := range notify.Send(ctx, rs, notify.NewSummary(r)) {
+	for _, serr := range notify.Send(ctx, rs, sum) {
 		ev := a.log.Warn().Err(serr)
 		if se, ok := serr.(*notify.SendError); ok {
 			ev = ev.Str("receiver", se.Kind).Str("host", se.Host)
