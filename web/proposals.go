@@ -90,6 +90,12 @@ func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request, se *ses
 		return
 	}
 	id := p.ID
+	// It runs in this request, counted so that Close waits for it to end.
+	if !s.begin() {
+		s.stopping(w)
+		return
+	}
+	defer s.wg.Done()
 	dir := filepath.Join(s.cfg.WorkDir, fmt.Sprintf("proposal-%d-%s", id, newToken()[:12]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		s.proposalsPage(w, r, se, http.StatusInternalServerError, "", "Nothing was changed: "+err.Error())

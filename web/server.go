@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/sourcegraph/conc"
 
 	"github.com/ycm-onboard/ycm-onboard/importer"
 	"github.com/ycm-onboard/ycm-onboard/internal/words"
@@ -121,8 +120,8 @@ type Server struct {
 
 	ctx     context.Context // ends the applies when the server stops
 	cancel  context.CancelFunc
-	wg      conc.WaitGroup
-	closing bool // Close has begun: notifications are sent by their caller, not added to wg (under mu)
+	wg      sync.WaitGroup // the runs, notifications and sweeps Close waits for
+	closing bool           // Stop has begun: no run starts; notifications are sent by their caller (under mu)
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -259,16 +258,38 @@ func (s *Server) secure(r *http.Request) bool {
 	return s.cfg.Secure || r.TLS != nil || (s.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
-// Close stops the applies in flight (each finishes its calls and writes its report),
-// waits for the notifications being sent (NotifyTimeout at most) and closes the
-// accounts.
-func (s *Server) Close() error {
+// Stop begins closing the page: the runs in flight stop sending new changes (each
+// finishes its calls and writes its report) and no new run starts. It does not wait.
+func (s *Server) Stop() {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
 	s.cancel()
+}
+
+// Close stops the page, waits for the runs in flight and the notifications being sent
+// (NotifyTimeout at most) and closes the accounts.
+func (s *Server) Close() error {
+	s.Stop()
 	s.wg.Wait()
 	return s.store.Close()
+}
+
+// begin counts a run that Close waits for; false once Stop has begun: no run starts
+// then. Call it holding no upload's lock (s.mu is taken before theirs).
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+// stopping answers a run asked for while the page stops.
+func (s *Server) stopping(w http.ResponseWriter) {
+	http.Error(w, "The page is stopping for a restart: nothing was changed. Try again in a minute.", http.StatusServiceUnavailable)
 }
 
 // Invitations are the run history's invitations, for the metrics.
@@ -1153,9 +1174,14 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 			Data: s.view(u, se)})
 		return
 	}
+	if !s.begin() {
+		s.stopping(w)
+		return
+	}
 	u.mu.Lock()
 	if u.Applying || u.Applied || !s.view(u, se).CanApply {
 		u.mu.Unlock()
+		s.wg.Done()
 		http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
 		return
 	}
@@ -1176,7 +1202,8 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 	s.cfg.Log.Info().Str("user", se.user.Name).Str("upload", u.ID).Msg("apply started")
 	s.event(r.Context(), se.user.Name, "apply", strings.Join(u.Files, ", "))
 	by, started := se.user.Name, u.ApplyStarted
-	s.wg.Go(func() {
+	go func() {
+		defer s.wg.Done() // counted by begin
 		out, err := job.Run(s.ctx, req, d)
 		s.ran(job.Apply, out, err)
 		u.mu.Lock()
@@ -1195,7 +1222,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 		}
 		u.mu.Unlock()
 		s.notifyRun(by, started, out, err, nil)
-	})
+	}()
 	http.Redirect(w, r, "/uploads/"+u.ID, http.StatusSeeOther)
 }
 
@@ -1293,6 +1320,12 @@ type invitationsData struct {
 // --max-reinvites, and is recorded as a run with who pressed the button.
 func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 	email := strings.TrimSpace(r.FormValue("email"))
+	// It runs in this request, counted so that Close waits for it to end.
+	if !s.begin() {
+		s.stopping(w)
+		return
+	}
+	defer s.wg.Done()
 	actual, f := job.ReadPortal(r.Context(), s.cfg.Partner, s.cfg.YCM)
 	if f != nil {
 		s.invitationsPage(w, r, se, "Nothing was sent: "+f.Message)

@@ -23,6 +23,11 @@ import (
 )
 
 // The demo world's accounts: named on its sign-in page, never created elsewhere.
+// shutdownWait bounds how long serve waits, on a signal, for the requests in flight:
+// an approval applied within its request stops sending at once and finishes its calls
+// within the apply's grace period (10 s), then writes its report.
+const shutdownWait = time.Minute
+
 var demoAccounts = []web.DemoAccount{
 	{Name: "demo-uploader", Password: "demo-uploader-password", Role: "uploader"},
 	{Name: "demo-approver", Password: "demo-approver-password", Role: "approver"},
@@ -157,8 +162,15 @@ https://HOST/oidc/callback with the provider.`,
 			srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
 			fmt.Fprintf(a.stderr, "ycm-onboard: serving the page at %s://%s\n", scheme, ln.Addr())
 			a.log.Info().Str("addr", scheme+"://"+ln.Addr().String()).Msg("serving the account managers' page")
+			// On a signal the runs in flight stop sending (each finishes its calls and
+			// writes its report), then the requests in flight get shutdownWait to end;
+			// an approval applied within its request is one. Serve returns at once, so
+			// the shutdown is waited for before Close.
+			shut := make(chan struct{})
 			stop := context.AfterFunc(ctx, func() {
-				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer close(shut)
+				s.Stop()
+				sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 				defer cancel()
 				_ = srv.Shutdown(sctx)
 			})
@@ -171,6 +183,7 @@ https://HOST/oidc/callback with the provider.`,
 			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return exitf(exitFatal, err.Error())
 			}
+			<-shut
 			return nil
 		},
 	}
