@@ -207,16 +207,23 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 			opts.OnResult(i, p.Actions[i], r)
 		}
 	}
-	// Whatever ends the apply, the creates waiting for their check are checked (or,
-	// when the run was stopped, recorded as inferred) before it returns.
-	defer func() {
+	// settleHeld checks the creates waiting for their check (or, when the run was
+	// stopped, says they were not checked) and records them: after the canary, which
+	// is judged on them, and whatever ends the apply.
+	settleHeld := func() {
+		held := unsure.take()
 		if !stopped() {
-			unsure.confirm(callCtx, pt, p, results)
+			confirm(callCtx, pt, p, results, held)
+		} else {
+			for _, h := range held {
+				unchecked(&results[h.i])
+			}
 		}
-		for _, u := range unsure.held {
-			done(u.i, u.id, results[u.i])
+		for _, h := range held {
+			done(h.i, h.id, results[h.i])
 		}
-	}()
+	}
+	defer settleHeld()
 	j := journalAhead{j: opts.Journal, ctx: callCtx, plan: p}
 	runPhase := func(idxs []int) {
 		batches := journalBatches(idxs, opts.Concurrency)
@@ -261,6 +268,7 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 	if opts.Canary > 0 && opts.Canary < len(order) {
 		batch := order[:opts.Canary]
 		runGroup(batch)
+		settleHeld()
 		failed := 0
 		for _, i := range batch {
 			if results[i].Outcome == Failed {

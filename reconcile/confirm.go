@@ -16,8 +16,9 @@ import (
 // unconfirmed holds the creates counted done on the portal's word alone: an answer
 // was lost, and the create sent again was refused because the e-mail is taken. That
 // is almost always the lost create having worked, but someone else may have added the
-// same colleague meanwhile. Rather than a listing each, all of them are checked at the
-// end of the apply with one listing per owner; their outcomes are recorded then.
+// same colleague meanwhile. Rather than a listing each, they are checked together, one
+// listing per owner, at the end of the apply (and of a canary batch); their outcomes
+// are recorded then.
 type unconfirmed struct {
 	mu   sync.Mutex
 	held []heldResult
@@ -34,17 +35,25 @@ func (u *unconfirmed) add(i int, id int64) {
 	u.mu.Unlock()
 }
 
+// take returns the creates held so far and forgets them.
+func (u *unconfirmed) take() []heldResult {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	h := u.held
+	u.held = nil
+	return h
+}
+
 // confirm lists the colleagues of each owner the held creates name, once, and settles
-// each: the colleague listed as the run sent it is confirmed (with its id); one listed
-// with other settings, or not listed, is a failure that says so. A listing that fails
-// leaves its creates counted done, as the refusal said, with a note.
-func (u *unconfirmed) confirm(ctx context.Context, pt Portal, p Plan, results []Result) {
-	if len(u.held) == 0 {
+// each (see settle). A listing that fails leaves its creates counted done, as the
+// refusal said, with a note.
+func confirm(ctx context.Context, pt Portal, p Plan, results []Result, held []heldResult) {
+	if len(held) == 0 {
 		return
 	}
 	byOwner := map[int64][]int{}
 	var owners []int64
-	for _, h := range u.held {
+	for _, h := range held {
 		o := p.Actions[h.i].Want.OwnerID
 		if _, ok := byOwner[o]; !ok {
 			owners = append(owners, o)
@@ -65,7 +74,23 @@ func (u *unconfirmed) confirm(ctx context.Context, pt Portal, p Plan, results []
 	})
 }
 
+// unchecked is a held create of a run that stopped before the check.
+func unchecked(r *Result) {
+	r.inferred = false
+	r.Message = "the portal's answer was lost; the create sent again was refused as existing, so it is counted " +
+		"created and no second e-mail was sent (not checked against the list: the run stopped; the next run reads the portal)"
+}
+
+// createSkew is how far the portal's clock may be from the one the run started its
+// create by: a colleague the portal says it created earlier than that was not this
+// run's.
+const createSkew = time.Minute
+
 // settle decides one held create from its owner's list (or the error listing it).
+// Who created a colleague is told by when: one the portal created before this run
+// sent it, or one not listed at all, is a failure that says so. Settings that differ
+// are only noted: a portal may list them otherwise than it takes them (a remark left
+// out), and the next run updates the colleague to the sheet either way.
 func settle(r *Result, a Action, listed map[string]portal.Colleague, listErr error) {
 	r.inferred = false
 	want := a.Want
@@ -81,19 +106,25 @@ func settle(r *Result, a Action, listed map[string]portal.Colleague, listErr err
 		failed(r, 0)
 		return
 	}
-	if diff := differences(c, want); diff != "" {
-		r.Message = fmt.Sprintf("the portal's answer was lost and the create sent again was refused: %s already exists "+
-			"with other settings (%s), so someone else may have added this colleague meanwhile; check it in the Partner "+
-			"Portal: the next run updates it to the sheet", want.Email, diff)
+	if !c.CreatedAt.IsZero() && !r.InvitedAt.IsZero() && c.CreatedAt.Before(r.InvitedAt.Add(-createSkew)) {
+		r.Message = fmt.Sprintf("the portal's answer was lost and the create sent again was refused: the portal created %s "+
+			"at %s, before this run sent it, so someone else added this colleague meanwhile and this run's e-mail was not sent; "+
+			"check it in the Partner Portal: the next run updates it to the sheet", want.Email, c.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"))
 		failed(r, c.ID)
 		return
 	}
 	r.ColleagueID = c.ID
+	if diff := differences(c, want); diff != "" {
+		r.Message = fmt.Sprintf("the portal's answer was lost; the create sent again was refused as existing, so it is counted "+
+			"created and no second e-mail was sent, but the portal lists %s with other settings (%s): if someone else added "+
+			"this colleague in those seconds, check it in the Partner Portal; the next run updates it to the sheet", want.Email, diff)
+		return
+	}
 	r.Message = "the portal's answer was lost; the create sent again was refused as existing and the colleague is " +
 		"listed as sent, so no second e-mail was sent"
 }
 
-// failed marks a held create failed: whether this run's e-mail went out is unknown.
+// failed marks a held create failed: this run's e-mail did not go out, or it is unknown.
 func failed(r *Result, id int64) {
 	r.Outcome, r.Class, r.Err = Failed, ClassRowTerminal, errors.New(r.Message)
 	r.ColleagueID, r.Activation, r.InvitedAt = id, ActivationNone, time.Time{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ycm-onboard/ycm-onboard/portal"
 )
@@ -37,9 +38,11 @@ func (f *refusedPortal) ColleaguesOwnedBy(ctx context.Context, owner int64) ([]p
 // TestRefusedCreatesAreCheckedAtTheEnd: creates counted done on an "exists" refusal
 // after a lost answer are checked against one listing per owner at the end of the
 // apply. The one listed as sent is confirmed with its id; one listed with other
-// settings (someone else added it) and one not listed fail with a message that says
-// so; each result is recorded and reported once, after the check.
+// settings is confirmed with a note; one the portal created before the run sent it
+// (someone else's) and one not listed fail, saying so; each result is recorded and
+// reported once, after the check.
 func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
+	now := time.Now()
 	want := func(email string, owner int64) portal.NewColleague {
 		return portal.NewColleague{Email: email, FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, OwnerID: owner}
 	}
@@ -49,20 +52,22 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 		want("c001@demo.example", 0),    // listed under another name
 		want("c002@demo.example", 0),    // not listed
 		want("c003@demo.example", 2001), // a subordinate's, listed as sent (permissions in another order)
+		want("c004@demo.example", 0),    // created by the portal an hour before the run sent it
 	} {
 		p.Actions = append(p.Actions, Action{Kind: Create, Key: w.Email, Label: w.Email, Want: w})
 	}
 	f := &refusedPortal{lists: map[int64]int{}, listed: map[int64][]portal.Colleague{
 		0: {
-			{ID: 7000, Email: "C000@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}},
+			{ID: 7000, Email: "C000@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, CreatedAt: now},
 			{ID: 7001, Email: "c001@demo.example", FirstName: "Bruno", LastName: "Lima", PermissionIDs: []int64{101, 102}},
+			{ID: 7004, Email: "c004@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, CreatedAt: now.Add(-time.Hour)},
 		},
 		2001: {{ID: 7003, Email: "c003@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{102, 101}, OwnerID: 2001}},
 	}}
 	j := &fakeJournal{intents: map[int]int64{}, done: map[int64]Outcome{}}
 	var mu sync.Mutex
 	reported := map[int]Outcome{}
-	rs, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 4, Journal: j, OnResult: func(i int, _ Action, r Result) {
+	rs, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 4, Journal: j, Now: func() time.Time { return now }, OnResult: func(i int, _ Action, r Result) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, twice := reported[i]; twice {
@@ -90,14 +95,15 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 		}
 	}
 	check(0, Applied, 7000, "listed as sent")
-	check(1, Failed, 7001, `someone else may have added this colleague`)
+	check(1, Applied, 7001, `other settings (name "Bruno Lima")`)
 	check(2, Failed, 0, "is not listed among the colleagues of the partner itself")
 	check(3, Applied, 7003, "listed as sent")
-	if rs[1].Activation != ActivationNone || !rs[1].InvitedAt.IsZero() || !strings.Contains(rs[1].Message, `name "Bruno Lima"`) {
-		t.Errorf("someone else's colleague: activation %s, invited %v, %q", rs[1].Activation, rs[1].InvitedAt, rs[1].Message)
+	check(4, Failed, 7004, "before this run sent it, so someone else added this colleague")
+	if rs[1].Activation != ActivationPending || rs[1].InvitedAt.IsZero() {
+		t.Errorf("listed with other settings: activation %s, invited %v", rs[1].Activation, rs[1].InvitedAt)
 	}
-	if rs[0].Activation != ActivationPending || rs[0].InvitedAt.IsZero() {
-		t.Errorf("confirmed create: activation %s, invited %v", rs[0].Activation, rs[0].InvitedAt)
+	if rs[4].Activation != ActivationNone || !rs[4].InvitedAt.IsZero() {
+		t.Errorf("someone else's colleague: activation %s, invited %v", rs[4].Activation, rs[4].InvitedAt)
 	}
 
 	// A listing that fails leaves the creates counted done, as the refusal said.
@@ -115,7 +121,8 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 		t.Errorf("%d listings, want 1", f2.lists[0])
 	}
 
-	// A run stopped before the end records them as the refusal said, without listing.
+	// A run stopped before the end records them as the refusal said, without listing,
+	// and says they were not checked.
 	f3 := &refusedPortal{lists: map[int64]int{}}
 	f3.fail = func(key string) error {
 		if key == "create c001@demo.example" {
@@ -128,7 +135,27 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 	if !errors.As(err, new(*portal.Error)) {
 		t.Fatalf("err %v, want the fatal error", err)
 	}
-	if f3.lists[0] != 0 || rs[0].Outcome != Applied || j3.done[j3.intents[0]] != Applied {
-		t.Errorf("stopped run: %d listings, first create %s (recorded %s)", f3.lists[0], rs[0].Outcome, j3.done[j3.intents[0]])
+	if f3.lists[0] != 0 || rs[0].Outcome != Applied || j3.done[j3.intents[0]] != Applied || !strings.Contains(rs[0].Message, "not checked against the list: the run stopped") {
+		t.Errorf("stopped run: %d listings, first create %s (recorded %s) %q", f3.lists[0], rs[0].Outcome, j3.done[j3.intents[0]], rs[0].Message)
+	}
+}
+
+// TestCanaryIsJudgedOnCheckedCreates: the creates of a canary batch settled by a
+// refusal are checked before the canary is judged, so a canary whose creates are not
+// listed stops the run.
+func TestCanaryIsJudgedOnCheckedCreates(t *testing.T) {
+	f := &refusedPortal{lists: map[int64]int{}, listed: map[int64][]portal.Colleague{}}
+	rs, err := Apply(t.Context(), creates(10), f, ApplyOptions{Concurrency: 1, Canary: 2})
+	var ce *CanaryError
+	if !errors.As(err, &ce) || ce.Failed != 2 || ce.Ran != 2 {
+		t.Fatalf("err %v, want the canary's 2 of 2 failed", err)
+	}
+	for i, r := range rs {
+		if want := map[bool]Outcome{true: Failed, false: NotRun}[i < 2]; r.Outcome != want {
+			t.Errorf("action %d: %s, want %s", i, r.Outcome, want)
+		}
+	}
+	if f.lists[0] != 1 {
+		t.Errorf("%d listings, want 1: the canary's", f.lists[0])
 	}
 }
