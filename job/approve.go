@@ -56,7 +56,7 @@ func (r *run) propose(ctx context.Context) error {
 		return &Failure{Ending: ending, Message: "the plan needs approval but cannot be saved as a proposal: " + err.Error(), Err: err}
 	}
 	why := strings.Join(reasons, "; ")
-	got, err := r.h.store.Propose(ctx, state.Proposing{Run: id, By: r.req.StartedBy, Inputs: inputs, Save: true,
+	got, err := r.h.store.Propose(ctx, state.Proposing{Run: id, By: r.req.StartedBy, Inputs: inputs, Options: planOptions(r.req.Diff), Save: true,
 		Author: author, Reason: why, Digest: r.plan.Digest(), PlanLine: r.plan.Counts().Line()})
 	if err != nil {
 		_ = os.Remove(path)
@@ -88,7 +88,7 @@ func (r *run) supersede(ctx context.Context) {
 	if r.req.Approve != 0 || r.h == nil {
 		return
 	}
-	got, err := r.h.store.Propose(ctx, state.Proposing{Run: r.h.runID, By: r.req.StartedBy, Inputs: r.inputs()})
+	got, err := r.h.store.Propose(ctx, state.Proposing{Run: r.h.runID, By: r.req.StartedBy, Inputs: r.inputs(), Options: planOptions(r.req.Diff)})
 	if err != nil {
 		r.log.Warn().Err(err).Msg("the older proposals made from the same input could not be superseded")
 		return
@@ -102,6 +102,13 @@ func (r *run) superseded(ps []state.Proposal) {
 		r.note(fmt.Sprintf("proposal %d by %s can no longer be approved: %s", p.ID, p.Author, p.Reason))
 		r.log.Info().Int64("proposal", p.ID).Str("reason", p.Reason).Msg("proposal superseded")
 	}
+}
+
+// planOptions names the settings that change what a plan holds: plans made from the
+// same files with other settings (an apply without --prune, say) are not the same
+// request, and one does not supersede the other.
+func planOptions(o reconcile.Options) string {
+	return fmt.Sprintf("prune=%t no-reinvite=%t max-reinvites=%d allow-shrink=%t", o.Prune, o.NoReinvite, o.MaxReinvites, o.AllowShrink)
 }
 
 // inputs are the paths of the input files the plan was made from.

@@ -83,6 +83,9 @@ var migrations = []string{
 	// same plan pending saves no other, and its counts line; empty for older proposals.
 	`ALTER TABLE proposals ADD COLUMN plan_digest TEXT NOT NULL DEFAULT '';
 	ALTER TABLE proposals ADD COLUMN plan_line TEXT NOT NULL DEFAULT '';`,
+	// 9: what a proposal was planned from, as Propose compares it: the input files'
+	// absolute paths and the options that change a plan; empty for older proposals.
+	`ALTER TABLE proposals ADD COLUMN source TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

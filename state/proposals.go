@@ -40,6 +40,9 @@ type Proposal struct {
 	// Digest is reconcile.Plan.Digest of its plan, PlanLine its counts line; both ""
 	// for a proposal saved before they were recorded.
 	Digest, PlanLine string
+	// Source is what it was planned from (see Proposing.Source); "" for a proposal
+	// saved before it was recorded.
+	Source string
 }
 
 // ApproveCommand is what another approver runs to apply proposal id.
@@ -60,12 +63,12 @@ func ProposalPath(dir string, id int64) string {
 func (s *Store) AddProposal(ctx context.Context, id int64, author, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return addProposal(ctx, s.conn, id, author, reason, "", "", s.now())
+	return addProposal(ctx, s.conn, id, author, reason, "", "", "", s.now())
 }
 
-func addProposal(ctx context.Context, db execer, id int64, author, reason, digest, line string, now time.Time) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO proposals (run_id, author, created, status, reason, plan_digest, plan_line)
-		VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, author, formatTime(now), reason, digest, line)
+func addProposal(ctx context.Context, db execer, id int64, author, reason, digest, line, source string, now time.Time) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO proposals (run_id, author, created, status, reason, plan_digest, plan_line, source)
+		VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`, id, author, formatTime(now), reason, digest, line, source)
 	if err != nil {
 		return fmt.Errorf("record proposal %d: %w", id, err)
 	}
@@ -81,6 +84,9 @@ type Proposing struct {
 	Run    int64    // the apply's run id; the new proposal's id
 	By     string   // who started it: the superseded proposals say so
 	Inputs []string // the input files it read
+	// Options names the settings that change what a plan holds (pruning, re-invites,
+	// shrinks): a plan made with others supersedes nothing, and is superseded by none.
+	Options string
 	// Save: the plan needs approval. It is saved as proposal Run by Author, with
 	// Reason, Digest (reconcile.Plan.Digest) and PlanLine, unless a pending proposal
 	// has the same digest.
@@ -131,7 +137,7 @@ func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
 	case out.Waiting.ID != 0:
 		why = fmt.Sprintf("superseded by proposal %d, the plan a later run (%d) made from the same input", out.Waiting.ID, p.Run)
 	case p.Save:
-		if err := addProposal(ctx, tx, p.Run, p.Author, p.Reason, p.Digest, p.PlanLine, now); err != nil {
+		if err := addProposal(ctx, tx, p.Run, p.Author, p.Reason, p.Digest, p.PlanLine, p.source(), now); err != nil {
 			return out, err
 		}
 		out.Saved = true
@@ -139,9 +145,9 @@ func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
 	default:
 		why = fmt.Sprintf("superseded by run %d, a later plan made from the same input that needed no approval", p.Run)
 	}
-	key := inputsKey(p.Inputs)
+	source := p.source()
 	for _, q := range pending {
-		if q.ID == out.Waiting.ID || key == "" || inputsKey(q.Inputs) != key {
+		if q.ID == out.Waiting.ID || source == "" || !sameSource(q, source, p.Inputs) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE proposals SET status = 'stale', decided_by = ?, decided_at = ?, reason = ?
@@ -157,12 +163,35 @@ func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
 	return out, nil
 }
 
-// inputsKey names a set of input files, in any order; "" for none (a plan made
-// from no file, as the page's re-invite makes, supersedes nothing).
-func inputsKey(paths []string) string {
+// source names what a plan was made from: its input files by absolute path, in any
+// order, and its Options; "" for no file (a plan made from none, as the page's
+// re-invite makes, supersedes nothing).
+func (p Proposing) source() string {
+	key := inputsKey(p.Inputs, true)
+	if key == "" {
+		return ""
+	}
+	return key + "\x00\x00" + p.Options
+}
+
+// sameSource reports whether pending proposal q was planned from source. One saved
+// before sources were recorded is compared by its input paths as its run recorded them.
+func sameSource(q Proposal, source string, inputs []string) bool {
+	if q.Source != "" {
+		return q.Source == source
+	}
+	return inputsKey(q.Inputs, false) == inputsKey(inputs, false)
+}
+
+// inputsKey names a set of input files, in any order, by absolute path if abs; ""
+// for none.
+func inputsKey(paths []string, abs bool) string {
 	clean := make([]string, len(paths))
 	for i, p := range paths {
 		clean[i] = filepath.Clean(p)
+		if a, err := filepath.Abs(p); abs && err == nil {
+			clean[i] = a
+		}
 	}
 	slices.Sort(clean)
 	return strings.Join(slices.Compact(clean), "\x00")
@@ -246,14 +275,14 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, from []ProposalSta
 
 // proposalSelect reads proposals with their runs' inputs.
 const proposalSelect = `SELECT p.run_id, p.author, p.created, p.status, p.reason, p.decided_by, p.decided_at, p.applied_run,
-	p.plan_digest, p.plan_line, COALESCE(r.inputs, '[]') FROM proposals p LEFT JOIN runs r ON r.id = p.run_id`
+	p.plan_digest, p.plan_line, p.source, COALESCE(r.inputs, '[]') FROM proposals p LEFT JOIN runs r ON r.id = p.run_id`
 
 func scanProposal(row interface{ Scan(...any) error }) (Proposal, error) {
 	var p Proposal
 	var created, decided sql.NullString
 	var status, inputs string
 	if err := row.Scan(&p.ID, &p.Author, &created, &status, &p.Reason, &p.DecidedBy, &decided, &p.AppliedRun,
-		&p.Digest, &p.PlanLine, &inputs); err != nil {
+		&p.Digest, &p.PlanLine, &p.Source, &inputs); err != nil {
 		return p, err
 	}
 	p.Status = ProposalStatus(status)

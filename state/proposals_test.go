@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -163,5 +164,48 @@ func TestProposeSupersedes(t *testing.T) {
 	}
 	if want := []int64{reinvite}; !slices.Equal(pending(), want) {
 		t.Errorf("pending %v, want %v", pending(), want)
+	}
+}
+
+// TestProposeSourceIsFilesAndOptions: a plan supersedes the pending proposals planned
+// from the same files, by absolute path, with the same plan-changing options only:
+// the nightly apply without --prune leaves a proposal made with it, and a file of the
+// same name in another folder is another file.
+func TestProposeSourceIsFilesAndOptions(t *testing.T) {
+	c := newClock(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	s := openStore(t, t.TempDir(), c)
+	ctx := t.Context()
+	propose := func(save bool, digest, options, input string) (int64, Proposed) {
+		t.Helper()
+		id, err := s.BeginRun(ctx, RunInfo{Mode: "apply", Inputs: []Input{{Path: input}}, Started: c.Now(), StartedBy: "schedule"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Propose(ctx, Proposing{Run: id, By: "schedule", Inputs: []string{input}, Options: options, Save: save,
+			Author: "ann", Reason: "it deletes 3 colleague(s)", Digest: digest, PlanLine: "Plan: " + digest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, got
+	}
+	a, b := t.TempDir(), t.TempDir()
+	t.Chdir(a)
+	pruning, got := propose(true, "P", "prune=true", "onboarding.xlsx")
+	if !got.Saved {
+		t.Fatalf("first proposal: %+v", got)
+	}
+	// The nightly apply of the same file without --prune needs no approval: it leaves
+	// the pruning proposal pending.
+	if _, got := propose(false, "", "prune=false", "onboarding.xlsx"); len(got.Superseded) != 0 {
+		t.Errorf("an apply with other options superseded %+v", got.Superseded)
+	}
+	// onboarding.xlsx in another folder is another file.
+	t.Chdir(b)
+	if _, got := propose(true, "Q", "prune=true", "onboarding.xlsx"); !got.Saved || len(got.Superseded) != 0 {
+		t.Errorf("another folder's onboarding.xlsx: %+v, want saved, superseding nothing", got)
+	}
+	// The same file and options, named by its absolute path: the pruning one is superseded.
+	if _, got := propose(true, "R", "prune=true", filepath.Join(a, "onboarding.xlsx")); !got.Saved || len(got.Superseded) != 1 || got.Superseded[0].ID != pruning {
+		t.Errorf("the same file and options: %+v, want proposal %d superseded", got, pruning)
 	}
 }
