@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ycm-onboard/ycm-onboard/portal/sim"
+	"github.com/ycm-onboard/ycm-onboard/state"
+)
+
+// TestServeWaitsForARunInItsRequest: a re-invite runs within its request. When serve
+// is told to stop meanwhile, it answers that request and records the run before it
+// returns (before, it returned as soon as the shutdown began, and the process ended
+// under the run).
+func TestServeWaitsForARunInItsRequest(t *testing.T) {
+	s, _ := sim.New(sim.Options{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	dir := t.TempDir()
+	store, err := state.Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddUser(t.Context(), "bea", state.RoleApprover, "bea-approver-password"); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	a, _, errb := testApp(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	served := make(chan time.Time, 1)
+	go func() {
+		runApp(ctx, a, "serve", "--addr", "127.0.0.1:0", "--portal", ts.URL, "--state-dir", dir)
+		served <- time.Now()
+	}()
+	base := servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(path string, form url.Values) (string, error) {
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", base)
+		resp, err := c.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	home, err := post("/signin", url.Values{"name": {"bea"}, "password": {"bea-approver-password"}})
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(home)
+	if err != nil || m == nil {
+		t.Fatalf("not signed in (%v):\n%s", err, home)
+	}
+	s.SetFaults(sim.Faults{Latency: 300 * time.Millisecond}) // the re-invite's calls take some 1.5 s
+	type answer struct {
+		body string
+		err  error
+		at   time.Time
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		body, err := post("/invitations/reinvite", url.Values{"csrf": {m[1]}, "email": {"stale.invite@demo.example"}})
+		answered <- answer{body, err, time.Now()}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.Stats().InFlight == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // until the re-invite is talking to the portal
+	}
+	cancel() // as SIGTERM does
+	stopped := <-served
+	an := <-answered
+	if an.err != nil || !strings.Contains(an.body, "re-invited") {
+		t.Fatalf("the re-invite's answer (%v):\n%s", an.err, an.body)
+	}
+	if an.at.After(stopped) {
+		t.Errorf("serve returned %s before the re-invite was answered", an.at.Sub(stopped))
+	}
+	st, err := state.Open(dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.LastRuns(t.Context(), 1)
+	if err != nil || len(runs) != 1 || runs[0].StartedBy != "bea" || runs[0].Finished.IsZero() {
+		t.Errorf("the newest run (%v): %+v, want bea's re-invite, finished", err, runs)
+	}
+}
