@@ -56,8 +56,9 @@ func (r *run) propose(ctx context.Context) error {
 		return &Failure{Ending: ending, Message: "the plan needs approval but cannot be saved as a proposal: " + err.Error(), Err: err}
 	}
 	why := strings.Join(reasons, "; ")
-	got, err := r.h.store.Propose(ctx, state.Proposing{Run: id, By: r.req.StartedBy, Inputs: inputs, Options: planOptions(r.req.Diff), Save: true,
-		Author: author, Reason: why, Digest: r.plan.Digest(), PlanLine: r.plan.Counts().Line()})
+	pr := r.proposing()
+	pr.Run, pr.By, pr.Save, pr.Author, pr.Reason, pr.Digest, pr.PlanLine = id, r.req.StartedBy, true, author, why, r.plan.Digest(), r.plan.Counts().Line()
+	got, err := r.h.store.Propose(ctx, pr)
 	if err != nil {
 		_ = os.Remove(path)
 		return &Failure{Ending: Local, Message: "the plan needs approval but the proposal cannot be recorded: " + err.Error(), Err: err}
@@ -88,7 +89,9 @@ func (r *run) supersede(ctx context.Context) {
 	if r.req.Approve != 0 || r.h == nil {
 		return
 	}
-	got, err := r.h.store.Propose(ctx, state.Proposing{Run: r.h.runID, By: r.req.StartedBy, Inputs: r.inputs(), Options: planOptions(r.req.Diff)})
+	pr := r.proposing()
+	pr.Run, pr.By = r.h.runID, r.req.StartedBy
+	got, err := r.h.store.Propose(ctx, pr)
 	if err != nil {
 		r.log.Warn().Err(err).Msg("the older proposals made from the same input could not be superseded")
 		return
@@ -109,6 +112,20 @@ func (r *run) superseded(ps []state.Proposal) {
 // request, and one does not supersede the other.
 func planOptions(o reconcile.Options) string {
 	return fmt.Sprintf("prune=%t no-reinvite=%t max-reinvites=%d allow-shrink=%t", o.Prune, o.NoReinvite, o.MaxReinvites, o.AllowShrink)
+}
+
+// proposing is what the pending proposals compare this plan by: its input files and
+// the settings that change a plan, or, for a saved plan (--plan), whose files may have
+// been named in another folder and whose settings are not the apply's, the plan file.
+func (r *run) proposing() state.Proposing {
+	if r.req.PlanFile != "" {
+		path, err := filepath.Abs(r.req.PlanFile)
+		if err != nil {
+			path = r.req.PlanFile
+		}
+		return state.Proposing{Source: "saved plan " + path}
+	}
+	return state.Proposing{Inputs: r.inputs(), Options: planOptions(r.req.Diff)}
 }
 
 // inputs are the paths of the input files the plan was made from.

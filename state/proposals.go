@@ -87,6 +87,9 @@ type Proposing struct {
 	// Options names the settings that change what a plan holds (pruning, re-invites,
 	// shrinks): a plan made with others supersedes nothing, and is superseded by none.
 	Options string
+	// Source, when set, names what the plan was made from instead of Inputs and
+	// Options (a saved plan's file, say).
+	Source string
 	// Save: the plan needs approval. It is saved as proposal Run by Author, with
 	// Reason, Digest (reconcile.Plan.Digest) and PlanLine, unless a pending proposal
 	// has the same digest.
@@ -167,6 +170,9 @@ func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
 // order, and its Options; "" for no file (a plan made from none, as the page's
 // re-invite makes, supersedes nothing).
 func (p Proposing) source() string {
+	if p.Source != "" {
+		return p.Source
+	}
 	key := inputsKey(p.Inputs, true)
 	if key == "" {
 		return ""

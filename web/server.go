@@ -1326,7 +1326,11 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	defer s.wg.Done()
-	actual, f := job.ReadPortal(r.Context(), s.cfg.Partner, s.cfg.YCM)
+	// It ends with the request, or when the page stops (its calls get their grace).
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.ctx, cancel)()
+	actual, f := job.ReadPortal(ctx, s.cfg.Partner, s.cfg.YCM)
 	if f != nil {
 		s.invitationsPage(w, r, se, "Nothing was sent: "+f.Message)
 		return
@@ -1345,21 +1349,21 @@ func (s *Server) reinvite(w http.ResponseWriter, r *http.Request, se *session) {
 	d := s.deps(se.user.Name)
 	d.Plan = func(p reconcile.Plan, _ []importer.Problem) { plan = p }
 	started := s.cfg.Now()
-	out, err := job.Run(r.Context(), job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
+	out, err := job.Run(ctx, job.Request{Mode: job.Apply, Read: &job.Input{Desired: desired}, Diff: s.cfg.Diff,
 		Concurrency: 1, ReportDir: dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version,
 		StartedBy: se.user.Name, Approval: s.cfg.Approval}, d)
 	s.ran(job.Apply, out, err)
 	s.notifyRun(se.user.Name, started, out, err, nil)
 	notice := ""
+	reinvite := len(plan.Actions) == 1 && plan.Actions[0].Kind == reconcile.Reinvite && len(out.Report.Results) == 1
 	switch {
+	case reinvite && out.Report.Results[0].Outcome == reconcile.Applied:
+		// Done, even when the page stopped meanwhile: the run ends "interrupted" then.
+		notice = fmt.Sprintf("%s was re-invited (%s): a new activation e-mail is on its way.", email, plan.Actions[0].Via)
 	case err != nil:
 		notice = fmt.Sprintf("%s was not re-invited: %v", email, err)
-	case len(plan.Actions) == 1 && plan.Actions[0].Kind == reconcile.Reinvite && len(out.Report.Results) == 1:
-		res := out.Report.Results[0]
-		notice = fmt.Sprintf("%s was re-invited (%s): a new activation e-mail is on its way.", email, plan.Actions[0].Via)
-		if res.Outcome != reconcile.Applied {
-			notice = fmt.Sprintf("%s was not re-invited: %s", email, res.Message)
-		}
+	case reinvite:
+		notice = fmt.Sprintf("%s was not re-invited: %s", email, out.Report.Results[0].Message)
 	case len(plan.Actions) == 1 && plan.Actions[0].Reason != "":
 		notice = fmt.Sprintf("Nothing was sent to %s: %s.", email, plan.Actions[0].Reason)
 	default:

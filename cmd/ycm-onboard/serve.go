@@ -172,7 +172,9 @@ https://HOST/oidc/callback with the provider.`,
 				s.Stop()
 				sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 				defer cancel()
-				_ = srv.Shutdown(sctx)
+				if srv.Shutdown(sctx) != nil {
+					_ = srv.Close() // past the wait: the requests still open are cut
+				}
 			})
 			defer stop()
 			if certFile != "" {
