@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -67,11 +68,47 @@ func confirm(ctx context.Context, pt Portal, p Plan, results []Result, held []he
 		for _, c := range cs {
 			listed[strings.ToLower(c.Email)] = c
 		}
+		clock := portalClock(p, results, listed, held)
 		for _, i := range byOwner[*owner] {
-			settle(&results[i], p.Actions[i], listed, err)
+			settle(&results[i], p.Actions[i], listed, err, clock)
 		}
 		return nil
 	})
+}
+
+// createClock relates the portal's createTime to the times the run started its
+// creates: the guides do not say its unit or time zone.
+type createClock struct {
+	offset time.Duration // createTime minus the start of the create, as this run saw it
+	skew   time.Duration // how early a createTime may still be this run's
+}
+
+// portalClock measures the portal's createTime against the creates of this run that
+// were answered (the median of their offsets), in one owner's list. With none to
+// measure, a createTime is trusted only beyond any time zone's offset.
+func portalClock(p Plan, results []Result, listed map[string]portal.Colleague, held []heldResult) createClock {
+	isHeld := make(map[int]bool, len(held))
+	for _, h := range held {
+		isHeld[h.i] = true
+	}
+	var offsets []time.Duration
+	for i, a := range p.Actions {
+		if isHeld[i] { // settled meanwhile, by this owner's listing or another's
+			continue
+		}
+		r := &results[i]
+		if r.Outcome != Applied || r.InvitedAt.IsZero() || (a.Kind != Create && a.Kind != Reinvite) {
+			continue
+		}
+		if c, ok := listed[strings.ToLower(a.Want.Email)]; ok && !c.CreatedAt.IsZero() {
+			offsets = append(offsets, c.CreatedAt.Sub(r.InvitedAt))
+		}
+	}
+	if len(offsets) == 0 {
+		return createClock{skew: 15 * time.Hour}
+	}
+	slices.Sort(offsets)
+	return createClock{offset: offsets[len(offsets)/2], skew: createSkew}
 }
 
 // unchecked is a held create of a run that stopped before the check.
@@ -81,9 +118,9 @@ func unchecked(r *Result) {
 		"created and no second e-mail was sent (not checked against the list: the run stopped; the next run reads the portal)"
 }
 
-// createSkew is how far the portal's clock may be from the one the run started its
-// create by: a colleague the portal says it created earlier than that was not this
-// run's.
+// createSkew is how much earlier than the start of a create the portal may date it,
+// once its clock is measured (portalClock): a colleague it dates earlier still was
+// not this run's.
 const createSkew = time.Minute
 
 // settle decides one held create from its owner's list (or the error listing it).
@@ -91,7 +128,7 @@ const createSkew = time.Minute
 // sent it, or one not listed at all, is a failure that says so. Settings that differ
 // are only noted: a portal may list them otherwise than it takes them (a remark left
 // out), and the next run updates the colleague to the sheet either way.
-func settle(r *Result, a Action, listed map[string]portal.Colleague, listErr error) {
+func settle(r *Result, a Action, listed map[string]portal.Colleague, listErr error, clock createClock) {
 	r.inferred = false
 	want := a.Want
 	if listErr != nil {
@@ -106,7 +143,7 @@ func settle(r *Result, a Action, listed map[string]portal.Colleague, listErr err
 		failed(r, 0)
 		return
 	}
-	if !c.CreatedAt.IsZero() && !r.InvitedAt.IsZero() && c.CreatedAt.Before(r.InvitedAt.Add(-createSkew)) {
+	if !c.CreatedAt.IsZero() && !r.InvitedAt.IsZero() && c.CreatedAt.Add(-clock.offset).Before(r.InvitedAt.Add(-clock.skew)) {
 		r.Message = fmt.Sprintf("the portal's answer was lost and the create sent again was refused: the portal created %s "+
 			"at %s, before this run sent it, so someone else added this colleague meanwhile and this run's e-mail was not sent; "+
 			"check it in the Partner Portal: the next run updates it to the sheet", want.Email, c.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"))

@@ -15,15 +15,19 @@ import (
 // answer (recovered, id 0), and lists what listed holds per owner.
 type refusedPortal struct {
 	fakePortal
-	mu      sync.Mutex
-	listed  map[int64][]portal.Colleague
-	lists   map[int64]int // listings per owner
-	listErr error
+	mu       sync.Mutex
+	listed   map[int64][]portal.Colleague
+	lists    map[int64]int // listings per owner
+	listErr  error
+	answered map[string]bool // creates answered as usual, with an id
 }
 
 func (f *refusedPortal) CreateColleague(ctx context.Context, n portal.NewColleague) (int64, bool, error) {
 	if err := f.enter("create " + n.Email); err != nil {
 		return 0, false, err
+	}
+	if f.answered[n.Email] {
+		return 8000 + f.nextID.Add(1), false, nil
 	}
 	return 0, true, nil
 }
@@ -52,7 +56,7 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 		want("c001@demo.example", 0),    // listed under another name
 		want("c002@demo.example", 0),    // not listed
 		want("c003@demo.example", 2001), // a subordinate's, listed as sent (permissions in another order)
-		want("c004@demo.example", 0),    // created by the portal an hour before the run sent it
+		want("c004@demo.example", 0),    // created by the portal a day before the run sent it
 	} {
 		p.Actions = append(p.Actions, Action{Kind: Create, Key: w.Email, Label: w.Email, Want: w})
 	}
@@ -60,7 +64,7 @@ func TestRefusedCreatesAreCheckedAtTheEnd(t *testing.T) {
 		0: {
 			{ID: 7000, Email: "C000@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, CreatedAt: now},
 			{ID: 7001, Email: "c001@demo.example", FirstName: "Bruno", LastName: "Lima", PermissionIDs: []int64{101, 102}},
-			{ID: 7004, Email: "c004@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, CreatedAt: now.Add(-time.Hour)},
+			{ID: 7004, Email: "c004@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{101, 102}, CreatedAt: now.Add(-24 * time.Hour)},
 		},
 		2001: {{ID: 7003, Email: "c003@demo.example", FirstName: "Ana", LastName: "Lima", PermissionIDs: []int64{102, 101}, OwnerID: 2001}},
 	}}
@@ -157,5 +161,40 @@ func TestCanaryIsJudgedOnCheckedCreates(t *testing.T) {
 	}
 	if f.lists[0] != 1 {
 		t.Errorf("%d listings, want 1: the canary's", f.lists[0])
+	}
+}
+
+// TestCreateTimeIsMeasuredAgainstTheRun: the guides give no unit or time zone for
+// createTime. A portal dating its colleagues eight hours behind (local time) does not
+// make the run's own held creates someone else's: the creates of the run that were
+// answered measure its clock. Measured so, one it dated an hour before the run sent
+// it is someone else's; with nothing to measure, only a day's difference tells.
+func TestCreateTimeIsMeasuredAgainstTheRun(t *testing.T) {
+	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	local := -8 * time.Hour // west of UTC: every date looks hours early
+	p := creates(4)         // c000 and c001 answered; c002 held, the run's; c003 held, someone else's
+	col := func(i int, created time.Time) portal.Colleague {
+		return portal.Colleague{ID: int64(7000 + i), Email: p.Actions[i].Want.Email, CreatedAt: created}
+	}
+	f := &refusedPortal{lists: map[int64]int{}, answered: map[string]bool{"c000@demo.example": true, "c001@demo.example": true},
+		listed: map[int64][]portal.Colleague{0: {
+			col(0, now.Add(local+time.Second)), col(1, now.Add(local+2*time.Second)),
+			col(2, now.Add(local)), col(3, now.Add(local-time.Hour)),
+		}}}
+	rs, err := Apply(t.Context(), p, f, ApplyOptions{Concurrency: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[2].Outcome != Applied || rs[2].ColleagueID != 7002 {
+		t.Errorf("the run's own held create, dated in local time: %s %q", rs[2].Outcome, rs[2].Message)
+	}
+	if rs[3].Outcome != Failed || !strings.Contains(rs[3].Message, "someone else added this colleague") {
+		t.Errorf("a colleague dated an hour before the run: %s %q", rs[3].Outcome, rs[3].Message)
+	}
+
+	// Nothing answered to measure by: an hour's difference could be a time zone.
+	f2 := &refusedPortal{lists: map[int64]int{}, listed: map[int64][]portal.Colleague{0: {col(0, now.Add(-time.Hour))}}}
+	if rs, _ := Apply(t.Context(), creates(1), f2, ApplyOptions{Now: func() time.Time { return now }}); rs[0].Outcome != Applied {
+		t.Errorf("unmeasured, an hour earlier: %s %q", rs[0].Outcome, rs[0].Message)
 	}
 }
