@@ -114,10 +114,14 @@ func planOptions(o reconcile.Options) string {
 	return fmt.Sprintf("prune=%t no-reinvite=%t max-reinvites=%d allow-shrink=%t", o.Prune, o.NoReinvite, o.MaxReinvites, o.AllowShrink)
 }
 
-// proposing is what the pending proposals compare this plan by: its input files and
-// the settings that change a plan, or, for a saved plan (--plan), whose files may have
-// been named in another folder and whose settings are not the apply's, the plan file.
+// proposing is what the pending proposals compare this plan by: Request.Source, or its
+// input files and the settings that change a plan, or, for a saved plan (--plan),
+// whose files may have been named in another folder and whose settings are not the
+// apply's, the plan file.
 func (r *run) proposing() state.Proposing {
+	if r.req.Source != "" {
+		return state.Proposing{Source: r.req.Source}
+	}
 	if r.req.PlanFile != "" {
 		path, err := filepath.Abs(r.req.PlanFile)
 		if err != nil {

@@ -68,6 +68,10 @@ type Request struct {
 	Approval reconcile.Approval
 	// Author is who a proposal says proposed it; "" for StartedBy.
 	Author string
+	// Source names what the plan was made from, as proposals compare it: a plan
+	// supersedes the pending proposals of the same source (state.Proposing.Source).
+	// "" for the input files and the settings, or the saved plan (PlanFile).
+	Source string
 	// Approve is the proposal this apply approves and applies exactly, as StartedBy;
 	// PlanFile must be its plan (state.ProposalPath). Its author may not approve it.
 	Approve int64

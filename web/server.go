@@ -1155,6 +1155,15 @@ func guards(o reconcile.Options) string {
 	return g
 }
 
+// uploadSource is what the proposals of an upload are compared by: who uploaded which
+// files, by name. A corrected sheet uploaded again supersedes the proposal of the
+// first; another person's sheet of the same name does not. Call it holding u.mu.
+func uploadSource(u *upload) string {
+	files := slices.Clone(u.Files)
+	slices.Sort(files)
+	return "page upload by " + u.Owner + ": " + strings.Join(files, ", ")
+}
+
 // apply starts the run in the background and shows its progress; the plan applied is
 // the saved one, refused as stale if the portal changed since the page showed it.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
@@ -1192,10 +1201,11 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, se *session) {
 			u.Total++
 		}
 	}
+	source := uploadSource(u)
 	u.mu.Unlock()
 	req := job.Request{Mode: job.Apply, PlanFile: u.planFile, Diff: s.cfg.Diff, Concurrency: s.cfg.Concurrency,
 		ReportDir: u.Dir, StateDir: s.cfg.StateDir, LockTimeout: s.cfg.LockTimeout, Version: s.cfg.Version, StartedBy: se.user.Name,
-		Approval: s.cfg.Approval}
+		Approval: s.cfg.Approval, Source: source}
 	d := s.deps(se.user.Name)
 	d.Progress = func(p reconcile.Plan, _ zerolog.Logger) job.Progress { return &progress{u: u} }
 	d.Applied = func(t reconcile.Tally) { u.mu.Lock(); u.Tally = t; u.mu.Unlock() }
