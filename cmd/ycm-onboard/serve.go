@@ -148,7 +148,7 @@ https://HOST/oidc/callback with the provider.`,
 				return exitf(exitUsage, fmt.Sprintf("cannot listen on %s: %v", addr, err))
 			}
 			if metricsAddr != "" {
-				stop, err := a.serveMetrics(ctx, metricsAddr, m)
+				stop, err := a.serveMetrics(metricsAddr, m)
 				if err != nil {
 					ln.Close()
 					return err
@@ -209,12 +209,12 @@ https://HOST/oidc/callback with the provider.`,
 	return cmd
 }
 
-// serveMetrics serves m at http://addr/metrics until stop is called or ctx ends. It is
+// serveMetrics serves m at http://addr/metrics until stop is called. It is
 // a listener of its own rather than a route of the page: a scraper cannot sign in, and
 // the page's sign-in, sessions and tokens stay as they are. The figures hold no
 // secret and no e-mail, only counts, but they say how runs went: bound beyond this
 // machine, that is said.
-func (a *app) serveMetrics(ctx context.Context, addr string, m *metrics.Metrics) (stop func(), err error) {
+func (a *app) serveMetrics(addr string, m *metrics.Metrics) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, exitf(exitUsage, fmt.Sprintf("--metrics-addr: cannot listen on %s: %v", addr, err))
@@ -237,9 +237,8 @@ func (a *app) serveMetrics(ctx context.Context, addr string, m *metrics.Metrics)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}
-	unhook := context.AfterFunc(ctx, shutdown)
+	// Stopped by the caller, after the page has drained: scrapes go on meanwhile.
 	return func() {
-		unhook()
 		shutdown()
 		wg.Wait()
 	}, nil
