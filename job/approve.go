@@ -67,9 +67,12 @@ func (r *run) propose(ctx context.Context) error {
 	var msg string
 	if w := got.Waiting; !got.Saved {
 		_ = os.Remove(path) // the waiting proposal has its own
-		r.proposal, r.waiting = w.ID, true
+		r.proposal, r.waiting, r.remind = w.ID, true, got.Remind
 		msg = fmt.Sprintf("needs approval (%s): the same plan still waits for approval as proposal %d, proposed by %s on %s; another approver runs `%s`",
 			why, w.ID, w.Author, w.Created.UTC().Format("2006-01-02 15:04 MST"), ApproveCommand(w.ID))
+		if got.Remind {
+			msg += " (the notify receivers are reminded of it, once a day)"
+		}
 		r.log.Warn().Int64("proposal", w.ID).Str("why", why).Msg("needs approval: the same plan still waits as a proposal, none saved; nothing was changed")
 	} else {
 		r.proposal = id

@@ -150,7 +150,8 @@ type Outcome struct {
 	// the pending one of the same plan (Waiting); 0 when there is none.
 	Proposal int64
 	// Waiting: the plan was already pending as proposal Proposal, so none was saved.
-	Waiting bool
+	// Remind: it has waited a day or more since its receivers were last told.
+	Waiting, Remind bool
 	// Stale: the saved plan was refused because the portal changed since it was made.
 	Stale bool
 }
@@ -176,6 +177,7 @@ type run struct {
 	stale      bool
 	proposal   int64
 	waiting    bool
+	remind     bool
 	approved   bool // the proposal this run approves is marked approved, not yet applied
 	out        Outcome
 }

@@ -100,7 +100,7 @@ func (r *run) finish(err error) (Outcome, error) {
 		r.rep.ExitCode = ExitCode(f)
 	}
 	r.out = Outcome{Reported: true, Report: r.rep, ReportPath: path, RunID: r.h.id(), ApplyTook: r.applyTook,
-		Proposal: r.proposal, Waiting: r.waiting, Stale: r.stale}
+		Proposal: r.proposal, Waiting: r.waiting, Remind: r.remind, Stale: r.stale}
 	recorded := path // the history is read from other directories (serve's Runs page)
 	if abs, err := filepath.Abs(path); err == nil && path != "" {
 		recorded = abs

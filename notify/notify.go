@@ -76,8 +76,9 @@ type Proposal struct {
 	ID      int64  `json:"id"`
 	Command string `json:"command"` // e.g. "ycm-onboard approve 42"
 	// Waiting: an earlier run proposed the same plan, and its receivers heard of it
-	// then; nobody is told again.
-	Waiting bool `json:"-"`
+	// then; nobody is told again, but for a Reminder once a day.
+	Waiting  bool `json:"-"`
+	Reminder bool `json:"reminder,omitempty"`
 }
 
 // Planned counts the plan's actions by kind.
@@ -129,7 +130,7 @@ func NewSummary(r Run) Summary {
 		StartedBy: r.StartedBy, From: r.From, Decision: r.Decision,
 	}
 	if id := r.Outcome.Proposal; id != 0 {
-		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id), Waiting: r.Outcome.Waiting}
+		s.Proposal = &Proposal{ID: id, Command: job.ApproveCommand(id), Waiting: r.Outcome.Waiting, Reminder: r.Outcome.Remind}
 	}
 	if !rep.Started.IsZero() {
 		s.Started = rep.Started
@@ -250,7 +251,11 @@ func (s Summary) Text() string {
 		if s.From == FromPage {
 			how = "approves it on the page's Proposals page, or " + how
 		}
-		fmt.Fprintf(&b, "Needs approval: proposal %d is pending; another approver %s\n", p.ID, how)
+		if p.Reminder {
+			fmt.Fprintf(&b, "A reminder: proposal %d still waits for approval; another approver %s\n", p.ID, how)
+		} else {
+			fmt.Fprintf(&b, "Needs approval: proposal %d is pending; another approver %s\n", p.ID, how)
+		}
 	}
 	if s.Fatal != "" && s.Fatal != s.Message {
 		fmt.Fprintf(&b, "Stopped by: %s\n", s.Fatal)
@@ -307,9 +312,10 @@ func ParseWhen(s string) (When, error) {
 // Wants reports whether a receiver with this rule is told of the run s.
 func (w When) Wants(s Summary) bool {
 	if s.Proposal != nil {
-		// Someone must approve it: the run is not over until then. Told once: a
-		// schedule finding it still pending every night does not repeat it.
-		return !s.Proposal.Waiting
+		// Someone must approve it: the run is not over until then. Told once, then
+		// reminded once a day: a schedule finding it still pending every hour does not
+		// repeat it, and a first notice lost is not the last.
+		return !s.Proposal.Waiting || s.Proposal.Reminder
 	}
 	if d := s.Decision; d != nil && d.Status == Refused {
 		return true // the end of a proposal every receiver heard of; silence would read as applied

@@ -123,6 +123,16 @@ func TestWhen(t *testing.T) {
 			t.Errorf("when %s: a proposal still waiting is told of again", w)
 		}
 	}
+	// Once a day the run finding it is a reminder, told to every receiver.
+	waiting.Proposal.Reminder = true
+	for _, w := range []When{OnFailure, OnChanges, Always} {
+		if !w.Wants(waiting) {
+			t.Errorf("when %s: the day's reminder of a waiting proposal is not told", w)
+		}
+	}
+	if text := waiting.Text(); !strings.Contains(text, "A reminder: proposal 7 still waits for approval") {
+		t.Errorf("the text of a reminder:\n%s", text)
+	}
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

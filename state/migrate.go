@@ -86,6 +86,9 @@ var migrations = []string{
 	// 9: what a proposal was planned from, as Propose compares it: the input files'
 	// absolute paths and the options that change a plan; empty for older proposals.
 	`ALTER TABLE proposals ADD COLUMN source TEXT NOT NULL DEFAULT '';`,
+	// 10: when the receivers were last reminded of a proposal still waiting; NULL:
+	// only told when it was saved.
+	`ALTER TABLE proposals ADD COLUMN reminded_at TEXT;`,
 }
 
 // migrate runs the steps the database lacks, each in its own immediate transaction

@@ -43,7 +43,13 @@ type Proposal struct {
 	// Source is what it was planned from (see Proposing.Source); "" for a proposal
 	// saved before it was recorded.
 	Source string
+	// Reminded is when the receivers were last reminded of it; zero: never.
+	Reminded time.Time
 }
+
+// RemindEvery is how often a proposal still waiting is told of again, however often
+// the schedule runs: once a day.
+const RemindEvery = 24 * time.Hour
 
 // ApproveCommand is what another approver runs to apply proposal id.
 func ApproveCommand(id int64) string { return fmt.Sprintf("ycm-onboard approve %d", id) }
@@ -101,6 +107,7 @@ type Proposing struct {
 type Proposed struct {
 	Saved      bool       // saved as proposal Run
 	Waiting    Proposal   // not saved: this pending proposal has the same plan
+	Remind     bool       // Waiting was last told of RemindEvery ago or more: tell it again (recorded as done)
 	Superseded []Proposal // pending proposals of the same input files, now stale
 }
 
@@ -135,6 +142,18 @@ func (s *Store) Propose(ctx context.Context, p Proposing) (Proposed, error) {
 		}
 	}
 	now := s.now()
+	if w := out.Waiting; w.ID != 0 {
+		last := w.Created
+		if !w.Reminded.IsZero() {
+			last = w.Reminded
+		}
+		if now.Sub(last) >= RemindEvery {
+			if _, err := tx.ExecContext(ctx, `UPDATE proposals SET reminded_at = ? WHERE run_id = ?`, formatTime(now), w.ID); err != nil {
+				return out, fmt.Errorf("record the reminder of proposal %d: %w", w.ID, err)
+			}
+			out.Remind, out.Waiting.Reminded = true, now
+		}
+	}
 	var why string
 	switch {
 	case out.Waiting.ID != 0:
@@ -281,14 +300,14 @@ func (s *Store) DecideProposal(ctx context.Context, id int64, from []ProposalSta
 
 // proposalSelect reads proposals with their runs' inputs.
 const proposalSelect = `SELECT p.run_id, p.author, p.created, p.status, p.reason, p.decided_by, p.decided_at, p.applied_run,
-	p.plan_digest, p.plan_line, p.source, COALESCE(r.inputs, '[]') FROM proposals p LEFT JOIN runs r ON r.id = p.run_id`
+	p.plan_digest, p.plan_line, p.source, p.reminded_at, COALESCE(r.inputs, '[]') FROM proposals p LEFT JOIN runs r ON r.id = p.run_id`
 
 func scanProposal(row interface{ Scan(...any) error }) (Proposal, error) {
 	var p Proposal
-	var created, decided sql.NullString
+	var created, decided, reminded sql.NullString
 	var status, inputs string
 	if err := row.Scan(&p.ID, &p.Author, &created, &status, &p.Reason, &p.DecidedBy, &decided, &p.AppliedRun,
-		&p.Digest, &p.PlanLine, &p.Source, &inputs); err != nil {
+		&p.Digest, &p.PlanLine, &p.Source, &reminded, &inputs); err != nil {
 		return p, err
 	}
 	p.Status = ProposalStatus(status)
@@ -303,6 +322,9 @@ func scanProposal(row interface{ Scan(...any) error }) (Proposal, error) {
 	if p.Created, err = parseTime(created); err != nil {
 		return p, err
 	}
-	p.DecidedAt, err = parseTime(decided)
+	if p.DecidedAt, err = parseTime(decided); err != nil {
+		return p, err
+	}
+	p.Reminded, err = parseTime(reminded)
 	return p, err
 }

@@ -209,3 +209,41 @@ func TestProposeSourceIsFilesAndOptions(t *testing.T) {
 		t.Errorf("the same file and options: %+v, want proposal %d superseded", got, pruning)
 	}
 }
+
+// TestWaitingProposalIsRemindedOnceADay: a schedule finding the same plan pending is
+// told to remind the receivers once RemindEvery has passed since the proposal was
+// saved, or since the last reminder, and not in between, however often it runs.
+func TestWaitingProposalIsRemindedOnceADay(t *testing.T) {
+	c := newClock(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	s := openStore(t, t.TempDir(), c)
+	ctx := t.Context()
+	propose := func() Proposed {
+		t.Helper()
+		id, err := s.BeginRun(ctx, RunInfo{Mode: "apply", Inputs: []Input{{Path: "/srv/onboarding.xlsx"}}, Started: c.Now(), StartedBy: "schedule"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Propose(ctx, Proposing{Run: id, By: "schedule", Inputs: []string{"/srv/onboarding.xlsx"}, Save: true,
+			Author: "schedule", Reason: "it deletes 1 colleague(s)", Digest: "D", PlanLine: "Plan: D"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := propose(); !got.Saved || got.Remind {
+		t.Fatalf("first: %+v", got)
+	}
+	for _, step := range []struct {
+		after  time.Duration
+		remind bool
+	}{
+		{time.Hour, false}, {22 * time.Hour, false}, {time.Hour, true}, // 24 h after it was saved
+		{time.Hour, false}, {23 * time.Hour, true}, {0, false},
+	} {
+		c.Advance(step.after)
+		got := propose()
+		if got.Saved || got.Waiting.ID == 0 || got.Remind != step.remind {
+			t.Fatalf("at %s: saved %v, waiting %d, remind %v; want remind %v", c.Now().Format(time.RFC3339), got.Saved, got.Waiting.ID, got.Remind, step.remind)
+		}
+	}
+}

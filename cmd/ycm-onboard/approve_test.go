@@ -199,9 +199,11 @@ func TestScheduleKeepsOneProposal(t *testing.T) {
 	reports := t.TempDir()
 	before := len(s.Colleagues())
 	// nightly is the scheduled apply: off a terminal, its --json line on stdout.
+	var later time.Duration // how far the nightly's clock is ahead
 	nightly := func(want int) (report.Summary, string) {
 		t.Helper()
 		a, out, errb := testApp(t, map[string]string{"XDG_STATE_HOME": stateHome, "YCM_WEBHOOK_URL": hook.URL + webhookSecret})
+		a.now = func() time.Time { return time.Now().Add(later) }
 		if code := runApp(t.Context(), a, "apply", sheet, "--config", cfg, "--portal", ts.URL, "--report-dir", reports, "--json"); code != want {
 			t.Fatalf("nightly apply: exit %d, want %d\n%s", code, want, errb)
 		}
@@ -247,6 +249,15 @@ func TestScheduleKeepsOneProposal(t *testing.T) {
 	if got := hook.all(); len(got) != 1 {
 		t.Errorf("%d notifications, want the first only: the same proposal is told of once", len(got))
 	}
+	// A day later it is still waiting: the receivers are reminded, once.
+	later = 25 * time.Hour
+	for range 2 {
+		nightly(exitGuard)
+	}
+	if got := hook.all(); len(got) != 2 || got[1].Proposal == nil || got[1].Proposal.ID != first || !got[1].Proposal.Reminder {
+		t.Errorf("notifications a day later %+v: want one reminder of proposal %d", got, first)
+	}
+	later = 0
 	if ps := pending(); len(ps) != 1 || ps[0].ID != first {
 		t.Fatalf("pending proposals %+v, want %d alone", ps, first)
 	}
@@ -259,10 +270,10 @@ func TestScheduleKeepsOneProposal(t *testing.T) {
 	writeWave(t, sheet, 4)
 	_, stderr := nightly(exitGuard)
 	got := hook.all()
-	if len(got) != 2 || got[1].Proposal == nil || got[1].Proposal.ID == first {
-		t.Fatalf("notifications %+v: want a second, of a new proposal", got)
+	if len(got) != 3 || got[2].Proposal == nil || got[2].Proposal.ID == first || got[2].Proposal.Reminder {
+		t.Fatalf("notifications %+v: want a third, of a new proposal", got)
 	}
-	second := got[1].Proposal.ID
+	second := got[2].Proposal.ID
 	if !strings.Contains(stderr, "proposal "+ids+" by schedule can no longer be approved") {
 		t.Errorf("stderr does not say proposal %d was superseded:\n%s", first, stderr)
 	}
