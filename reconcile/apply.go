@@ -191,11 +191,6 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 		}
 		r := run(callCtx, pt, p.Actions[i], opts.Now)
 		results[i] = r
-		if r.inferred {
-			unsure.add(i, id)
-		} else if opts.Journal != nil {
-			opts.Journal.Done(callCtx, id, i, p.Actions[i], r)
-		}
 		if r.Class == ClassFatal && ctx.Err() == nil {
 			err := r.Err
 			fatal.CompareAndSwap(nil, &err)
@@ -203,9 +198,11 @@ func Apply(ctx context.Context, p Plan, pt Portal, opts ApplyOptions) ([]Result,
 		if down := gone.record(r); down != nil && ctx.Err() == nil {
 			fatal.CompareAndSwap(nil, &down)
 		}
-		if opts.OnResult != nil && !r.inferred {
-			opts.OnResult(i, p.Actions[i], r)
+		if r.inferred {
+			unsure.add(i, id) // recorded by settleHeld
+			return
 		}
+		done(i, id, r)
 	}
 	// settleHeld checks the creates waiting for their check (or, when the run was
 	// stopped, says they were not checked) and records them: after the canary, which
