@@ -35,13 +35,7 @@ func propose(t *testing.T, st *site, abe *client) string {
 	if !strings.Contains(body, "Propose Plan: 21 to create") || strings.Contains(body, "Apply Plan:") {
 		t.Fatalf("the approver is not offered Propose:\n%s", body)
 	}
-	page := pageOf(body)
-	abe.post(page+"/apply", url.Values{"csrf": {abe.csrf()}})
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(body, "Proposed by abe") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		_, body = abe.get(page)
-	}
+	body = proposeUpload(t, abe, pageOf(body))
 	m := proposedRE.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("after Propose:\n%s", body)
@@ -52,7 +46,26 @@ func propose(t *testing.T, st *site, abe *client) string {
 	return m[1]
 }
 
-func proposalStatus(t *testing.T, st *site, id string) state.Proposal {
+// proposeUpload presses Propose on an upload's page and returns the page once the
+// proposal is saved.
+func proposeUpload(t *testing.T, c *client, page string) string {
+	t.Helper()
+	c.post(page+"/apply", url.Values{"csrf": {c.csrf()}})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := c.get(page)
+		if strings.Contains(body, "Proposed by") {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not proposed:\n%s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// proposals are every proposal in the page's run history.
+func proposals(t *testing.T, st *site) []state.Proposal {
 	t.Helper()
 	s, err := state.Open(st.cfgd.StateDir, time.Now)
 	if err != nil {
@@ -63,6 +76,12 @@ func proposalStatus(t *testing.T, st *site, id string) state.Proposal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ps
+}
+
+func proposalStatus(t *testing.T, st *site, id string) state.Proposal {
+	t.Helper()
+	ps := proposals(t, st)
 	for _, p := range ps {
 		if id == strconv.FormatInt(p.ID, 10) {
 			return p

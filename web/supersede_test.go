@@ -1,14 +1,10 @@
 package web
 
 import (
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
 // TestCorrectedUploadSupersedesItsProposal: an account manager uploads a sheet,
@@ -33,30 +29,12 @@ func TestCorrectedUploadSupersedesItsProposal(t *testing.T) {
 	propose := func(c *client, path string) {
 		t.Helper()
 		_, body := c.upload(path)
-		page := pageOf(body)
-		c.post(page+"/apply", url.Values{"csrf": {c.csrf()}})
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(body, "Proposed by") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-			_, body = c.get(page)
-		}
-		if !strings.Contains(body, "Proposed by") {
-			t.Fatalf("not proposed:\n%s", body)
-		}
+		proposeUpload(t, c, pageOf(body))
 	}
 	pending := func() map[string]int {
 		t.Helper()
-		s, err := state.Open(st.cfgd.StateDir, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		ps, err := s.Proposals(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
 		n := map[string]int{}
-		for _, p := range ps {
+		for _, p := range proposals(t, st) {
 			n[string(p.Status)+" by "+p.Author]++
 		}
 		return n

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,7 +23,6 @@ import (
 	"github.com/ycm-onboard/ycm-onboard/internal/smtptest"
 	"github.com/ycm-onboard/ycm-onboard/notify"
 	"github.com/ycm-onboard/ycm-onboard/portal/sim"
-	"github.com/ycm-onboard/ycm-onboard/state"
 )
 
 // webhookSecret is the secret part of the test webhook's URL: it must never show.
@@ -297,41 +294,14 @@ func TestServeNotifiesPageRuns(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	hook := newSummaries(t, http.StatusOK)
-	dir := t.TempDir()
-	store, err := state.Open(dir, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.AddUser(t.Context(), "bea", state.RoleApprover, "bea-approver-password"); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	dir := historyWithBea(t)
 	a, out, errb := testApp(t, map[string]string{"YCM_WEBHOOK_URL": hook.URL + webhookSecret})
 	cfg := writeConfig(t, strings.Replace(hookConfig, "%s", "always", 1))
 	base := serveUntil(t, a, errb, "--config", cfg, "--portal", ts.URL, "--state-dir", dir)
 
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	post := func(path string, form url.Values) string {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", base)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	home := post("/signin", url.Values{"name": {"bea"}, "password": {"bea-approver-password"}})
-	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(home)
-	if m == nil {
-		t.Fatalf("not signed in:\n%s", home)
-	}
-	if body := post("/invitations/reinvite", url.Values{"csrf": {m[1]}, "email": {"stale.invite@demo.example"}}); !strings.Contains(body, "was re-invited") {
-		t.Fatalf("re-invite:\n%s", body)
+	post, csrf := signInAsBea(t, base)
+	if body, err := post("/invitations/reinvite", url.Values{"csrf": {csrf}, "email": {"stale.invite@demo.example"}}); err != nil || !strings.Contains(body, "was re-invited") {
+		t.Fatalf("re-invite (%v):\n%s", err, body)
 	}
 	select {
 	case sum := <-hook.arrived:

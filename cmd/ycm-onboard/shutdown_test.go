@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,15 +20,7 @@ func TestServeWaitsForARunInItsRequest(t *testing.T) {
 	s, _ := sim.New(sim.Options{})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	dir := t.TempDir()
-	store, err := state.Open(dir, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.AddUser(t.Context(), "bea", state.RoleApprover, "bea-approver-password"); err != nil {
-		t.Fatal(err)
-	}
-	store.Close()
+	dir := historyWithBea(t)
 	a, _, errb := testApp(t, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -42,26 +30,7 @@ func TestServeWaitsForARunInItsRequest(t *testing.T) {
 		served <- time.Now()
 	}()
 	base := servedAt(t, errb, `serving the page at (http://127\.0\.0\.1:\d+)`, cancel)
-
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	post := func(path string, form url.Values) (string, error) {
-		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", base)
-		resp, err := c.Do(req)
-		if err != nil {
-			return "", err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return string(b), err
-	}
-	home, err := post("/signin", url.Values{"name": {"bea"}, "password": {"bea-approver-password"}})
-	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(home)
-	if err != nil || m == nil {
-		t.Fatalf("not signed in (%v):\n%s", err, home)
-	}
+	post, csrf := signInAsBea(t, base)
 	s.SetFaults(sim.Faults{Latency: 300 * time.Millisecond}) // the re-invite's calls take some 1.5 s
 	type answer struct {
 		body string
@@ -70,7 +39,7 @@ func TestServeWaitsForARunInItsRequest(t *testing.T) {
 	}
 	answered := make(chan answer, 1)
 	go func() {
-		body, err := post("/invitations/reinvite", url.Values{"csrf": {m[1]}, "email": {"stale.invite@demo.example"}})
+		body, err := post("/invitations/reinvite", url.Values{"csrf": {csrf}, "email": {"stale.invite@demo.example"}})
 		answered <- answer{body, err, time.Now()}
 	}()
 	deleted := func() bool {
